@@ -1,0 +1,212 @@
+//! A meeting as meetingmap lists it, and the rules every stored meeting obeys.
+//!
+//! The serde form of [`Meeting`] is the API's meeting representation and also the backup format
+//! (`meetingmap export` / `load`), so it has to carry everything and round-trip exactly.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Fellowship, MeetingType, Schedule};
+
+/// Who may attend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone may attend, including friends, family and professionals.
+    Open,
+    /// Only people who share the fellowship's problem (or, for family groups, its concern).
+    Closed,
+    /// The source does not say.
+    Unknown,
+}
+
+/// How people take part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Attendance {
+    InPerson,
+    Online,
+    /// In a room and online at the same time.
+    Hybrid,
+}
+
+impl Attendance {
+    pub const ALL: [Attendance; 3] = [Attendance::InPerson, Attendance::Online, Attendance::Hybrid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attendance::InPerson => "in_person",
+            Attendance::Online => "online",
+            Attendance::Hybrid => "hybrid",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Attendance> {
+        let text = text.trim();
+        Attendance::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// Has a room people can walk into.
+    pub fn has_room(self) -> bool {
+        self != Attendance::Online
+    }
+
+    /// Can be joined from anywhere.
+    pub fn is_remote(self) -> bool {
+        self != Attendance::InPerson
+    }
+}
+
+/// Whether the meeting is currently running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    /// The group says it is not meeting for now (venue closed, holiday break).
+    TemporarilyClosed,
+}
+
+/// Where a meeting is held in person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Building name (`St Mary's Church Hall`).
+    #[serde(default)]
+    pub venue: Option<String>,
+    /// Street address, one line per entry, without town or postcode.
+    #[serde(default)]
+    pub address_lines: Vec<String>,
+    #[serde(default)]
+    pub town: Option<String>,
+    #[serde(default)]
+    pub postcode: Option<String>,
+    /// ISO 3166-1 alpha-2 country code (`GB`, `IE`).
+    #[serde(default)]
+    pub country: Option<String>,
+    /// WGS84 latitude in degrees.
+    pub lat: f64,
+    /// WGS84 longitude in degrees.
+    pub lon: f64,
+    /// True when the point is only roughly right (for example a postcode centroid).
+    #[serde(default)]
+    pub approximate: bool,
+    /// How to find the room (`side door, first floor`).
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// How to join a meeting remotely.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Online {
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Dial-in number, as the group publishes it.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Meeting id, passcode hints or other joining notes, as published.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Where a listing came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// Source id (see `/v1/sources`).
+    pub id: String,
+    /// Display name of the source.
+    pub name: String,
+    /// Attribution or licence text the source asks for.
+    pub attribution: String,
+    /// The record's own id in the source feed, when it has one.
+    #[serde(default)]
+    pub record_id: Option<String>,
+}
+
+/// One meeting: a group's regular gathering at one time and place (or online room).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Meeting {
+    /// Opaque, stable id.
+    pub id: String,
+    #[schema(value_type = String, example = "aa")]
+    pub fellowship: Fellowship,
+    pub name: String,
+    #[serde(default)]
+    pub group_name: Option<String>,
+    pub schedule: Schedule,
+    pub access: Access,
+    pub attendance: Attendance,
+    /// Namespaced types (`format:speaker`, `community:women`, `accessibility:wheelchair`,
+    /// `language:cy`); see `/v1/types`.
+    #[schema(value_type = Vec<String>, example = json!(["format:step", "accessibility:wheelchair", "language:en"]))]
+    #[serde(default)]
+    pub types: Vec<MeetingType>,
+    /// Null for online-only meetings.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// Null for in-person meetings.
+    #[serde(default)]
+    pub online: Option<Online>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub status: Status,
+    pub source: SourceRef,
+    /// When the source last changed this meeting (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// When meetingmap last saw this meeting in its source (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen_at: Timestamp,
+}
+
+/// Why a meeting cannot be stored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidMeeting {
+    #[error("id is empty")]
+    EmptyId,
+    #[error("name is empty")]
+    EmptyName,
+    #[error("{0} meetings need a location with coordinates")]
+    MissingLocation(&'static str),
+    #[error("online meetings have no location; use `hybrid` for a meeting in a room and online")]
+    OnlineWithLocation,
+    #[error("coordinates ({lat}, {lon}) are not a point on Earth")]
+    BadCoordinates { lat: f64, lon: f64 },
+}
+
+impl Meeting {
+    /// Puts the meeting in canonical form (sorted unique types, trimmed text) and checks the rules
+    /// the search index depends on.
+    pub fn normalise(mut self) -> Result<Meeting, InvalidMeeting> {
+        self.id = self.id.trim().to_string();
+        self.name = self.name.trim().to_string();
+        if self.id.is_empty() {
+            return Err(InvalidMeeting::EmptyId);
+        }
+        if self.name.is_empty() {
+            return Err(InvalidMeeting::EmptyName);
+        }
+        self.types.sort_unstable();
+        self.types.dedup();
+        match (&self.location, self.attendance.has_room()) {
+            (None, true) => return Err(InvalidMeeting::MissingLocation(self.attendance.as_str())),
+            (Some(_), false) => return Err(InvalidMeeting::OnlineWithLocation),
+            (Some(loc), true) => {
+                let valid = (-90.0..=90.0).contains(&loc.lat) && (-180.0..=180.0).contains(&loc.lon);
+                if !valid {
+                    return Err(InvalidMeeting::BadCoordinates { lat: loc.lat, lon: loc.lon });
+                }
+            }
+            (None, false) => {}
+        }
+        Ok(self)
+    }
+
+    /// Languages the meeting is held in.
+    pub fn languages(&self) -> impl Iterator<Item = MeetingType> + '_ {
+        self.types.iter().copied().filter(|t| t.facet() == super::Facet::Language)
+    }
+}

@@ -1,0 +1,16 @@
+//! The meeting directory's model: fellowships, meeting types, meetings and their schedules.
+//!
+//! Pure code: no I/O, no clocks read (callers pass "now"), so everything here is unit- and
+//! property-tested directly.
+
+mod fellowship;
+mod geo;
+mod meeting;
+mod meeting_type;
+mod schedule;
+
+pub use fellowship::{Fellowship, FellowshipInfo, FELLOWSHIPS};
+pub use geo::{distance_km, EARTH_RADIUS_KM};
+pub use meeting::{Access, Attendance, InvalidMeeting, Location, Meeting, Online, SourceRef, Status};
+pub use meeting_type::{Facet, MeetingType, TypeInfo, TypeSet, TYPES};
+pub use schedule::{rfc3339, Day, LocalTime, Occurrence, Schedule, ScheduleError, WeekOfMonth, Zone};

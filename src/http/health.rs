@@ -1,0 +1,48 @@
+//! Liveness and readiness, for load balancers and orchestrators.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::problem::{ApiError, Problem};
+use super::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// Meetings in the snapshot being served.
+    pub meetings: usize,
+    /// When that snapshot was built (RFC 3339).
+    pub snapshot_built_at: String,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/health")]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+}
+
+/// The process can answer searches: the database answers and a snapshot is loaded.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = Readiness),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.store.ping().await.map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
+    let snapshot = state.index.current();
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Readiness {
+        status: "ready",
+        meetings: snapshot.len(),
+        snapshot_built_at: snapshot.built_at().to_string(),
+    }))
+}

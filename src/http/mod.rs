@@ -1,0 +1,102 @@
+//! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
+
+mod cursor;
+mod health;
+mod meetings;
+mod occurrences;
+mod params;
+mod problem;
+mod search_response;
+mod vocab;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, Logger};
+use actix_web::{web, App, HttpRequest, HttpServer};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::search::SearchIndex;
+use crate::store::Store;
+
+pub use problem::{ApiError, InvalidParam, Problem};
+
+/// What handlers share.
+pub struct AppState {
+    pub index: Arc<SearchIndex>,
+    pub store: Arc<dyn Store>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "meetingmap",
+        description = "One directory of mutual aid meetings (AA, NA, CA, SMART Recovery, Al-Anon and \
+            more): search by place, fellowship, type, day and time, and list the dated sessions \
+            someone can get to this week. Errors are RFC 9457 problem+json.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        meetings::search_meetings,
+        meetings::get_meeting,
+        occurrences::search_occurrences,
+        vocab::fellowships,
+        vocab::types,
+        health::health,
+        health::ready,
+    ),
+    components(schemas(problem::InvalidParam)),
+    tags(
+        (name = "meetings", description = "Search meetings and their dated sessions"),
+        (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("there is nothing at {}", req.path())))
+}
+
+/// Starts serving on an already-bound listener (port 0 in tests).
+pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        // Public, read-only, no cookies: any site may embed searches.
+        let cors = Cors::default()
+            .allow_any_origin()
+            .allowed_methods(["GET", "HEAD"])
+            .expose_headers(["ETag"])
+            .max_age(86_400);
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::param("query", e.to_string()).into()))
+            .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::param("path", e.to_string()).into()))
+            // Paths and status only: query strings can hold someone's postcode, and client
+            // addresses are never logged.
+            .wrap(Logger::new("%{PATH}xi %s %b %Dms").custom_request_replace("PATH", |req| req.path().to_string()))
+            .wrap(Compress::default())
+            .wrap(cors)
+            .service(meetings::search_meetings)
+            .service(meetings::get_meeting)
+            .service(occurrences::search_occurrences)
+            .service(vocab::fellowships)
+            .service(vocab::types)
+            .service(health::health)
+            .service(health::ready)
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi()))
+            .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

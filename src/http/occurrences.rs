@@ -1,0 +1,148 @@
+//! `/v1/occurrences`: dated sessions, "which meetings can this person get to this week?".
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::params::{self, SearchParams};
+use super::problem::{ApiError, InvalidParam, Problem};
+use super::search_response::{cached_json, next_cursor, page_offset, round_km};
+use super::AppState;
+use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
+
+const DEFAULT_DAYS: i64 = 7;
+const MAX_DAYS: i64 = 31;
+
+/// The time window of an occurrence search.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowParams {
+    /// Start of the window, RFC 3339 (default: now). Sessions under way at this instant are included.
+    #[param(example = "2027-03-22T09:00:00Z")]
+    from: Option<String>,
+    /// Length of the window in days, 1 to 31 (default 7).
+    #[param(value_type = Option<u32>)]
+    days: Option<String>,
+}
+
+/// One dated session of a meeting.
+#[derive(Serialize, ToSchema)]
+pub struct OccurrenceView {
+    pub meeting_id: String,
+    pub name: String,
+    #[schema(example = "aa")]
+    pub fellowship: String,
+    /// Start, RFC 3339 with the meeting's local UTC offset.
+    #[schema(example = "2027-03-28T19:30:00+01:00")]
+    pub start: String,
+    /// End, RFC 3339 with the local UTC offset when it ends.
+    pub end: String,
+    /// The session had started, and not ended, at `from`.
+    pub in_progress: bool,
+    pub distance_km: Option<f64>,
+    pub access: Access,
+    pub attendance: Attendance,
+    #[schema(value_type = Vec<String>)]
+    pub types: Vec<MeetingType>,
+    pub location: Option<Location>,
+    pub online: Option<Online>,
+    pub source: SourceRef,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen_at: Timestamp,
+}
+
+/// One page of occurrences.
+#[derive(Serialize, ToSchema)]
+pub struct OccurrencePage {
+    pub occurrences: Vec<OccurrenceView>,
+    /// Cursor for the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+/// Sessions in a time window.
+///
+/// Every dated session of the matching meetings that overlaps the window (`from`, `days`), sorted
+/// by start (or by distance, then start). Times are computed in each meeting's own time zone,
+/// correctly across daylight-saving changes. Temporarily closed meetings have no sessions.
+#[utoipa::path(
+    tag = "meetings",
+    params(SearchParams, WindowParams),
+    responses(
+        (status = 200, description = "A page of sessions", body = OccurrencePage),
+        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/occurrences")]
+pub async fn search_occurrences(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.index.current();
+    let (search, window, fingerprint) = params::parse::<WindowParams>(req.query_string())?;
+    let mut errors = Vec::new();
+    let from = window.from.as_deref().and_then(|text| match text.parse::<Timestamp>() {
+        Ok(t) if (1900..=2200).contains(&t.to_zoned(jiff::tz::TimeZone::UTC).year()) => Some(t),
+        Ok(_) => {
+            errors.push(InvalidParam::new("from", "must be between the years 1900 and 2200"));
+            None
+        }
+        Err(_) => {
+            errors.push(InvalidParam::new("from", format!("must be an RFC 3339 instant such as 2027-03-22T09:00:00Z, not `{text}`")));
+            None
+        }
+    });
+    let days = match window.days.as_deref() {
+        None => DEFAULT_DAYS,
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
+            _ => {
+                errors.push(InvalidParam::new("days", format!("must be a whole number from 1 to {MAX_DAYS}")));
+                DEFAULT_DAYS
+            }
+        },
+    };
+    let request = search.validate(&mut errors, fingerprint);
+    let request = match request {
+        Some(r) if errors.is_empty() => r,
+        _ => return Err(ApiError::InvalidParams(errors)),
+    };
+    let offset = page_offset(&request, &snapshot)?;
+    // A later page keeps the first page's "now", so the window does not move under the reader.
+    // "Now" is taken to the minute, so repeated requests within a minute share an ETag.
+    let from = from.or(request.cursor.and_then(|c| c.anchor)).unwrap_or_else(|| {
+        let now = Timestamp::now().as_second();
+        Timestamp::from_second(now - now.rem_euclid(60)).expect("the current time is a valid timestamp")
+    });
+    let until = from + SignedDuration::from_hours(24 * days);
+    let (hits, more) = snapshot.occurrences(&request.query, from, until, offset + request.limit);
+    let next = next_cursor(&request, &snapshot, offset, more, Some(from));
+    let page: Vec<OccurrenceView> = hits
+        .get(offset..)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|hit| {
+            let m = snapshot.meeting(hit.index);
+            let tz = m.schedule.timezone.tz();
+            let start = hit.start.to_zoned(tz.clone());
+            let end = start.checked_add(SignedDuration::from_mins(m.schedule.duration_minutes as i64)).ok()?;
+            Some(OccurrenceView {
+                meeting_id: m.id.clone(),
+                name: m.name.clone(),
+                fellowship: m.fellowship.id().to_string(),
+                start: rfc3339(&start),
+                end: rfc3339(&end),
+                in_progress: hit.start < from,
+                distance_km: hit.distance_km.map(round_km),
+                access: m.access,
+                attendance: m.attendance,
+                types: m.types.clone(),
+                location: m.location.clone(),
+                online: m.online.clone(),
+                source: m.source.clone(),
+                last_seen_at: m.last_seen_at,
+            })
+        })
+        .collect();
+    let body = OccurrencePage { occurrences: page, next };
+    Ok(cached_json(&req, &snapshot, &from.to_string(), || serde_json::to_string(&body).expect("occurrences serialise")))
+}

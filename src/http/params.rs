@@ -1,0 +1,323 @@
+//! Query-string parsing and validation shared by every search endpoint.
+//!
+//! Parameters are read into [`SearchParams`] as text, then checked one by one so that every bad
+//! parameter is reported in the same 400 response, each with a reason a person can act on. A
+//! repeated parameter means the same as a comma list (`fellowship=aa&fellowship=na`); an empty
+//! value means the parameter was not given; an unknown parameter is an error, because a typo
+//! (`radius=5`) silently ignored gives a wrong answer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::cursor::Cursor;
+use super::problem::{ApiError, InvalidParam};
+use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
+use crate::search::{Filter, Near, Query, Sort};
+
+pub const DEFAULT_RADIUS_KM: f64 = 10.0;
+pub const MAX_RADIUS_KM: f64 = 250.0;
+const KM_PER_MILE: f64 = 1.609344;
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 500;
+const MAX_TEXT: usize = 200;
+
+/// Filters, place, order and paging common to every search endpoint.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Latitude of the search point (WGS84 degrees); needs `lon`.
+    #[param(value_type = Option<f64>, example = 53.0462)]
+    lat: Option<String>,
+    /// Longitude of the search point (WGS84 degrees); needs `lat`.
+    #[param(value_type = Option<f64>, example = -2.993)]
+    lon: Option<String>,
+    /// Search radius in km around the point, up to 250 (default 10).
+    #[param(value_type = Option<f64>)]
+    radius_km: Option<String>,
+    /// Search radius in miles, instead of `radius_km`.
+    #[param(value_type = Option<f64>)]
+    radius_mi: Option<String>,
+    /// Fellowship codes, comma-separated (`aa,na`); see `/v1/fellowships`.
+    #[param(example = "aa,na")]
+    fellowship: Option<String>,
+    /// `open` or `closed`.
+    #[param(example = "open")]
+    access: Option<String>,
+    /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
+    /// see `/v1/types`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    types: Option<String>,
+    /// `in_person`, `online`, `hybrid`, comma-separated. Hybrid meetings count as in person and as
+    /// online. Default: in-person and hybrid meetings; online-only meetings are returned only
+    /// when asked for, and are never limited by distance.
+    #[param(example = "in_person")]
+    attendance: Option<String>,
+    /// Weekdays (`sun`..`sat`), comma-separated, in each meeting's own time zone.
+    #[param(example = "mon,tue")]
+    day: Option<String>,
+    /// Earliest local start time, `HH:MM`, inclusive.
+    #[param(example = "18:00")]
+    start_after: Option<String>,
+    /// Latest local start time, `HH:MM`, inclusive. Earlier than `start_after` wraps past midnight.
+    #[param(example = "21:00")]
+    start_before: Option<String>,
+    /// Spoken languages (ISO 639-1, e.g. `cy`), comma-separated; any may match.
+    #[param(example = "cy")]
+    language: Option<String>,
+    /// Words to find in the meeting's name, group, venue or town (case and accents ignored).
+    q: Option<String>,
+    /// `distance` (needs a point; the default when there is one) or `time`.
+    sort: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// The `next` value of the previous page.
+    cursor: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    rest: HashMap<String, String>,
+}
+
+/// A checked search: what to find, and which page.
+#[derive(Debug)]
+pub struct SearchRequest {
+    pub query: Query,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+    /// Identifies the search (all parameters but paging), so a cursor is only used with its own.
+    pub fingerprint: u64,
+}
+
+/// Splits a query string into parameters, joining repeats with commas.
+fn parameters(query: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::param("query", format!("is not a valid query string: {e}")))?;
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for (key, value) in pairs {
+        let value = value.trim().to_string();
+        if value.is_empty() {
+            continue;
+        }
+        map.entry(key).and_modify(|v| {
+            v.push(',');
+            v.push_str(&value);
+        }).or_insert(value);
+    }
+    Ok(map)
+}
+
+fn fingerprint(params: &BTreeMap<String, String>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for (k, v) in params.iter().filter(|(k, _)| !matches!(k.as_str(), "cursor" | "limit")) {
+        (k, v).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Parses a query string into `T` (whose fields are all optional text) plus the parameters `T`
+/// does not know, for the caller to claim or reject.
+fn deserialize<T: DeserializeOwned>(params: &BTreeMap<String, String>) -> T {
+    let value = serde_json::Value::Object(
+        params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+    );
+    serde_json::from_value(value).expect("string fields and a catch-all map accept any strings")
+}
+
+/// Values of a comma list, trimmed, without empties.
+fn list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<f64> {
+    let text = text.as_deref()?;
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() => Some(n),
+        _ => {
+            errors.push(InvalidParam::new(name, format!("must be a number, not `{text}`")));
+            None
+        }
+    }
+}
+
+/// Parses every value of a comma list with `parse`, reporting the ones it refuses.
+fn each<T>(
+    errors: &mut Vec<InvalidParam>,
+    name: &str,
+    text: &Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Vec<T> {
+    let Some(text) = text else { return Vec::new() };
+    let mut out = Vec::new();
+    for item in list(text) {
+        match parse(item) {
+            Some(v) => out.push(v),
+            None => errors.push(InvalidParam::new(name, format!("has unknown value `{item}` ({expected})"))),
+        }
+    }
+    out
+}
+
+fn time(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<LocalTime> {
+    let text = text.as_deref()?;
+    let parsed = LocalTime::parse(text);
+    if parsed.is_none() {
+        errors.push(InvalidParam::new(name, format!("must be a local time HH:MM, not `{text}`")));
+    }
+    parsed
+}
+
+/// Claims the endpoint-specific parameters `T` from what [`SearchParams`] left over; anything still
+/// unclaimed is an unknown parameter.
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<(SearchParams, T, u64), ApiError> {
+    let params = parameters(query)?;
+    let search: SearchParams = deserialize(&params);
+    let leftover: BTreeMap<String, String> = search.rest.clone().into_iter().collect();
+    let extra: ExtraParams<T> = deserialize(&leftover);
+    if !extra.unknown.is_empty() {
+        let mut names: Vec<_> = extra.unknown.keys().collect();
+        names.sort();
+        return Err(ApiError::InvalidParams(
+            names.into_iter().map(|n| InvalidParam::new(n.as_str(), "is not a parameter of this endpoint")).collect(),
+        ));
+    }
+    Ok((search, extra.known, fingerprint(&params)))
+}
+
+#[derive(Deserialize)]
+struct ExtraParams<T> {
+    #[serde(flatten)]
+    known: T,
+    #[serde(flatten)]
+    unknown: HashMap<String, String>,
+}
+
+/// No endpoint-specific parameters.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoExtra {}
+
+impl SearchParams {
+    /// Checks every parameter, reporting all problems together.
+    pub fn validate(self, errors: &mut Vec<InvalidParam>, fingerprint: u64) -> Option<SearchRequest> {
+        let start = errors.len();
+        let lat = number(errors, "lat", &self.lat);
+        let lon = number(errors, "lon", &self.lon);
+        if lat.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+            errors.push(InvalidParam::new("lat", "must be between -90 and 90"));
+        }
+        if lon.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+            errors.push(InvalidParam::new("lon", "must be between -180 and 180"));
+        }
+        match (&self.lat, &self.lon) {
+            (Some(_), None) => errors.push(InvalidParam::new("lon", "is required with lat")),
+            (None, Some(_)) => errors.push(InvalidParam::new("lat", "is required with lon")),
+            _ => {}
+        }
+        let has_point = self.lat.is_some() || self.lon.is_some();
+        let radius_km = number(errors, "radius_km", &self.radius_km);
+        let radius_mi = number(errors, "radius_mi", &self.radius_mi);
+        let radius = match (radius_km, radius_mi) {
+            (Some(_), Some(_)) => {
+                errors.push(InvalidParam::new("radius_mi", "cannot be combined with radius_km"));
+                None
+            }
+            (Some(km), None) => {
+                if !(km > 0.0 && km <= MAX_RADIUS_KM) {
+                    errors.push(InvalidParam::new("radius_km", "must be between 0 and 250"));
+                }
+                Some(km)
+            }
+            (None, Some(mi)) => {
+                if !(mi > 0.0 && mi * KM_PER_MILE <= MAX_RADIUS_KM) {
+                    errors.push(InvalidParam::new("radius_mi", "must be between 0 and 155 (250 km)"));
+                }
+                Some(mi * KM_PER_MILE)
+            }
+            (None, None) => None,
+        };
+        if !has_point {
+            for (name, given) in [("radius_km", &self.radius_km), ("radius_mi", &self.radius_mi)] {
+                if given.is_some() {
+                    errors.push(InvalidParam::new(name, "needs a point (lat and lon)"));
+                }
+            }
+        }
+
+        let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
+        let fellowships = each(errors, "fellowship", &self.fellowship, Fellowship::parse, &format!("known: {fellowship_codes}"));
+        let access = self.access.as_deref().and_then(|a| match a.to_ascii_lowercase().as_str() {
+            "open" => Some(Access::Open),
+            "closed" => Some(Access::Closed),
+            _ => {
+                errors.push(InvalidParam::new("access", format!("must be `open` or `closed`, not `{a}`")));
+                None
+            }
+        });
+        let types = each(errors, "type", &self.types, MeetingType::parse, "see /v1/types");
+        let attendance = each(errors, "attendance", &self.attendance, Attendance::parse, "in_person, online or hybrid");
+        let days = each(errors, "day", &self.day, Day::parse, "sun, mon, tue, wed, thu, fri or sat");
+        let start_after = time(errors, "start_after", &self.start_after);
+        let start_before = time(errors, "start_before", &self.start_before);
+        let languages = each(errors, "language", &self.language, MeetingType::language, "ISO 639-1 codes listed under language: in /v1/types");
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > MAX_TEXT) {
+            errors.push(InvalidParam::new("q", format!("must be at most {MAX_TEXT} characters")));
+        }
+        let sort = match self.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => has_point.then_some(Sort::Distance).unwrap_or(Sort::Time),
+            Some("distance") => {
+                if !has_point {
+                    errors.push(InvalidParam::new("sort", "`distance` needs a point (lat and lon)"));
+                }
+                Sort::Distance
+            }
+            Some("time") => Sort::Time,
+            Some(other) => {
+                errors.push(InvalidParam::new("sort", format!("must be `distance` or `time`, not `{other}`")));
+                Sort::Time
+            }
+        };
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    errors.push(InvalidParam::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")));
+                    DEFAULT_LIMIT
+                }
+            },
+        };
+        let cursor = self.cursor.as_deref().and_then(|c| match Cursor::decode(c) {
+            Some(cursor) if cursor.fingerprint == fingerprint => Some(cursor),
+            Some(_) => {
+                errors.push(InvalidParam::new("cursor", "belongs to a different search; repeat the same parameters or start again"));
+                None
+            }
+            None => {
+                errors.push(InvalidParam::new("cursor", "is not a cursor issued by this API"));
+                None
+            }
+        });
+        if errors.len() > start {
+            return None;
+        }
+
+        let mut filter = Filter::default()
+            .fellowships(fellowships)
+            .attendance(attendance)
+            .days(days)
+            .start_between(start_after, start_before)
+            .types(types)
+            .languages(languages)
+            .text(self.q.as_deref().unwrap_or(""));
+        if let Some(access) = access {
+            filter = filter.access(access);
+        }
+        let near = lat.zip(lon).map(|(lat, lon)| Near { lat, lon, radius_km: radius.unwrap_or(DEFAULT_RADIUS_KM) });
+        Some(SearchRequest { query: Query { filter, near, sort }, limit, cursor, fingerprint })
+    }
+}

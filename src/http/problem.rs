@@ -1,0 +1,114 @@
+//! The one error type of the HTTP API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Handlers return `Result<_, ApiError>`; nothing else reaches the client as an error. Bad input is
+//! reported all at once (`invalid_params` names every bad parameter), and an internal fault gets a
+//! request id that is logged with the cause, so a 500 can be traced without exposing internals.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One bad request parameter and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct InvalidParam {
+    pub name: String,
+    pub reason: String,
+}
+
+impl InvalidParam {
+    pub fn new(name: impl Into<String>, reason: impl Into<String>) -> InvalidParam {
+        InvalidParam { name: name.into(), reason: reason.into() }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A stable URI under `/problems/` naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request parameters")]
+    InvalidParams(Vec<InvalidParam>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the directory has changed since this page was listed")]
+    StaleCursor,
+    #[error("not ready: {0}")]
+    NotReady(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn param(name: impl Into<String>, reason: impl Into<String>) -> ApiError {
+        ApiError::InvalidParams(vec![InvalidParam::new(name, reason)])
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::InvalidParams(_) => ("invalid-parameters", "Invalid request parameters"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::StaleCursor => ("stale-cursor", "Cursor no longer valid"),
+            ApiError::NotReady(_) => ("not-ready", "Service not ready"),
+            ApiError::Internal(_) => ("internal-error", "Internal server error"),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let (detail, invalid_params) = match self {
+            ApiError::InvalidParams(params) => {
+                let detail = params.iter().map(|p| format!("{} {}", p.name, p.reason)).collect::<Vec<_>>();
+                (detail.join("; "), params.clone())
+            }
+            ApiError::NotFound(what) => (what.clone(), vec![]),
+            ApiError::StaleCursor => (
+                "the directory was updated after this cursor was issued; start again from the first page".into(),
+                vec![],
+            ),
+            ApiError::NotReady(why) => (why.clone(), vec![]),
+            ApiError::Internal(cause) => {
+                let request_id = format!("{:016x}", rand::random::<u64>());
+                tracing::error!(request_id, error = ?cause, "internal error");
+                (format!("an unexpected error occurred; request id {request_id}"), vec![])
+            }
+        };
+        Problem {
+            kind: format!("/problems/{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            invalid_params,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::StaleCursor => StatusCode::GONE,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = serde_json::to_string(&self.to_problem()).expect("a problem always serialises");
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body)
+    }
+}

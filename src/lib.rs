@@ -1,0 +1,13 @@
+//! meetingmap: one directory of mutual aid meetings, and a search API that answers "which meetings
+//! can this person get to this week?".
+//!
+//! Dependencies point one way: `http` and `cli` use `directory`, which uses `search` and `store`,
+//! which use `domain`.
+
+pub mod cli;
+pub mod demo;
+pub mod directory;
+pub mod domain;
+pub mod http;
+pub mod search;
+pub mod store;

@@ -1,0 +1,322 @@
+//! The in-memory search snapshot that serves every read.
+//!
+//! A [`Snapshot`] is immutable: it is built from the full list of stored meetings after each write
+//! batch and published with [`SearchIndex::publish`], an atomic pointer swap. Readers take the
+//! current snapshot without locking and keep using it for the whole request, so they never block on
+//! a write and never see half an import.
+//!
+//! Inside a snapshot: an R*-tree over meeting rooms (points on the Earth's surface in 3-D
+//! Cartesian coordinates, so a radius query is an exact ball query with no lon/lat distortion or
+//! antimeridian case), one compact [`Entry`] per meeting that every filter is checked against, and
+//! each meeting's JSON rendered once so responses are assembled by copying bytes.
+
+mod query;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
+
+use crate::domain::{distance_km, Access, Attendance, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
+
+pub use query::{fold_text, Filter, Near, Query, Sort};
+
+type Point3 = [f64; 3];
+type Node = GeomWithData<Point3, u32>;
+
+/// What the filters look at, per meeting, packed small so a scan stays in cache.
+#[derive(Debug, Clone)]
+struct Entry {
+    fellowship: u8,
+    access: Access,
+    attendance: Attendance,
+    active: bool,
+    day: u8,
+    start_minute: u16,
+    types: TypeSet,
+    /// Folded name, group name, venue and town for `q`.
+    text: Box<str>,
+    position: Option<(f64, f64)>,
+}
+
+/// A search result: which meeting, and how far from the query point when there was one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub index: u32,
+    pub distance_km: Option<f64>,
+}
+
+/// A dated session found by [`Snapshot::occurrences`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OccurrenceHit {
+    pub index: u32,
+    pub distance_km: Option<f64>,
+    pub start: Timestamp,
+}
+
+/// One immutable version of the directory, indexed for search.
+pub struct Snapshot {
+    version: u64,
+    built_at: Timestamp,
+    meetings: Vec<Meeting>,
+    json: Vec<Box<str>>,
+    entries: Vec<Entry>,
+    /// Position of each meeting in the canonical time order (day, start, name, id).
+    rank: Vec<u32>,
+    /// Meeting indexes in time order.
+    by_time: Vec<u32>,
+    /// Meetings that can be joined from anywhere (online and hybrid), in time order.
+    remote: Vec<u32>,
+    by_id: HashMap<String, u32>,
+    rooms: RTree<Node>,
+}
+
+fn to_cartesian(lat: f64, lon: f64) -> Point3 {
+    let (lat, lon) = (lat.to_radians(), lon.to_radians());
+    [
+        EARTH_RADIUS_KM * lat.cos() * lon.cos(),
+        EARTH_RADIUS_KM * lat.cos() * lon.sin(),
+        EARTH_RADIUS_KM * lat.sin(),
+    ]
+}
+
+/// Straight-line (chord) length through the Earth for a great-circle distance.
+fn chord_km(great_circle_km: f64) -> f64 {
+    let half_angle = (great_circle_km / (2.0 * EARTH_RADIUS_KM)).min(std::f64::consts::FRAC_PI_2);
+    2.0 * EARTH_RADIUS_KM * half_angle.sin()
+}
+
+impl Snapshot {
+    /// Indexes `meetings`. They must already be valid (see [`Meeting::normalise`]).
+    pub fn build(mut meetings: Vec<Meeting>) -> Snapshot {
+        meetings.sort_by(|a, b| a.id.cmp(&b.id));
+        meetings.dedup_by(|a, b| a.id == b.id);
+        let built_at = Timestamp::now();
+        let entries: Vec<Entry> = meetings.iter().map(Self::entry).collect();
+        let json = meetings
+            .iter()
+            .map(|m| serde_json::to_string(m).expect("a meeting always serialises").into_boxed_str())
+            .collect();
+
+        let mut by_time: Vec<u32> = (0..meetings.len() as u32).collect();
+        by_time.sort_by(|&a, &b| {
+            let (ea, eb) = (&entries[a as usize], &entries[b as usize]);
+            let (ma, mb) = (&meetings[a as usize], &meetings[b as usize]);
+            (ea.day, ea.start_minute, &ma.name, &ma.id).cmp(&(eb.day, eb.start_minute, &mb.name, &mb.id))
+        });
+        let mut rank = vec![0u32; meetings.len()];
+        for (position, &index) in by_time.iter().enumerate() {
+            rank[index as usize] = position as u32;
+        }
+        let remote = by_time
+            .iter()
+            .copied()
+            .filter(|&i| entries[i as usize].attendance.is_remote())
+            .collect();
+        let rooms = RTree::bulk_load(
+            entries
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| e.position.map(|(lat, lon)| Node::new(to_cartesian(lat, lon), i as u32)))
+                .collect(),
+        );
+        let by_id = meetings.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
+        Snapshot {
+            version: built_at.as_nanosecond() as u64,
+            built_at,
+            meetings,
+            json,
+            entries,
+            rank,
+            by_time,
+            remote,
+            by_id,
+            rooms,
+        }
+    }
+
+    fn entry(m: &Meeting) -> Entry {
+        let loc = m.location.as_ref();
+        let text = [
+            Some(m.name.as_str()),
+            m.group_name.as_deref(),
+            loc.and_then(|l| l.venue.as_deref()),
+            loc.and_then(|l| l.town.as_deref()),
+        ];
+        Entry {
+            fellowship: m.fellowship.index() as u8,
+            access: m.access,
+            attendance: m.attendance,
+            active: m.status == Status::Active,
+            day: m.schedule.day.index(),
+            start_minute: m.schedule.start_time.minutes(),
+            types: m.types.iter().copied().collect(),
+            text: fold_text(&text.into_iter().flatten().collect::<Vec<_>>().join(" ")).into_boxed_str(),
+            position: loc.map(|l| (l.lat, l.lon)),
+        }
+    }
+
+    /// Identifies this snapshot; changes whenever the data may have.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn built_at(&self) -> Timestamp {
+        self.built_at
+    }
+
+    pub fn len(&self) -> usize {
+        self.meetings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.meetings.is_empty()
+    }
+
+    pub fn meeting(&self, index: u32) -> &Meeting {
+        &self.meetings[index as usize]
+    }
+
+    pub fn meetings(&self) -> &[Meeting] {
+        &self.meetings
+    }
+
+    /// The meeting's JSON representation, rendered when the snapshot was built.
+    pub fn meeting_json(&self, index: u32) -> &str {
+        &self.json[index as usize]
+    }
+
+    pub fn find(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Meetings matching `query`, best first, at most `take` of them, and whether there were more.
+    pub fn search(&self, query: &Query, take: usize) -> (Vec<Hit>, bool) {
+        let mut hits = self.matches(query, false);
+        let more = hits.len() > take;
+        let rank = |h: &Hit| self.rank[h.index as usize];
+        match query.sort {
+            Sort::Time => top_by(&mut hits, take, |a, b| rank(a).cmp(&rank(b))),
+            Sort::Distance => top_by(&mut hits, take, |a, b| {
+                cmp_distance(a.distance_km, b.distance_km).then_with(|| rank(a).cmp(&rank(b)))
+            }),
+        }
+        (hits, more)
+    }
+
+    /// Dated sessions of matching meetings overlapping `[from, until)`, best first, at most `take`,
+    /// and whether there were more. Temporarily closed meetings have no sessions.
+    pub fn occurrences(&self, query: &Query, from: Timestamp, until: Timestamp, take: usize) -> (Vec<OccurrenceHit>, bool) {
+        let mut found = Vec::new();
+        for hit in self.matches(query, true) {
+            let schedule = &self.meetings[hit.index as usize].schedule;
+            found.extend(schedule.occurrences(from, until).map(|o| OccurrenceHit {
+                index: hit.index,
+                distance_km: hit.distance_km,
+                start: o.start.timestamp(),
+            }));
+        }
+        let more = found.len() > take;
+        let key = |o: &OccurrenceHit| (o.start, self.rank[o.index as usize]);
+        match query.sort {
+            Sort::Time => top_by(&mut found, take, |a, b| key(a).cmp(&key(b))),
+            Sort::Distance => top_by(&mut found, take, |a, b| {
+                cmp_distance(a.distance_km, b.distance_km).then_with(|| key(a).cmp(&key(b)))
+            }),
+        }
+        (found, more)
+    }
+
+    /// Every meeting the query matches, unordered.
+    fn matches(&self, query: &Query, active_only: bool) -> Vec<Hit> {
+        let filter = &query.filter;
+        let accept = |i: u32| {
+            let e = &self.entries[i as usize];
+            (!active_only || e.active) && filter.accepts(e)
+        };
+        let Some(near) = query.near else {
+            return self
+                .by_time
+                .iter()
+                .copied()
+                .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
+                .map(|index| Hit { index, distance_km: None })
+                .collect();
+        };
+        let distance_to = |i: u32| {
+            self.entries[i as usize].position.map(|(lat, lon)| distance_km(near.lat, near.lon, lat, lon))
+        };
+        let reach = chord_km(near.radius_km) * (1.0 + 1e-9) + 1e-9;
+        let mut hits: Vec<Hit> = self
+            .rooms
+            .locate_within_distance(to_cartesian(near.lat, near.lon), reach * reach)
+            .map(|node| node.data)
+            .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
+            .filter_map(|index| {
+                let d = distance_to(index)?;
+                (d <= near.radius_km).then_some(Hit { index, distance_km: Some(d) })
+            })
+            .collect();
+        if filter.wants_remote() {
+            // Joinable from anywhere, so outside the radius too; those inside were found above.
+            for &index in &self.remote {
+                let d = distance_to(index);
+                if d.is_some_and(|d| d <= near.radius_km) || !accept(index) {
+                    continue;
+                }
+                hits.push(Hit { index, distance_km: d });
+            }
+        }
+        hits
+    }
+}
+
+/// Nearest first; unknown distances (online meetings) last.
+fn cmp_distance(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Keeps the first `take` items in `cmp` order, sorted. Selecting before sorting keeps a
+/// 100-result page over thousands of candidates cheap.
+fn top_by<T>(items: &mut Vec<T>, take: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if take == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > take {
+        items.select_nth_unstable_by(take - 1, &cmp);
+        items.truncate(take);
+    }
+    items.sort_unstable_by(&cmp);
+}
+
+/// The current snapshot, swappable atomically.
+pub struct SearchIndex {
+    current: ArcSwap<Snapshot>,
+}
+
+impl SearchIndex {
+    pub fn new(snapshot: Snapshot) -> SearchIndex {
+        SearchIndex { current: ArcSwap::from_pointee(snapshot) }
+    }
+
+    /// The snapshot to answer one request from.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    pub fn publish(&self, snapshot: Snapshot) {
+        self.current.store(Arc::new(snapshot));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,58 @@
+//! Persistent storage behind one interface.
+//!
+//! Every backend implements [`Store`] and owns its SQL and its migrations
+//! (`migrations/<backend>/`). Callers hold an `Arc<dyn Store>` from [`open`] and never see SQL, so
+//! adding PostgreSQL means adding a module here and a branch in [`open`].
+//!
+//! The store is the source of truth; reads go to the search snapshot built from
+//! [`Store::meetings`].
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::Meeting;
+
+pub use sqlite::SqliteStore;
+
+/// A storage failure. These are operational faults (disk, corrupt rows), never bad user input.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored meeting {id} is unreadable: {reason}")]
+    Corrupt { id: String, reason: String },
+    #[error("unsupported database URL `{0}` (use sqlite://PATH or a file path)")]
+    UnsupportedUrl(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Brings the schema up to date.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Every stored meeting, ordered by id.
+    async fn meetings(&self) -> Result<Vec<Meeting>, StoreError>;
+
+    /// Replaces all meetings of one source with `meetings`, in one transaction.
+    async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError>;
+
+    /// Inserts or overwrites meetings by id, in one transaction.
+    async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError>;
+
+    /// Cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the database a URL names: `sqlite://PATH`, `sqlite::memory:`, or a plain file path
+/// (SQLite). The file is created on first use.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::UnsupportedUrl(url.to_string()));
+    }
+    Ok(Arc::new(SqliteStore::open(url).await?))
+}

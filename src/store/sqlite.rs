@@ -1,0 +1,98 @@
+//! The embedded default backend: one SQLite file in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{Store, StoreError};
+use crate::domain::Meeting;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let options = SqliteConnectOptions::from_str(&url)
+            .map_err(|_| StoreError::UnsupportedUrl(url.clone()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL is durable against application crashes, which is what a directory
+            // rebuilt from feeds needs, and keeps bulk imports fast.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        // An in-memory database exists once per connection, so it must stay on one.
+        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn insert_all(tx: &mut Transaction<'_, Sqlite>, meetings: &[Meeting]) -> Result<(), StoreError> {
+        for m in meetings {
+            let doc = serde_json::to_string(m).expect("a meeting always serialises");
+            sqlx::query(
+                "INSERT INTO meetings (id, source_id, fellowship, updated_at, last_seen_at, doc)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
+                   fellowship = excluded.fellowship, updated_at = excluded.updated_at,
+                   last_seen_at = excluded.last_seen_at, doc = excluded.doc",
+            )
+            .bind(&m.id)
+            .bind(&m.source.id)
+            .bind(m.fellowship.id())
+            .bind(m.updated_at.to_string())
+            .bind(m.last_seen_at.to_string())
+            .bind(doc)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATIONS.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let doc: &str = row.get("doc");
+                serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+                    id: row.get("id"),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM meetings WHERE source_id = ?").bind(source_id).execute(&mut *tx).await?;
+        Self::insert_all(&mut tx, meetings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::insert_all(&mut tx, meetings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
