@@ -1,1 +1,78 @@
-fn main() {}
+//! Search core benchmarks over a 100,000-meeting demo directory.
+//!
+//! The query mix is the one in docs/benchmarks.md: AA and NA, open, in person, 10 km around
+//! population-weighted GB points (positions of demo meetings, which are placed by population),
+//! 100 results.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use jiff::{SignedDuration, Timestamp};
+use meetingmap::domain::{Access, Attendance, Fellowship};
+use meetingmap::search::{Filter, Near, Query, Snapshot, Sort};
+
+const MEETINGS: usize = 100_000;
+
+fn query_points(snapshot: &Snapshot) -> Vec<(f64, f64)> {
+    snapshot
+        .meetings()
+        .iter()
+        .step_by(97)
+        .filter_map(|m| m.location.as_ref().map(|l| (l.lat, l.lon)))
+        .take(1000)
+        .collect()
+}
+
+fn mix(point: (f64, f64)) -> Query {
+    Query {
+        filter: Filter::default()
+            .fellowships(["aa", "na"].map(|f| Fellowship::parse(f).unwrap()))
+            .access(Access::Open)
+            .attendance([Attendance::InPerson]),
+        near: Some(Near {
+            lat: point.0,
+            lon: point.1,
+            radius_km: 10.0,
+        }),
+        sort: Sort::Distance,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let now: Timestamp = "2027-01-04T09:00:00Z".parse().unwrap();
+    let meetings = meetingmap::demo::generate(MEETINGS, 1, now);
+    let snapshot = Snapshot::build(meetings.clone());
+    let points = query_points(&snapshot);
+
+    let mut group = c.benchmark_group("search_100k");
+    let mut i = 0;
+    group.bench_function("meetings_mix_10km_limit100", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            snapshot.search(&mix(points[i]), 100)
+        })
+    });
+    group.bench_function("occurrences_mix_10km_7days_limit100", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            snapshot.occurrences(
+                &mix(points[i]),
+                now,
+                now + SignedDuration::from_hours(24 * 7),
+                100,
+            )
+        })
+    });
+    group.bench_function("meetings_all_gb_by_time_limit100", |b| {
+        b.iter(|| snapshot.search(&Query::default(), 100))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("snapshot");
+    group.sample_size(10);
+    group.bench_function("build_100k", |b| {
+        b.iter_batched(|| meetings.clone(), Snapshot::build, BatchSize::LargeInput)
+    });
+    group.finish();
+}
+
+criterion_group!(search, benches);
+criterion_main!(search);

@@ -14,7 +14,11 @@ use crate::domain::Meeting;
 use crate::http::{self, AppState};
 
 #[derive(Parser)]
-#[command(name = "meetingmap", version, about = "A directory of mutual aid meetings with a search API")]
+#[command(
+    name = "meetingmap",
+    version,
+    about = "A directory of mutual aid meetings with a search API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,7 +27,11 @@ pub struct Cli {
 #[derive(Args)]
 struct Database {
     /// Database URL: sqlite://PATH (created on first use) or a file path.
-    #[arg(long = "database", env = "MEETINGMAP_DATABASE_URL", default_value = "sqlite://meetingmap.db")]
+    #[arg(
+        long = "database",
+        env = "MEETINGMAP_DATABASE_URL",
+        default_value = "sqlite://meetingmap.db"
+    )]
     url: String,
 }
 
@@ -87,7 +95,12 @@ const EXPORT_FORMAT: &str = "meetingmap-export-v1";
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { bind, database, demo, demo_meetings } => {
+        Command::Serve {
+            bind,
+            database,
+            demo,
+            demo_meetings,
+        } => {
             let directory = Directory::open(&database.url).await?;
             if demo && directory.index.current().is_empty() {
                 load_demo(&directory, demo_meetings, 1).await?;
@@ -95,7 +108,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
             let address = listener.local_addr()?;
             let meetings = directory.index.current().len();
-            let server = http::serve(listener, AppState { index: directory.index, store: directory.store })?;
+            let server = http::serve(
+                listener,
+                AppState {
+                    index: directory.index,
+                    store: directory.store,
+                },
+            )?;
             println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");
             server.await?;
         }
@@ -106,7 +125,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi => {
             println!("{}", http::openapi().to_pretty_json()?);
         }
-        Command::DemoData { meetings, seed, database } => {
+        Command::DemoData {
+            meetings,
+            seed,
+            database,
+        } => {
             let directory = Directory::open(&database.url).await?;
             load_demo(&directory, meetings, seed).await?;
         }
@@ -119,21 +142,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let json = serde_json::to_string_pretty(&file)?;
             match output {
-                Some(path) => std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => {
+                    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?
+                }
                 None => writeln!(std::io::stdout().lock(), "{json}")?,
             }
             eprintln!("exported {} meetings", file.meetings.len());
         }
         Command::Load { file, database } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let export: ExportFile = serde_json::from_str(&text).with_context(|| format!("{} is not a meetingmap export", file.display()))?;
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let export: ExportFile = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a meetingmap export", file.display()))?;
             if export.format != EXPORT_FORMAT {
-                bail!("{} has format `{}`; this version reads `{EXPORT_FORMAT}`", file.display(), export.format);
+                bail!(
+                    "{} has format `{}`; this version reads `{EXPORT_FORMAT}`",
+                    file.display(),
+                    export.format
+                );
             }
             let mut meetings = Vec::with_capacity(export.meetings.len());
             for meeting in export.meetings {
                 let id = meeting.id.clone();
-                meetings.push(meeting.normalise().with_context(|| format!("meeting {id} is invalid"))?);
+                meetings.push(
+                    meeting
+                        .normalise()
+                        .with_context(|| format!("meeting {id} is invalid"))?,
+                );
             }
             let directory = Directory::open(&database.url).await?;
             directory.put_meetings(&meetings).await?;
@@ -145,8 +180,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn load_demo(directory: &Directory, count: usize, seed: u64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let meetings = crate::demo::generate(count, seed, Timestamp::now());
-    directory.replace_source(crate::demo::SOURCE_ID, &meetings).await?;
-    println!("loaded {count} demo meetings (seed {seed}) in {:.1} s", started.elapsed().as_secs_f64());
+    let meetings = crate::demo::generate(count, seed, Timestamp::now().round(jiff::Unit::Second)?);
+    directory
+        .replace_source(crate::demo::SOURCE_ID, &meetings)
+        .await?;
+    println!(
+        "loaded {count} demo meetings (seed {seed}) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

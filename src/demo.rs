@@ -14,8 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::{
-    Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule, SourceRef,
-    Status, Zone, EARTH_RADIUS_KM,
+    Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
+    SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
 
 /// GeoNames populated places in the UK, largest first.
@@ -62,16 +62,60 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, weighted: &'a [(T, u32)]) -> &'a T {
 }
 
 fn types(codes: &[&str]) -> Vec<MeetingType> {
-    codes.iter().map(|c| MeetingType::parse(c).expect("demo types are in the vocabulary")).collect()
+    codes
+        .iter()
+        .map(|c| MeetingType::parse(c).expect("demo types are in the vocabulary"))
+        .collect()
 }
 
 /// Fellowship, its share of listings, the share of its meetings that are open, and its formats.
 const FELLOWSHIP_MIX: &[(&str, u32, f64, &[&str])] = &[
-    ("aa", 540, 0.45, &["speaker", "discussion", "step", "tradition", "big-book", "twelve-and-twelve", "living-sober", "daily-reflections", "beginners", "literature", "meditation"]),
-    ("na", 170, 0.5, &["basic-text", "just-for-today", "step", "speaker", "discussion", "newcomers", "topic", "literature"]),
-    ("ca", 80, 0.6, &["big-book", "step", "speaker", "discussion", "newcomers"]),
+    (
+        "aa",
+        540,
+        0.45,
+        &[
+            "speaker",
+            "discussion",
+            "step",
+            "tradition",
+            "big-book",
+            "twelve-and-twelve",
+            "living-sober",
+            "daily-reflections",
+            "beginners",
+            "literature",
+            "meditation",
+        ],
+    ),
+    (
+        "na",
+        170,
+        0.5,
+        &[
+            "basic-text",
+            "just-for-today",
+            "step",
+            "speaker",
+            "discussion",
+            "newcomers",
+            "topic",
+            "literature",
+        ],
+    ),
+    (
+        "ca",
+        80,
+        0.6,
+        &["big-book", "step", "speaker", "discussion", "newcomers"],
+    ),
     ("smart", 70, 1.0, &["tools", "discussion"]),
-    ("al-anon", 80, 0.3, &["discussion", "step", "speaker", "beginners", "literature"]),
+    (
+        "al-anon",
+        80,
+        0.3,
+        &["discussion", "step", "speaker", "beginners", "literature"],
+    ),
     ("alateen", 8, 0.0, &["discussion"]),
     ("families-anonymous", 15, 0.8, &["discussion", "literature"]),
     ("daa", 25, 0.4, &["step", "big-book", "discussion"]),
@@ -79,29 +123,77 @@ const FELLOWSHIP_MIX: &[(&str, u32, f64, &[&str])] = &[
 ];
 
 const START_TIMES: &[((u8, u8), u32)] = &[
-    ((7, 0), 3), ((7, 30), 2), ((10, 0), 5), ((10, 30), 4), ((11, 0), 4), ((12, 0), 5), ((12, 30), 5),
-    ((13, 0), 3), ((14, 0), 2), ((18, 0), 5), ((18, 30), 6), ((19, 0), 12), ((19, 30), 14), ((20, 0), 12),
-    ((20, 30), 5), ((21, 0), 2),
+    ((7, 0), 3),
+    ((7, 30), 2),
+    ((10, 0), 5),
+    ((10, 30), 4),
+    ((11, 0), 4),
+    ((12, 0), 5),
+    ((12, 30), 5),
+    ((13, 0), 3),
+    ((14, 0), 2),
+    ((18, 0), 5),
+    ((18, 30), 6),
+    ((19, 0), 12),
+    ((19, 30), 14),
+    ((20, 0), 12),
+    ((20, 30), 5),
+    ((21, 0), 2),
 ];
 const DURATIONS: &[(u16, u32)] = &[(60, 50), (75, 5), (90, 40), (120, 5)];
 const VENUES: &[&str] = &[
-    "St Mary's Church Hall", "Community Centre", "Methodist Church", "Friends Meeting House", "Library",
-    "Health Centre", "Salvation Army Hall", "Baptist Church", "Scout Hut", "Recovery Café", "Town Hall",
+    "St Mary's Church Hall",
+    "Community Centre",
+    "Methodist Church",
+    "Friends Meeting House",
+    "Library",
+    "Health Centre",
+    "Salvation Army Hall",
+    "Baptist Church",
+    "Scout Hut",
+    "Recovery Café",
+    "Town Hall",
     "United Reformed Church",
 ];
 const STREETS: &[&str] = &[
-    "High Street", "Church Road", "Station Road", "Victoria Road", "Park Lane", "Mill Street",
-    "Market Place", "Chapel Street", "King Street", "Queens Road",
+    "High Street",
+    "Church Road",
+    "Station Road",
+    "Victoria Road",
+    "Park Lane",
+    "Mill Street",
+    "Market Place",
+    "Chapel Street",
+    "King Street",
+    "Queens Road",
 ];
 const GROUP_NAMES: &[&str] = &[
-    "Serenity", "Hope", "New Beginnings", "Keep It Simple", "Freedom", "Just for Today", "Fellowship",
-    "Step by Step", "Promises", "Daybreak", "Lifeline", "Open Door",
+    "Serenity",
+    "Hope",
+    "New Beginnings",
+    "Keep It Simple",
+    "Freedom",
+    "Just for Today",
+    "Fellowship",
+    "Step by Step",
+    "Promises",
+    "Daybreak",
+    "Lifeline",
+    "Open Door",
 ];
 const COMMUNITIES: &[(&str, u32)] = &[
-    ("community:women", 4), ("community:men", 3), ("community:lgbtq", 2), ("community:young-people", 2),
-    ("community:atheist-agnostic", 1), ("community:seniors", 1),
+    ("community:women", 4),
+    ("community:men", 3),
+    ("community:lgbtq", 2),
+    ("community:young-people", 2),
+    ("community:atheist-agnostic", 1),
+    ("community:seniors", 1),
 ];
-const ONLINE_ZONES: &[(&str, u32)] = &[("Europe/London", 85), ("America/New_York", 10), ("Europe/Dublin", 5)];
+const ONLINE_ZONES: &[(&str, u32)] = &[
+    ("Europe/London", 85),
+    ("America/New_York", 10),
+    ("Europe/Dublin", 5),
+];
 
 /// Generates `count` meetings from `seed`. The same arguments give the same meetings.
 pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
@@ -125,8 +217,19 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
             let day = Day::from_index(rng.random_range(0..7)).expect("0..7 is a day");
             let &(h, m) = pick(&mut rng, START_TIMES);
             let start = LocalTime::from_hm(h, m).expect("demo times are valid");
-            let attendance = *pick(&mut rng, &[(Attendance::InPerson, 78), (Attendance::Hybrid, 9), (Attendance::Online, 13)]);
-            let zone = if attendance == Attendance::Online { pick(&mut rng, ONLINE_ZONES) } else { &"Europe/London" };
+            let attendance = *pick(
+                &mut rng,
+                &[
+                    (Attendance::InPerson, 78),
+                    (Attendance::Hybrid, 9),
+                    (Attendance::Online, 13),
+                ],
+            );
+            let zone = if attendance == Attendance::Online {
+                pick(&mut rng, ONLINE_ZONES)
+            } else {
+                &"Europe/London"
+            };
             let weeks = match rng.random_range(0..100) {
                 0 => vec![1],
                 1 => vec![1, 3],
@@ -134,8 +237,14 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
                 3 => vec![2, 4],
                 _ => vec![],
             };
-            let schedule = Schedule::new(day, start, *pick(&mut rng, DURATIONS), Zone::get(zone).expect("demo zones exist"), weeks)
-                .expect("demo schedules are valid");
+            let schedule = Schedule::new(
+                day,
+                start,
+                *pick(&mut rng, DURATIONS),
+                Zone::get(zone).expect("demo zones exist"),
+                weeks,
+            )
+            .expect("demo schedules are valid");
 
             let format = formats[rng.random_range(0..formats.len())];
             let mut codes = vec![format!("format:{format}")];
@@ -143,7 +252,13 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
                 codes.push(pick(&mut rng, COMMUNITIES).to_string());
             }
             if attendance.has_room() {
-                for (code, share) in [("wheelchair", 0.45), ("accessible-toilet", 0.2), ("hearing-loop", 0.08), ("parking", 0.25), ("bsl", 0.01)] {
+                for (code, share) in [
+                    ("wheelchair", 0.45),
+                    ("accessible-toilet", 0.2),
+                    ("hearing-loop", 0.08),
+                    ("parking", 0.25),
+                    ("bsl", 0.01),
+                ] {
                     if rng.random_bool(share) {
                         codes.push(format!("accessibility:{code}"));
                     }
@@ -168,8 +283,16 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
             let location = attendance.has_room().then(|| {
                 let (lat, lon) = scatter(&mut rng, place);
                 Location {
-                    venue: Some(format!("{} {}", place.name, VENUES[rng.random_range(0..VENUES.len())])),
-                    address_lines: vec![format!("{} {}", rng.random_range(1..120), STREETS[rng.random_range(0..STREETS.len())])],
+                    venue: Some(format!(
+                        "{} {}",
+                        place.name,
+                        VENUES[rng.random_range(0..VENUES.len())]
+                    )),
+                    address_lines: vec![format!(
+                        "{} {}",
+                        rng.random_range(1..120),
+                        STREETS[rng.random_range(0..STREETS.len())]
+                    )],
                     town: Some(place.name.clone()),
                     postcode: None,
                     country: Some("GB".into()),
@@ -185,9 +308,21 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
                 notes: Some("Demo link: it leads nowhere.".into()),
             });
             let name = match rng.random_range(0..3) {
-                0 => format!("{} {} {} (demo)", place.name, day.full_name(), MeetingType::parse(format).expect("format").info().label),
-                1 => format!("{} Group (demo)", GROUP_NAMES[rng.random_range(0..GROUP_NAMES.len())]),
-                _ => format!("{} {} Group (demo)", place.name, GROUP_NAMES[rng.random_range(0..GROUP_NAMES.len())]),
+                0 => format!(
+                    "{} {} {} (demo)",
+                    place.name,
+                    day.full_name(),
+                    MeetingType::parse(format).expect("format").info().label
+                ),
+                1 => format!(
+                    "{} Group (demo)",
+                    GROUP_NAMES[rng.random_range(0..GROUP_NAMES.len())]
+                ),
+                _ => format!(
+                    "{} {} Group (demo)",
+                    place.name,
+                    GROUP_NAMES[rng.random_range(0..GROUP_NAMES.len())]
+                ),
             };
             let updated_at = now - SignedDuration::from_hours(rng.random_range(0..24 * 365));
             Meeting {
@@ -201,8 +336,14 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
                 types,
                 location,
                 online,
-                notes: Some("Demo data: a synthetic meeting generated by meetingmap. It does not exist.".into()),
-                status: if rng.random_bool(0.02) { Status::TemporarilyClosed } else { Status::Active },
+                notes: Some(
+                    "Demo data: a synthetic meeting generated by meetingmap. It does not exist.".into(),
+                ),
+                status: if rng.random_bool(0.02) {
+                    Status::TemporarilyClosed
+                } else {
+                    Status::Active
+                },
                 source: source.clone(),
                 updated_at,
                 last_seen_at: now,
@@ -236,10 +377,17 @@ mod tests {
         assert_ne!(a, generate(500, 8, now));
         for m in &a {
             assert!(m.id.starts_with("demo-") && m.name.ends_with("(demo)") && m.source.id == SOURCE_ID);
-            assert!(m.online.as_ref().is_none_or(|o| o.phone.is_none() && o.url.as_ref().is_some_and(|u| u.contains(".invalid/"))));
+            assert!(
+                m.online.as_ref().is_none_or(
+                    |o| o.phone.is_none() && o.url.as_ref().is_some_and(|u| u.contains(".invalid/"))
+                )
+            );
             if let Some(l) = &m.location {
                 // Great Britain's bounding box.
-                assert!((49.8..61.0).contains(&l.lat) && (-8.7..2.0).contains(&l.lon), "{l:?}");
+                assert!(
+                    (49.8..61.0).contains(&l.lat) && (-8.7..2.0).contains(&l.lon),
+                    "{l:?}"
+                );
             }
         }
         let aa = a.iter().filter(|m| m.fellowship.id() == "aa").count();

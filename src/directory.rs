@@ -21,7 +21,10 @@ impl Directory {
         let store = store::open(url).await?;
         store.migrate().await?;
         let snapshot = Snapshot::build(store.meetings().await?);
-        Ok(Directory { store, index: Arc::new(SearchIndex::new(snapshot)) })
+        Ok(Directory {
+            store,
+            index: Arc::new(SearchIndex::new(snapshot)),
+        })
     }
 
     /// Rebuilds the snapshot from the store and publishes it.

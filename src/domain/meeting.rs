@@ -44,7 +44,9 @@ impl Attendance {
 
     pub fn parse(text: &str) -> Option<Attendance> {
         let text = text.trim();
-        Attendance::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(text))
+        Attendance::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(text))
     }
 
     /// Has a room people can walk into.
@@ -197,7 +199,10 @@ impl Meeting {
             (Some(loc), true) => {
                 let valid = (-90.0..=90.0).contains(&loc.lat) && (-180.0..=180.0).contains(&loc.lon);
                 if !valid {
-                    return Err(InvalidMeeting::BadCoordinates { lat: loc.lat, lon: loc.lon });
+                    return Err(InvalidMeeting::BadCoordinates {
+                        lat: loc.lat,
+                        lon: loc.lon,
+                    });
                 }
             }
             (None, false) => {}
@@ -207,6 +212,9 @@ impl Meeting {
 
     /// Languages the meeting is held in.
     pub fn languages(&self) -> impl Iterator<Item = MeetingType> + '_ {
-        self.types.iter().copied().filter(|t| t.facet() == super::Facet::Language)
+        self.types
+            .iter()
+            .copied()
+            .filter(|t| t.facet() == super::Facet::Language)
     }
 }

@@ -287,8 +287,12 @@ mod tests {
             .iter()
             .map(|s| MeetingType::parse(s).unwrap())
             .collect();
-        let speaker: TypeSet = [MeetingType::parse("format:speaker").unwrap()].into_iter().collect();
-        let women: TypeSet = [MeetingType::parse("community:women").unwrap()].into_iter().collect();
+        let speaker: TypeSet = [MeetingType::parse("format:speaker").unwrap()]
+            .into_iter()
+            .collect();
+        let women: TypeSet = [MeetingType::parse("community:women").unwrap()]
+            .into_iter()
+            .collect();
         assert!(a.contains_all(&speaker));
         assert!(!a.contains_all(&women));
         assert!(a.contains_all(&TypeSet::default()));

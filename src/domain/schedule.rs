@@ -35,7 +35,15 @@ pub enum Day {
 }
 
 impl Day {
-    pub const ALL: [Day; 7] = [Day::Sun, Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat];
+    pub const ALL: [Day; 7] = [
+        Day::Sun,
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+    ];
 
     /// 0 = Sunday ... 6 = Saturday.
     pub fn index(self) -> u8 {
@@ -60,7 +68,15 @@ impl Day {
     }
 
     pub fn full_name(self) -> &'static str {
-        ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"][self as usize]
+        [
+            "Sunday",
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+        ][self as usize]
     }
 
     pub fn weekday(self) -> Weekday {
@@ -169,8 +185,7 @@ impl Serialize for Zone {
 impl<'de> Deserialize<'de> for Zone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = <std::borrow::Cow<str>>::deserialize(d)?;
-        Zone::get(&name)
-            .ok_or_else(|| serde::de::Error::custom(format!("`{name}` is not an IANA time zone")))
+        Zone::get(&name).ok_or_else(|| serde::de::Error::custom(format!("`{name}` is not an IANA time zone")))
     }
 }
 
@@ -210,7 +225,7 @@ struct ScheduleJson {
     timezone: Zone,
     /// Empty: every week; otherwise the weeks of the month (`1`..`5`, `-1` = last).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    weeks_of_month: Vec<WeekOfMonth>,
+    weeks_of_month: Vec<i8>,
 }
 
 impl utoipa::PartialSchema for Schedule {
@@ -252,7 +267,13 @@ impl Schedule {
         }
         weeks_of_month.sort_unstable();
         weeks_of_month.dedup();
-        Ok(Schedule { day, start_time, duration_minutes, timezone, weeks_of_month })
+        Ok(Schedule {
+            day,
+            start_time,
+            duration_minutes,
+            timezone,
+            weeks_of_month,
+        })
     }
 
     /// Every week, in Europe/London.
@@ -289,7 +310,14 @@ impl Schedule {
             .and_then(|d| d.yesterday().ok())
             .and_then(|d| d.nth_weekday(1, self.day.weekday()).ok());
         let last = until.to_zoned(tz.clone()).date().tomorrow().ok();
-        Occurrences { schedule: self, next: first, last, from, until, length }
+        Occurrences {
+            schedule: self,
+            next: first,
+            last,
+            from,
+            until,
+            length,
+        }
     }
 }
 
@@ -376,8 +404,14 @@ impl<'de> Deserialize<'de> for Schedule {
             }
             (None, None) => return Err(serde::de::Error::custom(ScheduleError::MissingLength)),
         };
-        Schedule::new(json.day, json.start_time, duration, json.timezone, json.weeks_of_month)
-            .map_err(serde::de::Error::custom)
+        Schedule::new(
+            json.day,
+            json.start_time,
+            duration,
+            json.timezone,
+            json.weeks_of_month,
+        )
+        .map_err(serde::de::Error::custom)
     }
 }
 
@@ -391,26 +425,40 @@ mod tests {
     }
 
     fn at(day: Day, h: u8, m: u8, minutes: u16, zone: &str) -> Schedule {
-        Schedule::new(day, LocalTime::from_hm(h, m).unwrap(), minutes, Zone::get(zone).unwrap(), vec![])
-            .unwrap()
+        Schedule::new(
+            day,
+            LocalTime::from_hm(h, m).unwrap(),
+            minutes,
+            Zone::get(zone).unwrap(),
+            vec![],
+        )
+        .unwrap()
     }
 
     fn starts(s: &Schedule, from: &str, until: &str) -> Vec<String> {
-        s.occurrences(ts(from), ts(until)).map(|o| rfc3339(&o.start)).collect()
+        s.occurrences(ts(from), ts(until))
+            .map(|o| rfc3339(&o.start))
+            .collect()
     }
 
     #[test]
     fn spring_forward_gap_moves_the_meeting_later() {
         // 2027-03-28: Europe/London goes from 01:00 GMT to 02:00 BST; 01:30 does not exist.
         let s = at(Day::Sun, 1, 30, 60, "Europe/London");
-        let occ: Vec<_> = s.occurrences(ts("2027-03-27T00:00Z"), ts("2027-03-29T00:00Z")).collect();
+        let occ: Vec<_> = s
+            .occurrences(ts("2027-03-27T00:00Z"), ts("2027-03-29T00:00Z"))
+            .collect();
         assert_eq!(occ.len(), 1);
         assert_eq!(rfc3339(&occ[0].start), "2027-03-28T02:30:00+01:00");
         assert_eq!(rfc3339(&occ[0].end), "2027-03-28T03:30:00+01:00");
         // The week before and after are ordinary.
         assert_eq!(
             starts(&s, "2027-03-20T00:00Z", "2027-04-05T00:00Z"),
-            ["2027-03-21T01:30:00+00:00", "2027-03-28T02:30:00+01:00", "2027-04-04T01:30:00+01:00"]
+            [
+                "2027-03-21T01:30:00+00:00",
+                "2027-03-28T02:30:00+01:00",
+                "2027-04-04T01:30:00+01:00"
+            ]
         );
     }
 
@@ -418,7 +466,9 @@ mod tests {
     fn fall_back_ambiguity_takes_the_first_and_keeps_real_duration() {
         // 2027-10-31: Europe/London goes from 02:00 BST back to 01:00 GMT; 01:30 happens twice.
         let s = at(Day::Sun, 1, 30, 60, "Europe/London");
-        let occ: Vec<_> = s.occurrences(ts("2027-10-30T00:00Z"), ts("2027-11-01T00:00Z")).collect();
+        let occ: Vec<_> = s
+            .occurrences(ts("2027-10-30T00:00Z"), ts("2027-11-01T00:00Z"))
+            .collect();
         assert_eq!(occ.len(), 1);
         assert_eq!(rfc3339(&occ[0].start), "2027-10-31T01:30:00+01:00");
         // One real hour later the clocks have gone back: 01:30 GMT.
@@ -438,13 +488,29 @@ mod tests {
     fn new_york_meeting_seen_from_london() {
         // US clocks change on 2027-03-14, UK on 2027-03-28: in between New York is 4 hours behind.
         let s = at(Day::Mon, 20, 0, 60, "America/New_York");
-        let occ: Vec<_> = s.occurrences(ts("2027-03-08T00:00Z"), ts("2027-04-01T00:00Z")).collect();
+        let occ: Vec<_> = s
+            .occurrences(ts("2027-03-08T00:00Z"), ts("2027-04-01T00:00Z"))
+            .collect();
         let london = TimeZone::get("Europe/London").unwrap();
         let seen: Vec<String> = occ
             .iter()
-            .map(|o| o.start.timestamp().to_zoned(london.clone()).strftime("%a %H:%M %:z").to_string())
+            .map(|o| {
+                o.start
+                    .timestamp()
+                    .to_zoned(london.clone())
+                    .strftime("%a %H:%M %:z")
+                    .to_string()
+            })
             .collect();
-        assert_eq!(seen, ["Tue 01:00 +00:00", "Tue 00:00 +00:00", "Tue 00:00 +00:00", "Tue 01:00 +01:00"]);
+        assert_eq!(
+            seen,
+            [
+                "Tue 01:00 +00:00",
+                "Tue 00:00 +00:00",
+                "Tue 00:00 +00:00",
+                "Tue 01:00 +01:00"
+            ]
+        );
         assert_eq!(rfc3339(&occ[1].start), "2027-03-15T20:00:00-04:00");
     }
 
@@ -457,7 +523,9 @@ mod tests {
         assert!(occ[0].is_under_way_at(from));
         assert!(!occ[1].is_under_way_at(from));
         // Ended exactly at `from`: not included.
-        let ended: Vec<_> = s.occurrences(ts("2027-01-05T20:30Z"), ts("2027-01-06T00:00Z")).collect();
+        let ended: Vec<_> = s
+            .occurrences(ts("2027-01-05T20:30Z"), ts("2027-01-06T00:00Z"))
+            .collect();
         assert!(ended.is_empty());
     }
 
@@ -498,8 +566,14 @@ mod tests {
         assert_eq!(Day::parse("Wednesday"), Some(Day::Wed));
         assert_eq!(Day::parse("WED"), Some(Day::Wed));
         assert_eq!(Day::parse("we"), None);
-        assert_eq!(LocalTime::parse("7:05").map(|t| t.to_string()), Some("07:05".into()));
-        assert_eq!(LocalTime::parse("19:30:00").map(|t| t.minutes()), Some(19 * 60 + 30));
+        assert_eq!(
+            LocalTime::parse("7:05").map(|t| t.to_string()),
+            Some("07:05".into())
+        );
+        assert_eq!(
+            LocalTime::parse("19:30:00").map(|t| t.minutes()),
+            Some(19 * 60 + 30)
+        );
         for bad in ["24:00", "12:60", "1230", "12:3", "", "ab:cd", "12:30:15"] {
             assert_eq!(LocalTime::parse(bad), None, "{bad}");
         }
@@ -517,7 +591,13 @@ mod tests {
     ];
 
     fn schedule_strategy() -> impl Strategy<Value = Schedule> {
-        (0u8..7, 0u16..1440, 1u16..=300, 0..ZONES.len(), prop::sample::subsequence(vec![1i8, 2, 3, 4, 5, -1], 0..3))
+        (
+            0u8..7,
+            0u16..1440,
+            1u16..=300,
+            0..ZONES.len(),
+            prop::sample::subsequence(vec![1i8, 2, 3, 4, 5, -1], 0..3),
+        )
             .prop_map(|(d, t, len, z, weeks)| {
                 Schedule::new(
                     Day::from_index(d).unwrap(),

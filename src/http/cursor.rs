@@ -22,7 +22,10 @@ pub struct Cursor {
 impl Cursor {
     pub fn encode(&self) -> String {
         let anchor = self.anchor.map(|t| t.as_second().to_string()).unwrap_or_default();
-        let text = format!("1.{:x}.{:x}.{:x}.{anchor}", self.snapshot, self.offset, self.fingerprint);
+        let text = format!(
+            "1.{:x}.{:x}.{:x}.{anchor}",
+            self.snapshot, self.offset, self.fingerprint
+        );
         URL_SAFE_NO_PAD.encode(text)
     }
 
@@ -40,7 +43,12 @@ impl Cursor {
             "" => None,
             seconds => Some(Timestamp::from_second(seconds.parse().ok()?).ok()?),
         };
-        parts.next().is_none().then_some(Cursor { snapshot, offset, fingerprint, anchor })
+        parts.next().is_none().then_some(Cursor {
+            snapshot,
+            offset,
+            fingerprint,
+            anchor,
+        })
     }
 }
 
@@ -50,11 +58,22 @@ mod tests {
 
     #[test]
     fn round_trip_and_garbage() {
-        let c = Cursor { snapshot: 0xdead_beef, offset: 150, fingerprint: u64::MAX, anchor: Some(Timestamp::from_second(1_800_000_000).unwrap()) };
+        let c = Cursor {
+            snapshot: 0xdead_beef,
+            offset: 150,
+            fingerprint: u64::MAX,
+            anchor: Some(Timestamp::from_second(1_800_000_000).unwrap()),
+        };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         let c = Cursor { anchor: None, ..c };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        for bad in ["", "abc", "!!!", &URL_SAFE_NO_PAD.encode("2.1.1.1."), &URL_SAFE_NO_PAD.encode("1.1.1.1.x")] {
+        for bad in [
+            "",
+            "abc",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("2.1.1.1."),
+            &URL_SAFE_NO_PAD.encode("1.1.1.1.x"),
+        ] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
     }

@@ -28,7 +28,12 @@ pub struct Readiness {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Health {
+            status: "ok",
+            version: env!("CARGO_PKG_VERSION"),
+        })
 }
 
 /// The process can answer searches: the database answers and a snapshot is loaded.
@@ -38,11 +43,17 @@ pub async fn health() -> HttpResponse {
 ))]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await.map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
     let snapshot = state.index.current();
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Readiness {
-        status: "ready",
-        meetings: snapshot.len(),
-        snapshot_built_at: snapshot.built_at().to_string(),
-    }))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Readiness {
+            status: "ready",
+            meetings: snapshot.len(),
+            snapshot_built_at: snapshot.built_at().to_string(),
+        }))
 }

@@ -47,15 +47,23 @@ pub struct MeetingPage {
 #[get("/v1/meetings")]
 pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
-    let (search, NoExtra {}, fingerprint) = params::parse(req.query_string())?;
     let mut errors = Vec::new();
-    let request = search.validate(&mut errors, fingerprint).ok_or(ApiError::InvalidParams(errors))?;
+    let (search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
+    let request = match search.validate(&mut errors, fingerprint) {
+        Some(request) if errors.is_empty() => request,
+        _ => return Err(ApiError::InvalidParams(errors)),
+    };
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, None);
     Ok(cached_json(&req, &snapshot, "", || {
         let page = hits.get(offset..).unwrap_or_default();
-        let mut body = String::with_capacity(64 + page.iter().map(|h| snapshot.meeting_json(h.index).len() + 32).sum::<usize>());
+        let mut body = String::with_capacity(
+            64 + page
+                .iter()
+                .map(|h| snapshot.meeting_json(h.index).len() + 32)
+                .sum::<usize>(),
+        );
         body.push_str("{\"meetings\":[");
         for (i, hit) in page.iter().enumerate() {
             if i > 0 {
@@ -63,7 +71,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
             }
             // Meetings were rendered to JSON when the snapshot was built; splice the distance in.
             match hit.distance_km {
-                Some(d) => write!(body, "{{\"distance_km\":{},", round_km(d)).expect("writing to a String"),
+                Some(d) => write!(body, "{{\"distance_km\":{:?},", round_km(d)).expect("writing to a String"),
                 None => body.push_str("{\"distance_km\":null,"),
             }
             body.push_str(&snapshot.meeting_json(hit.index)[1..]);
@@ -85,10 +93,16 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     )
 )]
 #[get("/v1/meetings/{id}")]
-pub async fn get_meeting(req: HttpRequest, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_meeting(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
     let index = snapshot
         .find(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))?;
-    Ok(cached_json(&req, &snapshot, "", || snapshot.meeting_json(index).to_string()))
+    Ok(cached_json(&req, &snapshot, "", || {
+        snapshot.meeting_json(index).to_string()
+    }))
 }

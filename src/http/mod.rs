@@ -73,16 +73,26 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
         // Public, read-only, no cookies: any site may embed searches.
         let cors = Cors::default()
             .allow_any_origin()
+            .send_wildcard()
             .allowed_methods(["GET", "HEAD"])
             .expose_headers(["ETag"])
             .max_age(86_400);
         App::new()
             .app_data(state.clone())
-            .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::param("query", e.to_string()).into()))
-            .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::param("path", e.to_string()).into()))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| ApiError::param("query", e.to_string()).into()),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::param("path", e.to_string()).into()),
+            )
             // Paths and status only: query strings can hold someone's postcode, and client
             // addresses are never logged.
-            .wrap(Logger::new("%{PATH}xi %s %b %Dms").custom_request_replace("PATH", |req| req.path().to_string()))
+            .wrap(
+                Logger::new("%{PATH}xi %s %b %Dms")
+                    .custom_request_replace("PATH", |req| req.path().to_string()),
+            )
             .wrap(Compress::default())
             .wrap(cors)
             .service(meetings::search_meetings)
@@ -92,8 +102,16 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .service(vocab::types)
             .service(health::health)
             .service(health::ready)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi()))
-            .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", openapi())
+                    // Swagger UI would otherwise ask a third-party validator about the spec.
+                    .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+            )
+            .route(
+                "/docs",
+                web::get().to(|| async { web::Redirect::to("/docs/").permanent() }),
+            )
             .default_service(web::to(not_found))
     })
     .listen(listener)?

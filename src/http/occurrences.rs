@@ -76,27 +76,42 @@ pub struct OccurrencePage {
     )
 )]
 #[get("/v1/occurrences")]
-pub async fn search_occurrences(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn search_occurrences(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
-    let (search, window, fingerprint) = params::parse::<WindowParams>(req.query_string())?;
     let mut errors = Vec::new();
-    let from = window.from.as_deref().and_then(|text| match text.parse::<Timestamp>() {
-        Ok(t) if (1900..=2200).contains(&t.to_zoned(jiff::tz::TimeZone::UTC).year()) => Some(t),
-        Ok(_) => {
-            errors.push(InvalidParam::new("from", "must be between the years 1900 and 2200"));
-            None
-        }
-        Err(_) => {
-            errors.push(InvalidParam::new("from", format!("must be an RFC 3339 instant such as 2027-03-22T09:00:00Z, not `{text}`")));
-            None
-        }
-    });
+    let (search, window, fingerprint) = params::parse::<WindowParams>(req.query_string(), &mut errors)?;
+    let from = window
+        .from
+        .as_deref()
+        .and_then(|text| match text.parse::<Timestamp>() {
+            Ok(t) if (1900..=2200).contains(&t.to_zoned(jiff::tz::TimeZone::UTC).year()) => Some(t),
+            Ok(_) => {
+                errors.push(InvalidParam::new(
+                    "from",
+                    "must be between the years 1900 and 2200",
+                ));
+                None
+            }
+            Err(_) => {
+                errors.push(InvalidParam::new(
+                    "from",
+                    format!("must be an RFC 3339 instant such as 2027-03-22T09:00:00Z, not `{text}`"),
+                ));
+                None
+            }
+        });
     let days = match window.days.as_deref() {
         None => DEFAULT_DAYS,
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
             _ => {
-                errors.push(InvalidParam::new("days", format!("must be a whole number from 1 to {MAX_DAYS}")));
+                errors.push(InvalidParam::new(
+                    "days",
+                    format!("must be a whole number from 1 to {MAX_DAYS}"),
+                ));
                 DEFAULT_DAYS
             }
         },
@@ -124,7 +139,9 @@ pub async fn search_occurrences(req: HttpRequest, state: web::Data<AppState>) ->
             let m = snapshot.meeting(hit.index);
             let tz = m.schedule.timezone.tz();
             let start = hit.start.to_zoned(tz.clone());
-            let end = start.checked_add(SignedDuration::from_mins(m.schedule.duration_minutes as i64)).ok()?;
+            let end = start
+                .checked_add(SignedDuration::from_mins(m.schedule.duration_minutes as i64))
+                .ok()?;
             Some(OccurrenceView {
                 meeting_id: m.id.clone(),
                 name: m.name.clone(),
@@ -143,6 +160,11 @@ pub async fn search_occurrences(req: HttpRequest, state: web::Data<AppState>) ->
             })
         })
         .collect();
-    let body = OccurrencePage { occurrences: page, next };
-    Ok(cached_json(&req, &snapshot, &from.to_string(), || serde_json::to_string(&body).expect("occurrences serialise")))
+    let body = OccurrencePage {
+        occurrences: page,
+        next,
+    };
+    Ok(cached_json(&req, &snapshot, &from.to_string(), || {
+        serde_json::to_string(&body).expect("occurrences serialise")
+    }))
 }

@@ -103,17 +103,22 @@ fn parameters(query: &str) -> Result<BTreeMap<String, String>, ApiError> {
         if value.is_empty() {
             continue;
         }
-        map.entry(key).and_modify(|v| {
-            v.push(',');
-            v.push_str(&value);
-        }).or_insert(value);
+        map.entry(key)
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
     }
     Ok(map)
 }
 
 fn fingerprint(params: &BTreeMap<String, String>) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    for (k, v) in params.iter().filter(|(k, _)| !matches!(k.as_str(), "cursor" | "limit")) {
+    for (k, v) in params
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "cursor" | "limit"))
+    {
         (k, v).hash(&mut hasher);
     }
     hasher.finish()
@@ -123,7 +128,10 @@ fn fingerprint(params: &BTreeMap<String, String>) -> u64 {
 /// does not know, for the caller to claim or reject.
 fn deserialize<T: DeserializeOwned>(params: &BTreeMap<String, String>) -> T {
     let value = serde_json::Value::Object(
-        params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+        params
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect(),
     );
     serde_json::from_value(value).expect("string fields and a catch-all map accept any strings")
 }
@@ -157,7 +165,10 @@ fn each<T>(
     for item in list(text) {
         match parse(item) {
             Some(v) => out.push(v),
-            None => errors.push(InvalidParam::new(name, format!("has unknown value `{item}` ({expected})"))),
+            None => errors.push(InvalidParam::new(
+                name,
+                format!("has unknown value `{item}` ({expected})"),
+            )),
         }
     }
     out
@@ -167,25 +178,31 @@ fn time(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Op
     let text = text.as_deref()?;
     let parsed = LocalTime::parse(text);
     if parsed.is_none() {
-        errors.push(InvalidParam::new(name, format!("must be a local time HH:MM, not `{text}`")));
+        errors.push(InvalidParam::new(
+            name,
+            format!("must be a local time HH:MM, not `{text}`"),
+        ));
     }
     parsed
 }
 
-/// Claims the endpoint-specific parameters `T` from what [`SearchParams`] left over; anything still
-/// unclaimed is an unknown parameter.
-pub fn parse<T: DeserializeOwned>(query: &str) -> Result<(SearchParams, T, u64), ApiError> {
+/// Reads a query string into the common [`SearchParams`] and the endpoint-specific `T`, with the
+/// search's fingerprint. Parameters neither claims are reported in `errors`.
+pub fn parse<T: DeserializeOwned>(
+    query: &str,
+    errors: &mut Vec<InvalidParam>,
+) -> Result<(SearchParams, T, u64), ApiError> {
     let params = parameters(query)?;
     let search: SearchParams = deserialize(&params);
     let leftover: BTreeMap<String, String> = search.rest.clone().into_iter().collect();
     let extra: ExtraParams<T> = deserialize(&leftover);
-    if !extra.unknown.is_empty() {
-        let mut names: Vec<_> = extra.unknown.keys().collect();
-        names.sort();
-        return Err(ApiError::InvalidParams(
-            names.into_iter().map(|n| InvalidParam::new(n.as_str(), "is not a parameter of this endpoint")).collect(),
-        ));
-    }
+    let mut unknown: Vec<_> = extra.unknown.into_keys().collect();
+    unknown.sort();
+    errors.extend(
+        unknown
+            .into_iter()
+            .map(|name| InvalidParam::new(name, "is not a parameter of this endpoint")),
+    );
     Ok((search, extra.known, fingerprint(&params)))
 }
 
@@ -223,7 +240,10 @@ impl SearchParams {
         let radius_mi = number(errors, "radius_mi", &self.radius_mi);
         let radius = match (radius_km, radius_mi) {
             (Some(_), Some(_)) => {
-                errors.push(InvalidParam::new("radius_mi", "cannot be combined with radius_km"));
+                errors.push(InvalidParam::new(
+                    "radius_mi",
+                    "cannot be combined with radius_km",
+                ));
                 None
             }
             (Some(km), None) => {
@@ -234,7 +254,10 @@ impl SearchParams {
             }
             (None, Some(mi)) => {
                 if !(mi > 0.0 && mi * KM_PER_MILE <= MAX_RADIUS_KM) {
-                    errors.push(InvalidParam::new("radius_mi", "must be between 0 and 155 (250 km)"));
+                    errors.push(InvalidParam::new(
+                        "radius_mi",
+                        "must be between 0 and 155 (250 km)",
+                    ));
                 }
                 Some(mi * KM_PER_MILE)
             }
@@ -249,35 +272,75 @@ impl SearchParams {
         }
 
         let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
-        let fellowships = each(errors, "fellowship", &self.fellowship, Fellowship::parse, &format!("known: {fellowship_codes}"));
-        let access = self.access.as_deref().and_then(|a| match a.to_ascii_lowercase().as_str() {
-            "open" => Some(Access::Open),
-            "closed" => Some(Access::Closed),
-            _ => {
-                errors.push(InvalidParam::new("access", format!("must be `open` or `closed`, not `{a}`")));
-                None
-            }
-        });
+        let fellowships = each(
+            errors,
+            "fellowship",
+            &self.fellowship,
+            Fellowship::parse,
+            &format!("known: {fellowship_codes}"),
+        );
+        let access = self
+            .access
+            .as_deref()
+            .and_then(|a| match a.to_ascii_lowercase().as_str() {
+                "open" => Some(Access::Open),
+                "closed" => Some(Access::Closed),
+                _ => {
+                    errors.push(InvalidParam::new(
+                        "access",
+                        format!("must be `open` or `closed`, not `{a}`"),
+                    ));
+                    None
+                }
+            });
         let types = each(errors, "type", &self.types, MeetingType::parse, "see /v1/types");
-        let attendance = each(errors, "attendance", &self.attendance, Attendance::parse, "in_person, online or hybrid");
-        let days = each(errors, "day", &self.day, Day::parse, "sun, mon, tue, wed, thu, fri or sat");
+        let attendance = each(
+            errors,
+            "attendance",
+            &self.attendance,
+            Attendance::parse,
+            "in_person, online or hybrid",
+        );
+        let days = each(
+            errors,
+            "day",
+            &self.day,
+            Day::parse,
+            "sun, mon, tue, wed, thu, fri or sat",
+        );
         let start_after = time(errors, "start_after", &self.start_after);
         let start_before = time(errors, "start_before", &self.start_before);
-        let languages = each(errors, "language", &self.language, MeetingType::language, "ISO 639-1 codes listed under language: in /v1/types");
+        let languages = each(
+            errors,
+            "language",
+            &self.language,
+            MeetingType::language,
+            "ISO 639-1 codes listed under language: in /v1/types",
+        );
         if self.q.as_ref().is_some_and(|q| q.chars().count() > MAX_TEXT) {
-            errors.push(InvalidParam::new("q", format!("must be at most {MAX_TEXT} characters")));
+            errors.push(InvalidParam::new(
+                "q",
+                format!("must be at most {MAX_TEXT} characters"),
+            ));
         }
         let sort = match self.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None => has_point.then_some(Sort::Distance).unwrap_or(Sort::Time),
+            None if has_point => Sort::Distance,
+            None => Sort::Time,
             Some("distance") => {
                 if !has_point {
-                    errors.push(InvalidParam::new("sort", "`distance` needs a point (lat and lon)"));
+                    errors.push(InvalidParam::new(
+                        "sort",
+                        "`distance` needs a point (lat and lon)",
+                    ));
                 }
                 Sort::Distance
             }
             Some("time") => Sort::Time,
             Some(other) => {
-                errors.push(InvalidParam::new("sort", format!("must be `distance` or `time`, not `{other}`")));
+                errors.push(InvalidParam::new(
+                    "sort",
+                    format!("must be `distance` or `time`, not `{other}`"),
+                ));
                 Sort::Time
             }
         };
@@ -286,7 +349,10 @@ impl SearchParams {
             Some(text) => match text.parse::<usize>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
-                    errors.push(InvalidParam::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")));
+                    errors.push(InvalidParam::new(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    ));
                     DEFAULT_LIMIT
                 }
             },
@@ -294,7 +360,10 @@ impl SearchParams {
         let cursor = self.cursor.as_deref().and_then(|c| match Cursor::decode(c) {
             Some(cursor) if cursor.fingerprint == fingerprint => Some(cursor),
             Some(_) => {
-                errors.push(InvalidParam::new("cursor", "belongs to a different search; repeat the same parameters or start again"));
+                errors.push(InvalidParam::new(
+                    "cursor",
+                    "belongs to a different search; repeat the same parameters or start again",
+                ));
                 None
             }
             None => {
@@ -317,7 +386,16 @@ impl SearchParams {
         if let Some(access) = access {
             filter = filter.access(access);
         }
-        let near = lat.zip(lon).map(|(lat, lon)| Near { lat, lon, radius_km: radius.unwrap_or(DEFAULT_RADIUS_KM) });
-        Some(SearchRequest { query: Query { filter, near, sort }, limit, cursor, fingerprint })
+        let near = lat.zip(lon).map(|(lat, lon)| Near {
+            lat,
+            lon,
+            radius_km: radius.unwrap_or(DEFAULT_RADIUS_KM),
+        });
+        Some(SearchRequest {
+            query: Query { filter, near, sort },
+            limit,
+            cursor,
+            fingerprint,
+        })
     }
 }

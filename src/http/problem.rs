@@ -18,7 +18,10 @@ pub struct InvalidParam {
 
 impl InvalidParam {
     pub fn new(name: impl Into<String>, reason: impl Into<String>) -> InvalidParam {
-        InvalidParam { name: name.into(), reason: reason.into() }
+        InvalidParam {
+            name: name.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -68,19 +71,26 @@ impl ApiError {
         let (slug, title) = self.slug_and_title();
         let (detail, invalid_params) = match self {
             ApiError::InvalidParams(params) => {
-                let detail = params.iter().map(|p| format!("{} {}", p.name, p.reason)).collect::<Vec<_>>();
+                let detail = params
+                    .iter()
+                    .map(|p| format!("{} {}", p.name, p.reason))
+                    .collect::<Vec<_>>();
                 (detail.join("; "), params.clone())
             }
             ApiError::NotFound(what) => (what.clone(), vec![]),
             ApiError::StaleCursor => (
-                "the directory was updated after this cursor was issued; start again from the first page".into(),
+                "the directory was updated after this cursor was issued; start again from the first page"
+                    .into(),
                 vec![],
             ),
             ApiError::NotReady(why) => (why.clone(), vec![]),
             ApiError::Internal(cause) => {
                 let request_id = format!("{:016x}", rand::random::<u64>());
                 tracing::error!(request_id, error = ?cause, "internal error");
-                (format!("an unexpected error occurred; request id {request_id}"), vec![])
+                (
+                    format!("an unexpected error occurred; request id {request_id}"),
+                    vec![],
+                )
             }
         };
         Problem {

@@ -26,23 +26,44 @@ pub fn next_cursor(
     anchor: Option<jiff::Timestamp>,
 ) -> Option<String> {
     more.then(|| {
-        Cursor { snapshot: snapshot.version(), offset: offset + request.limit, fingerprint: request.fingerprint, anchor }
-            .encode()
+        Cursor {
+            snapshot: snapshot.version(),
+            offset: offset + request.limit,
+            fingerprint: request.fingerprint,
+            anchor,
+        }
+        .encode()
     })
 }
 
 /// A JSON response whose content depends only on the snapshot, the request and `variant` (anything
 /// else it was computed from, such as the current time), with an `ETag` tied to all three; a
 /// matching `If-None-Match` gets 304.
-pub fn cached_json(req: &HttpRequest, snapshot: &Snapshot, variant: &str, body: impl FnOnce() -> String) -> HttpResponse {
+pub fn cached_json(
+    req: &HttpRequest,
+    snapshot: &Snapshot,
+    variant: &str,
+    body: impl FnOnce() -> String,
+) -> HttpResponse {
     let uri = req.uri().path_and_query().map_or("", |pq| pq.as_str());
-    let etag = format!("\"{:x}-{:x}\"", snapshot.version(), fnv(uri) ^ fnv(variant).rotate_left(1));
+    let etag = format!(
+        "\"{:x}-{:x}\"",
+        snapshot.version(),
+        fnv(uri) ^ fnv(variant).rotate_left(1)
+    );
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag));
-    let mut response = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim().trim_start_matches("W/") == etag)
+        });
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
     response
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"));
@@ -55,7 +76,9 @@ pub fn cached_json(req: &HttpRequest, snapshot: &Snapshot, variant: &str, body: 
 
 /// A short stable hash (FNV-1a) for ETags: stable across builds, unlike std's hasher.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Kilometres rounded to the metre.

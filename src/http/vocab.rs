@@ -40,7 +40,12 @@ fn cached(body: String) -> HttpResponse {
 #[utoipa::path(tag = "vocabularies", responses((status = 200, body = FellowshipList)))]
 #[get("/v1/fellowships")]
 pub async fn fellowships() -> HttpResponse {
-    cached(serde_json::to_string(&FellowshipList { fellowships: FELLOWSHIPS.to_vec() }).expect("serialises"))
+    cached(
+        serde_json::to_string(&FellowshipList {
+            fellowships: FELLOWSHIPS.to_vec(),
+        })
+        .expect("serialises"),
+    )
 }
 
 /// Meeting types by facet (format, community, accessibility, language).
@@ -50,7 +55,12 @@ pub async fn types() -> HttpResponse {
     let types = MeetingType::all()
         .map(|t| {
             let info = t.info();
-            TypeView { id: t.to_string(), facet: info.facet, code: info.code, label: info.label }
+            TypeView {
+                id: t.to_string(),
+                facet: info.facet,
+                code: info.code,
+                label: info.label,
+            }
         })
         .collect();
     cached(serde_json::to_string(&TypeList { types }).expect("serialises"))

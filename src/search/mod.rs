@@ -98,7 +98,11 @@ impl Snapshot {
         let entries: Vec<Entry> = meetings.iter().map(Self::entry).collect();
         let json = meetings
             .iter()
-            .map(|m| serde_json::to_string(m).expect("a meeting always serialises").into_boxed_str())
+            .map(|m| {
+                serde_json::to_string(m)
+                    .expect("a meeting always serialises")
+                    .into_boxed_str()
+            })
             .collect();
 
         let mut by_time: Vec<u32> = (0..meetings.len() as u32).collect();
@@ -120,10 +124,17 @@ impl Snapshot {
             entries
                 .iter()
                 .enumerate()
-                .filter_map(|(i, e)| e.position.map(|(lat, lon)| Node::new(to_cartesian(lat, lon), i as u32)))
+                .filter_map(|(i, e)| {
+                    e.position
+                        .map(|(lat, lon)| Node::new(to_cartesian(lat, lon), i as u32))
+                })
                 .collect(),
         );
-        let by_id = meetings.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
+        let by_id = meetings
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i as u32))
+            .collect();
         Snapshot {
             version: built_at.as_nanosecond() as u64,
             built_at,
@@ -209,7 +220,13 @@ impl Snapshot {
 
     /// Dated sessions of matching meetings overlapping `[from, until)`, best first, at most `take`,
     /// and whether there were more. Temporarily closed meetings have no sessions.
-    pub fn occurrences(&self, query: &Query, from: Timestamp, until: Timestamp, take: usize) -> (Vec<OccurrenceHit>, bool) {
+    pub fn occurrences(
+        &self,
+        query: &Query,
+        from: Timestamp,
+        until: Timestamp,
+        take: usize,
+    ) -> (Vec<OccurrenceHit>, bool) {
         let mut found = Vec::new();
         for hit in self.matches(query, true) {
             let schedule = &self.meetings[hit.index as usize].schedule;
@@ -243,11 +260,16 @@ impl Snapshot {
                 .iter()
                 .copied()
                 .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
-                .map(|index| Hit { index, distance_km: None })
+                .map(|index| Hit {
+                    index,
+                    distance_km: None,
+                })
                 .collect();
         };
         let distance_to = |i: u32| {
-            self.entries[i as usize].position.map(|(lat, lon)| distance_km(near.lat, near.lon, lat, lon))
+            self.entries[i as usize]
+                .position
+                .map(|(lat, lon)| distance_km(near.lat, near.lon, lat, lon))
         };
         let reach = chord_km(near.radius_km) * (1.0 + 1e-9) + 1e-9;
         let mut hits: Vec<Hit> = self
@@ -257,7 +279,10 @@ impl Snapshot {
             .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
             .filter_map(|index| {
                 let d = distance_to(index)?;
-                (d <= near.radius_km).then_some(Hit { index, distance_km: Some(d) })
+                (d <= near.radius_km).then_some(Hit {
+                    index,
+                    distance_km: Some(d),
+                })
             })
             .collect();
         if filter.wants_remote() {
@@ -267,7 +292,10 @@ impl Snapshot {
                 if d.is_some_and(|d| d <= near.radius_km) || !accept(index) {
                     continue;
                 }
-                hits.push(Hit { index, distance_km: d });
+                hits.push(Hit {
+                    index,
+                    distance_km: d,
+                });
             }
         }
         hits
@@ -305,7 +333,9 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     pub fn new(snapshot: Snapshot) -> SearchIndex {
-        SearchIndex { current: ArcSwap::from_pointee(snapshot) }
+        SearchIndex {
+            current: ArcSwap::from_pointee(snapshot),
+        }
     }
 
     /// The snapshot to answer one request from.

@@ -104,7 +104,8 @@ impl Filter {
 
     pub(super) fn attendance_matches(&self, a: Attendance) -> bool {
         self.wanted(a)
-            || a == Attendance::Hybrid && (self.wanted(Attendance::InPerson) || self.wanted(Attendance::Online))
+            || a == Attendance::Hybrid
+                && (self.wanted(Attendance::InPerson) || self.wanted(Attendance::Online))
     }
 
     /// Everything but attendance and place, which the snapshot checks itself.

@@ -4,7 +4,12 @@ use super::*;
 fn chord_and_cartesian_agree_with_haversine() {
     let (a, b) = ((53.0462, -2.993), (51.5074, -0.1278));
     let (pa, pb) = (to_cartesian(a.0, a.1), to_cartesian(b.0, b.1));
-    let chord = pa.iter().zip(pb).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let chord = pa
+        .iter()
+        .zip(pb)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
     let d = distance_km(a.0, a.1, b.0, b.1);
     assert!((chord_km(d) - chord).abs() < 1e-6, "{} vs {chord}", chord_km(d));
     // Half way round the Earth is a diameter, and more than that cannot be further.

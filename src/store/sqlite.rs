@@ -4,7 +4,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Store, StoreError};
@@ -18,7 +20,11 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
-        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|_| StoreError::UnsupportedUrl(url.clone()))?
             .create_if_missing(true)
@@ -29,7 +35,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         // An in-memory database exists once per connection, so it must stay on one.
         let max = if url.contains(":memory:") { 1 } else { 4 };
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await?;
         Ok(SqliteStore { pool })
     }
 
@@ -64,7 +73,9 @@ impl Store for SqliteStore {
     }
 
     async fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
-        let rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let doc: &str = row.get("doc");
@@ -78,7 +89,10 @@ impl Store for SqliteStore {
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?").bind(source_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
+            .bind(source_id)
+            .execute(&mut *tx)
+            .await?;
         Self::insert_all(&mut tx, meetings).await?;
         tx.commit().await?;
         Ok(())
