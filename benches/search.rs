@@ -16,7 +16,7 @@ fn query_points(snapshot: &Snapshot) -> Vec<(f64, f64)> {
         .meetings()
         .iter()
         .step_by(97)
-        .filter_map(|m| m.location.as_ref().map(|l| (l.lat, l.lon)))
+        .filter_map(|m| m.location.as_ref().and_then(|l| l.point()))
         .take(1000)
         .collect()
 }

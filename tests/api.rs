@@ -653,3 +653,36 @@ async fn vocabularies_health_caching_and_cors() {
     let (status, spec) = server.get("/openapi.json").await;
     assert_eq!((status, spec["openapi"].as_str()), (200, Some("3.1.0")));
 }
+
+#[tokio::test]
+async fn unscheduled_and_unplaced_meetings_are_listed_but_never_near_or_dated() {
+    let mut chat = online("chat-room");
+    chat.schedule = None;
+    let mut unplaced = meeting("no-coordinates", HOME);
+    let location = unplaced.location.as_mut().unwrap();
+    (location.lat, location.lon) = (None, None);
+    let server = TestServer::start(vec![meeting("placed", HOME), chat, unplaced]).await;
+    assert_eq!(server.ids(&home_query("radius_km=250")).await, ["placed"]);
+    assert_eq!(server.ids("sort=time").await, ["no-coordinates", "placed"]);
+    assert_eq!(server.ids("attendance=online").await, ["chat-room"]);
+    assert_eq!(
+        server.ids("attendance=online&day=mon").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        server.ids("attendance=online&start_after=00:00").await,
+        Vec::<String>::new()
+    );
+    let (_, chat) = server.get("/v1/meetings/chat-room").await;
+    assert!(chat["schedule"].is_null());
+    let (_, body) = server
+        .get("/v1/occurrences?attendance=in_person,online&from=2027-01-01T00:00:00Z")
+        .await;
+    let ids: Vec<&str> = body["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["meeting_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["no-coordinates", "placed"]);
+}

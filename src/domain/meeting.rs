@@ -86,16 +86,26 @@ pub struct Location {
     /// ISO 3166-1 alpha-2 country code (`GB`, `IE`).
     #[serde(default)]
     pub country: Option<String>,
-    /// WGS84 latitude in degrees.
-    pub lat: f64,
-    /// WGS84 longitude in degrees.
-    pub lon: f64,
+    /// WGS84 latitude in degrees; null when the source gave no usable position (then the meeting
+    /// is listed but never "near" anything).
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// WGS84 longitude in degrees; null with `lat`.
+    #[serde(default)]
+    pub lon: Option<f64>,
     /// True when the point is only roughly right (for example a postcode centroid).
     #[serde(default)]
     pub approximate: bool,
     /// How to find the room (`side door, first floor`).
     #[serde(default)]
     pub notes: Option<String>,
+}
+
+impl Location {
+    /// The position, when both coordinates are known.
+    pub fn point(&self) -> Option<(f64, f64)> {
+        self.lat.zip(self.lon)
+    }
 }
 
 /// How to join a meeting remotely.
@@ -138,7 +148,11 @@ pub struct Meeting {
     pub name: String,
     #[serde(default)]
     pub group_name: Option<String>,
-    pub schedule: Schedule,
+    /// Null for groups with no fixed time (online groups that run around the clock, e-mail
+    /// groups, meetings by arrangement): they are listed, but have no occurrences and never match
+    /// day or time filters.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
     pub access: Access,
     pub attendance: Attendance,
     /// Namespaced types (`format:speaker`, `community:women`, `accessibility:wheelchair`,
@@ -171,12 +185,12 @@ pub enum InvalidMeeting {
     EmptyId,
     #[error("name is empty")]
     EmptyName,
-    #[error("{0} meetings need a location with coordinates")]
+    #[error("{0} meetings need a location")]
     MissingLocation(&'static str),
     #[error("online meetings have no location; use `hybrid` for a meeting in a room and online")]
     OnlineWithLocation,
-    #[error("coordinates ({lat}, {lon}) are not a point on Earth")]
-    BadCoordinates { lat: f64, lon: f64 },
+    #[error("coordinates ({lat:?}, {lon:?}) are not a point on Earth")]
+    BadCoordinates { lat: Option<f64>, lon: Option<f64> },
 }
 
 impl Meeting {
@@ -197,7 +211,13 @@ impl Meeting {
             (None, true) => return Err(InvalidMeeting::MissingLocation(self.attendance.as_str())),
             (Some(_), false) => return Err(InvalidMeeting::OnlineWithLocation),
             (Some(loc), true) => {
-                let valid = (-90.0..=90.0).contains(&loc.lat) && (-180.0..=180.0).contains(&loc.lon);
+                let valid = match (loc.lat, loc.lon) {
+                    (Some(lat), Some(lon)) => {
+                        (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)
+                    }
+                    (None, None) => true,
+                    _ => false,
+                };
                 if !valid {
                     return Err(InvalidMeeting::BadCoordinates {
                         lat: loc.lat,

@@ -137,10 +137,10 @@ pub async fn search_occurrences(
         .iter()
         .filter_map(|hit| {
             let m = snapshot.meeting(hit.index);
-            let tz = m.schedule.timezone.tz();
-            let start = hit.start.to_zoned(tz.clone());
+            let schedule = m.schedule.as_ref()?;
+            let start = hit.start.to_zoned(schedule.timezone.tz().clone());
             let end = start
-                .checked_add(SignedDuration::from_mins(m.schedule.duration_minutes as i64))
+                .checked_add(SignedDuration::from_mins(schedule.duration_minutes as i64))
                 .ok()?;
             Some(OccurrenceView {
                 meeting_id: m.id.clone(),

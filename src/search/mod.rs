@@ -20,11 +20,16 @@ use jiff::Timestamp;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
-use crate::domain::{distance_km, Access, Attendance, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
+use crate::domain::{distance_km, Access, Attendance, Location, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
 
 type Point3 = [f64; 3];
+
+/// Day and minute recorded for meetings with no fixed time: after every real one, so they sort
+/// last by time, and outside every day mask and time window.
+const UNSCHEDULED_DAY: u8 = 7;
+const UNSCHEDULED_MINUTE: u16 = u16::MAX;
 type Node = GeomWithData<Point3, u32>;
 
 /// What the filters look at, per meeting, packed small so a scan stays in cache.
@@ -162,11 +167,14 @@ impl Snapshot {
             access: m.access,
             attendance: m.attendance,
             active: m.status == Status::Active,
-            day: m.schedule.day.index(),
-            start_minute: m.schedule.start_time.minutes(),
+            day: m.schedule.as_ref().map_or(UNSCHEDULED_DAY, |s| s.day.index()),
+            start_minute: m
+                .schedule
+                .as_ref()
+                .map_or(UNSCHEDULED_MINUTE, |s| s.start_time.minutes()),
             types: m.types.iter().copied().collect(),
             text: fold_text(&text.into_iter().flatten().collect::<Vec<_>>().join(" ")).into_boxed_str(),
-            position: loc.map(|l| (l.lat, l.lon)),
+            position: loc.and_then(Location::point),
         }
     }
 
@@ -229,7 +237,9 @@ impl Snapshot {
     ) -> (Vec<OccurrenceHit>, bool) {
         let mut found = Vec::new();
         for hit in self.matches(query, true) {
-            let schedule = &self.meetings[hit.index as usize].schedule;
+            let Some(schedule) = &self.meetings[hit.index as usize].schedule else {
+                continue;
+            };
             found.extend(schedule.occurrences(from, until).map(|o| OccurrenceHit {
                 index: hit.index,
                 distance_km: hit.distance_km,

@@ -123,6 +123,8 @@ impl Filter {
         let after = self.start_after.map(LocalTime::minutes);
         let before = self.start_before.map(LocalTime::minutes);
         let in_window = match (after, before) {
+            (None, None) => true,
+            _ if start == super::UNSCHEDULED_MINUTE => false,
             (Some(a), Some(b)) if a > b => start >= a || start <= b,
             (a, b) => a.is_none_or(|a| start >= a) && b.is_none_or(|b| start <= b),
         };

@@ -27,7 +27,11 @@ pub fn meeting(id: &str, at: (f64, f64)) -> Meeting {
         fellowship: Fellowship::parse("aa").unwrap(),
         name: format!("Meeting {id}"),
         group_name: None,
-        schedule: Schedule::weekly_london(Day::Mon, LocalTime::from_hm(19, 0).unwrap(), 60),
+        schedule: Some(Schedule::weekly_london(
+            Day::Mon,
+            LocalTime::from_hm(19, 0).unwrap(),
+            60,
+        )),
         access: Access::Open,
         attendance: Attendance::InPerson,
         types: vec![MeetingType::parse("language:en").unwrap()],
@@ -37,8 +41,8 @@ pub fn meeting(id: &str, at: (f64, f64)) -> Meeting {
             town: Some("Wrexham".into()),
             postcode: Some("LL11 1AA".into()),
             country: Some("GB".into()),
-            lat: at.0,
-            lon: at.1,
+            lat: Some(at.0),
+            lon: Some(at.1),
             approximate: false,
             notes: None,
         }),
@@ -70,14 +74,16 @@ pub fn online(id: &str) -> Meeting {
 }
 
 pub fn with_schedule(mut m: Meeting, day: Day, time: &str, minutes: u16, zone: &str) -> Meeting {
-    m.schedule = Schedule::new(
-        day,
-        LocalTime::parse(time).unwrap(),
-        minutes,
-        Zone::get(zone).unwrap(),
-        vec![],
-    )
-    .unwrap();
+    m.schedule = Some(
+        Schedule::new(
+            day,
+            LocalTime::parse(time).unwrap(),
+            minutes,
+            Zone::get(zone).unwrap(),
+            vec![],
+        )
+        .unwrap(),
+    );
     m
 }
 
