@@ -3,6 +3,10 @@
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -10,8 +14,12 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
-use crate::domain::Meeting;
+use crate::domain::{Fellowship, ImportOutcome, ImportRun, Meeting, Zone};
 use crate::http::{self, AppState};
+use crate::import::csv_feed::CsvMapping;
+use crate::import::fetch::Fetcher;
+use crate::import::source::{FeedFormat, Location, SourceDefinition};
+use crate::import::{ImportOptions, Importer};
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +58,47 @@ enum Command {
         /// How many demo meetings `--demo` loads.
         #[arg(long, default_value_t = 20_000)]
         demo_meetings: usize,
+        /// Folder of source definitions (one TOML per feed); enabled ones are refreshed on their
+        /// interval while serving.
+        #[arg(long, env = "MEETINGMAP_IMPORTERS", default_value = "importers")]
+        importers: PathBuf,
+        /// Do not refresh sources in the background.
+        #[arg(long)]
+        no_refresh: bool,
+    },
+    /// Import feeds: defined sources, or one file.
+    Import {
+        /// Source ids to import (repeatable).
+        #[arg(long = "source", conflicts_with_all = ["all", "file"])]
+        sources: Vec<String>,
+        /// Import every enabled source.
+        #[arg(long, conflicts_with = "file")]
+        all: bool,
+        /// Import this file instead of a defined source.
+        #[arg(long, requires = "format")]
+        file: Option<PathBuf>,
+        /// Format of --file.
+        #[arg(long, value_parser = ["meeting-guide", "bmlt", "csv"])]
+        format: Option<String>,
+        /// Fellowship of records in --file that do not say.
+        #[arg(long)]
+        fellowship: Option<String>,
+        /// Column mapping (TOML) for a CSV --file; default: the TSML template's columns.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Source id for --file (default: the file name).
+        #[arg(long)]
+        source_id: Option<String>,
+        /// Time zone of --file's meetings when records do not say.
+        #[arg(long, default_value = "Europe/London")]
+        timezone: String,
+        /// Import even if the feed shrank by more than the source allows.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, env = "MEETINGMAP_IMPORTERS", default_value = "importers")]
+        importers: PathBuf,
+        #[command(flatten)]
+        database: Database,
     },
     /// Create or update the database schema.
     Migrate {
@@ -93,6 +142,65 @@ pub struct ExportFile {
 
 const EXPORT_FORMAT: &str = "meetingmap-export-v1";
 
+/// A one-off source for `import --file`.
+fn file_source(
+    file: &std::path::Path,
+    format: Option<&str>,
+    fellowship: Option<String>,
+    mapping: Option<PathBuf>,
+    source_id: Option<String>,
+    timezone: &str,
+) -> anyhow::Result<SourceDefinition> {
+    let format = format
+        .and_then(FeedFormat::parse)
+        .context("--format must be meeting-guide, bmlt or csv")?;
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("file")
+        .to_ascii_lowercase();
+    let id = source_id.unwrap_or_else(|| {
+        stem.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect()
+    });
+    let csv = match (format, mapping) {
+        (FeedFormat::Csv, Some(path)) => {
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                CsvMapping::from_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("mapping {}: {e}", path.display()))?,
+            )
+        }
+        (FeedFormat::Csv, None) => Some(CsvMapping::tsml()),
+        (_, Some(_)) => bail!("--mapping is for --format csv"),
+        (_, None) => None,
+    };
+    Ok(SourceDefinition {
+        name: format!("File {}", file.display()),
+        id,
+        format,
+        fellowship: match fellowship {
+            Some(code) => {
+                Some(Fellowship::parse(&code).with_context(|| format!("unknown fellowship `{code}`"))?)
+            }
+            None => None,
+        },
+        location: Location::File(file.to_path_buf()),
+        formats_url: None,
+        refresh_hours: 24.0,
+        timezone: Zone::get(timezone).with_context(|| format!("`{timezone}` is not an IANA time zone"))?,
+        country: None,
+        attribution: format!("Imported from {}", file.display()),
+        enabled: false,
+        max_shrink: 0.5,
+        bounds: None,
+        csv,
+        notes: None,
+    })
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
@@ -100,10 +208,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             demo,
             demo_meetings,
+            importers,
+            no_refresh,
         } => {
             let directory = Directory::open(&database.url).await?;
             if demo && directory.index.current().is_empty() {
                 load_demo(&directory, demo_meetings, 1).await?;
+            }
+            let sources = Arc::new(if importers.is_dir() {
+                SourceDefinition::load_dir(&importers).map_err(anyhow::Error::msg)?
+            } else {
+                tracing::warn!(folder = %importers.display(), "no source definitions folder; serving without sources");
+                Vec::new()
+            });
+            if !no_refresh && sources.iter().any(|s| s.enabled) {
+                let importer = Arc::new(Importer::new(directory.clone(), Fetcher::new(FETCH_TIMEOUT)));
+                tokio::spawn(refresh_sources(importer, sources.clone()));
             }
             let listener = TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
             let address = listener.local_addr()?;
@@ -113,10 +233,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 AppState {
                     index: directory.index,
                     store: directory.store,
+                    sources,
                 },
             )?;
             println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");
             server.await?;
+        }
+        Command::Import {
+            sources,
+            all,
+            file,
+            format,
+            fellowship,
+            mapping,
+            source_id,
+            timezone,
+            force,
+            importers,
+            database,
+        } => {
+            let chosen = match file {
+                Some(file) => vec![file_source(
+                    &file,
+                    format.as_deref(),
+                    fellowship,
+                    mapping,
+                    source_id,
+                    &timezone,
+                )?],
+                None => {
+                    let defined = SourceDefinition::load_dir(&importers).map_err(anyhow::Error::msg)?;
+                    if all {
+                        defined.into_iter().filter(|s| s.enabled).collect()
+                    } else if sources.is_empty() {
+                        bail!("say which: --source ID, --all (enabled sources) or --file PATH");
+                    } else {
+                        let mut chosen = Vec::new();
+                        for id in &sources {
+                            let source = defined.iter().find(|s| &s.id == id).with_context(|| {
+                                let known: Vec<&str> = defined.iter().map(|s| s.id.as_str()).collect();
+                                format!(
+                                    "no source `{id}` in {} (known: {})",
+                                    importers.display(),
+                                    known.join(", ")
+                                )
+                            })?;
+                            chosen.push(source.clone());
+                        }
+                        chosen
+                    }
+                }
+            };
+            if chosen.is_empty() {
+                bail!("no enabled sources in {}", importers.display());
+            }
+            let directory = Directory::open(&database.url).await?;
+            run_imports(directory, chosen, force).await?;
         }
         Command::Migrate { database } => {
             Directory::open(&database.url).await?;
@@ -176,6 +348,155 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Imports each enabled source when its refresh interval has passed since its last attempt, one
+/// at a time, for as long as the server runs. Searches keep being answered from the current
+/// snapshot meanwhile.
+async fn refresh_sources(importer: Arc<Importer>, sources: Arc<Vec<SourceDefinition>>) {
+    loop {
+        for source in sources.iter().filter(|s| s.enabled) {
+            let last = importer.last_attempt(&source.id).await;
+            let due = last.is_none_or(|at| {
+                Timestamp::now().duration_since(at).as_secs_f64() >= source.refresh_hours * 3600.0
+            });
+            if due {
+                match importer.import(source, &ImportOptions::default()).await {
+                    Ok(run) => {
+                        tracing::info!(source = %source.id, outcome = ?run.outcome, reason = ?run.reason, "refreshed source")
+                    }
+                    Err(e) => tracing::error!(source = %source.id, error = %e, "refresh failed"),
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
+async fn run_imports(
+    directory: Directory,
+    sources: Vec<SourceDefinition>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let importer = Importer::new(directory, Fetcher::new(FETCH_TIMEOUT));
+    let mut runs = Vec::new();
+    for source in &sources {
+        let progress = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").expect("a valid template"),
+        );
+        let options = ImportOptions {
+            force,
+            progress: Some(progress.clone()),
+        };
+        let run = importer.import(source, &options).await?;
+        progress.finish_and_clear();
+        runs.push(run);
+    }
+    print!("{}", summary(&runs));
+    let failed: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.outcome == ImportOutcome::Failed)
+        .map(|r| r.source_id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        bail!("import failed for {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+/// The table printed after an import, then each source's problems.
+fn summary(runs: &[ImportRun]) -> String {
+    let row = |cells: [&str; 10]| {
+        format!(
+            "{:<28} {:<9} {:>8} {:>8} {:>6} {:>7} {:>9} {:>7} {:>8} {:>9}\n",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            cells[6],
+            cells[7],
+            cells[8],
+            cells[9]
+        )
+    };
+    let mut out = row([
+        "source",
+        "outcome",
+        "records",
+        "accepted",
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "rejected",
+        "no coords",
+    ]);
+    for r in runs {
+        let c = r.counts;
+        let outcome = serde_json::to_value(r.outcome).expect("serialises");
+        let numbers = [
+            c.records,
+            c.accepted,
+            c.added,
+            c.updated,
+            c.unchanged,
+            c.removed,
+            c.rejected,
+            c.without_coordinates,
+        ]
+        .map(|n| n.to_string());
+        let mut cells = [
+            r.source_id.as_str(),
+            outcome.as_str().unwrap_or(""),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ];
+        for (cell, n) in cells[2..].iter_mut().zip(&numbers) {
+            *cell = n;
+        }
+        out += &row(cells);
+    }
+    for r in runs {
+        if let Some(reason) = &r.reason {
+            out += &format!("\n{}: {reason}\n", r.source_id);
+        }
+        if !r.rejects.is_empty() {
+            out += &format!("\n{}: {} rejected records:\n", r.source_id, r.counts.rejected);
+            for reject in r.rejects.iter().take(20) {
+                out += &format!("  {}: {}\n", reject.record, reject.reason);
+            }
+            if r.counts.rejected > 20 {
+                out += &format!(
+                    "  ... and {} more (see /v1/sources/{}/imports)\n",
+                    r.counts.rejected - 20,
+                    r.source_id
+                );
+            }
+        }
+        if !r.unknown_types.is_empty() {
+            let codes: Vec<String> = r
+                .unknown_types
+                .iter()
+                .map(|u| format!("{} ({})", u.code, u.meetings))
+                .collect();
+            out += &format!(
+                "\n{}: type codes kept as raw tags: {}\n",
+                r.source_id,
+                codes.join(", ")
+            );
+        }
+    }
+    out
 }
 
 async fn load_demo(directory: &Directory, count: usize, seed: u64) -> anyhow::Result<()> {

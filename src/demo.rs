@@ -345,6 +345,9 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
                     Status::Active
                 },
                 source: source.clone(),
+                source_types: Vec::new(),
+                also_listed_by: Vec::new(),
+                first_seen_at: updated_at,
                 updated_at,
                 last_seen_at: now,
             }

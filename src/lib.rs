@@ -9,5 +9,6 @@ pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod search;
 pub mod store;

@@ -86,6 +86,7 @@ fn demo_data_is_deterministic() {
             .map(|mut m| {
                 m.updated_at = jiff::Timestamp::UNIX_EPOCH;
                 m.last_seen_at = jiff::Timestamp::UNIX_EPOCH;
+                m.first_seen_at = jiff::Timestamp::UNIX_EPOCH;
                 m
             })
             .collect::<Vec<_>>()

@@ -160,6 +160,9 @@ pub struct Meeting {
     #[schema(value_type = Vec<String>, example = json!(["format:step", "accessibility:wheelchair", "language:en"]))]
     #[serde(default)]
     pub types: Vec<MeetingType>,
+    /// Type codes from the source that have no meetingmap type, kept as published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_types: Vec<String>,
     /// Null for online-only meetings.
     #[serde(default)]
     pub location: Option<Location>,
@@ -170,6 +173,13 @@ pub struct Meeting {
     pub notes: Option<String>,
     pub status: Status,
     pub source: SourceRef,
+    /// Other sources that list the same meeting (same fellowship, day, time and place, similar
+    /// name); their copies are merged into this one in search results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_listed_by: Vec<SourceRef>,
+    /// When meetingmap first saw this meeting (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen_at: Timestamp,
     /// When the source last changed this meeting (RFC 3339).
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
@@ -207,6 +217,8 @@ impl Meeting {
         }
         self.types.sort_unstable();
         self.types.dedup();
+        self.source_types.sort_unstable();
+        self.source_types.dedup();
         match (&self.location, self.attendance.has_room()) {
             (None, true) => return Err(InvalidMeeting::MissingLocation(self.attendance.as_str())),
             (Some(_), false) => return Err(InvalidMeeting::OnlineWithLocation),

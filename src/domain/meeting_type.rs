@@ -136,6 +136,15 @@ pub const TYPES: &[TypeInfo] = &[
     t(L, "ko", "Korean"),
     t(L, "tl", "Tagalog"),
     t(L, "he", "Hebrew"),
+    t(L, "hr", "Croatian"),
+    t(L, "sl", "Slovenian"),
+    t(L, "is", "Icelandic"),
+    t(L, "ka", "Georgian"),
+    t(L, "ml", "Malayalam"),
+    t(L, "ne", "Nepali"),
+    t(L, "th", "Thai"),
+    t(L, "af", "Afrikaans"),
+    t(L, "mt", "Maltese"),
 ];
 
 // The search snapshot keeps type sets as a fixed bitset.

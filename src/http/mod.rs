@@ -7,6 +7,7 @@ mod occurrences;
 mod params;
 mod problem;
 mod search_response;
+mod sources;
 mod vocab;
 
 use std::net::TcpListener;
@@ -19,6 +20,7 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::import::source::SourceDefinition;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
@@ -28,6 +30,8 @@ pub use problem::{ApiError, InvalidParam, Problem};
 pub struct AppState {
     pub index: Arc<SearchIndex>,
     pub store: Arc<dyn Store>,
+    /// The source definitions in use, for `/v1/sources`.
+    pub sources: Arc<Vec<SourceDefinition>>,
 }
 
 #[derive(OpenApi)]
@@ -45,6 +49,8 @@ pub struct AppState {
         occurrences::search_occurrences,
         vocab::fellowships,
         vocab::types,
+        sources::list_sources,
+        sources::source_imports,
         health::health,
         health::ready,
     ),
@@ -52,6 +58,7 @@ pub struct AppState {
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
         (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
+        (name = "sources", description = "Where meetings come from, and how fresh each source is"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -100,6 +107,8 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .service(occurrences::search_occurrences)
             .service(vocab::fellowships)
             .service(vocab::types)
+            .service(sources::list_sources)
+            .service(sources::source_imports)
             .service(health::health)
             .service(health::ready)
             .service(

@@ -10,6 +10,7 @@
 //! antimeridian case), one compact [`Entry`] per meeting that every filter is checked against, and
 //! each meeting's JSON rendered once so responses are assembled by copying bytes.
 
+mod duplicates;
 mod query;
 
 use std::collections::HashMap;
@@ -99,6 +100,7 @@ impl Snapshot {
     pub fn build(mut meetings: Vec<Meeting>) -> Snapshot {
         meetings.sort_by(|a, b| a.id.cmp(&b.id));
         meetings.dedup_by(|a, b| a.id == b.id);
+        let (meetings, aliases) = duplicates::merge(meetings);
         let built_at = Timestamp::now();
         let entries: Vec<Entry> = meetings.iter().map(Self::entry).collect();
         let json = meetings
@@ -135,11 +137,16 @@ impl Snapshot {
                 })
                 .collect(),
         );
-        let by_id = meetings
+        let mut by_id: HashMap<String, u32> = meetings
             .iter()
             .enumerate()
             .map(|(i, m)| (m.id.clone(), i as u32))
             .collect();
+        // Links to a merged-away duplicate lead to the meeting it was merged into.
+        for (alias, kept) in aliases {
+            let index = by_id[&kept];
+            by_id.insert(alias, index);
+        }
         Snapshot {
             version: built_at.as_nanosecond() as u64,
             built_at,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::Meeting;
+use crate::domain::{ImportRun, Meeting};
 
 pub use sqlite::SqliteStore;
 
@@ -40,6 +40,19 @@ pub trait Store: Send + Sync {
 
     /// Replaces all meetings of one source with `meetings`, in one transaction.
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError>;
+
+    /// Meetings of one source, ordered by id.
+    async fn source_meetings(&self, source_id: &str) -> Result<Vec<Meeting>, StoreError>;
+
+    /// Replaces one source's meetings and records the import that produced them, in one
+    /// transaction: the history never claims an import the data does not reflect.
+    async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError>;
+
+    /// Records an import that changed no meetings (failed or unchanged).
+    async fn record_import(&self, run: &ImportRun) -> Result<(), StoreError>;
+
+    /// The latest imports of a source, newest first.
+    async fn imports(&self, source_id: &str, limit: usize) -> Result<Vec<ImportRun>, StoreError>;
 
     /// Inserts or overwrites meetings by id, in one transaction.
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError>;

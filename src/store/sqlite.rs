@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Store, StoreError};
-use crate::domain::Meeting;
+use crate::domain::{ImportRun, Meeting};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -63,6 +63,25 @@ impl SqliteStore {
         }
         Ok(())
     }
+
+    async fn insert_run(tx: &mut Transaction<'_, Sqlite>, run: &ImportRun) -> Result<(), StoreError> {
+        let outcome = serde_json::to_value(run.outcome).expect("an outcome serialises");
+        sqlx::query("INSERT INTO imports (source_id, started_at, outcome, doc) VALUES (?, ?, ?, ?)")
+            .bind(&run.source_id)
+            .bind(run.started_at.to_string())
+            .bind(outcome.as_str())
+            .bind(serde_json::to_string(run).expect("an import run serialises"))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+fn parse_meeting(row: &sqlx::sqlite::SqliteRow) -> Result<Meeting, StoreError> {
+    serde_json::from_str(row.get("doc")).map_err(|e| StoreError::Corrupt {
+        id: row.get("id"),
+        reason: e.to_string(),
+    })
 }
 
 #[async_trait]
@@ -76,15 +95,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let doc: &str = row.get("doc");
-                serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
-                    id: row.get("id"),
-                    reason: e.to_string(),
-                })
-            })
-            .collect()
+        rows.iter().map(parse_meeting).collect()
     }
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
@@ -103,6 +114,49 @@ impl Store for SqliteStore {
         Self::insert_all(&mut tx, meetings).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn source_meetings(&self, source_id: &str) -> Result<Vec<Meeting>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM meetings WHERE source_id = ? ORDER BY id")
+            .bind(source_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(parse_meeting).collect()
+    }
+
+    async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
+            .bind(&run.source_id)
+            .execute(&mut *tx)
+            .await?;
+        Self::insert_all(&mut tx, meetings).await?;
+        Self::insert_run(&mut tx, run).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_import(&self, run: &ImportRun) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::insert_run(&mut tx, run).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn imports(&self, source_id: &str, limit: usize) -> Result<Vec<ImportRun>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM imports WHERE source_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(source_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                serde_json::from_str(row.get("doc")).map_err(|e| StoreError::Corrupt {
+                    id: format!("import {}", row.get::<i64, _>("id")),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ use meetingmap::domain::{
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
 use meetingmap::http::{self, AppState};
+use meetingmap::import::source::SourceDefinition;
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -49,6 +50,9 @@ pub fn meeting(id: &str, at: (f64, f64)) -> Meeting {
         online: None,
         notes: None,
         status: Status::Active,
+        source_types: Vec::new(),
+        also_listed_by: Vec::new(),
+        first_seen_at: "2026-09-01T12:00:00Z".parse().unwrap(),
         source: SourceRef {
             id: "test".into(),
             name: "Test feed".into(),
@@ -102,11 +106,18 @@ pub struct TestServer {
 impl TestServer {
     /// Starts the real server on port 0 over a fresh SQLite database holding `meetings`.
     pub async fn start(meetings: Vec<Meeting>) -> TestServer {
+        Self::start_with_sources(meetings, Vec::new()).await
+    }
+
+    /// The same, with source definitions for `/v1/sources`.
+    pub async fn start_with_sources(meetings: Vec<Meeting>, sources: Vec<SourceDefinition>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let directory = Directory::open(&url).await.unwrap();
         let meetings: Vec<_> = meetings.into_iter().map(|m| m.normalise().unwrap()).collect();
-        directory.put_meetings(&meetings).await.unwrap();
+        if !meetings.is_empty() {
+            directory.put_meetings(&meetings).await.unwrap();
+        }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = http::serve(
@@ -114,6 +125,7 @@ impl TestServer {
             AppState {
                 index: directory.index.clone(),
                 store: directory.store.clone(),
+                sources: std::sync::Arc::new(sources),
             },
         )
         .unwrap();

@@ -1,0 +1,70 @@
+//! Where meetings came from: the record of each import of a source.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How an import ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    /// The source's meetings were replaced with the feed's.
+    Succeeded,
+    /// The feed had not changed (HTTP 304); meetings were confirmed as still listed.
+    Unchanged,
+    /// Nothing was changed; `reason` says why.
+    Failed,
+}
+
+/// Counts for one import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportCounts {
+    /// Records in the feed.
+    pub records: usize,
+    /// Records that became meetings.
+    pub accepted: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Meetings of this source that the feed no longer lists.
+    pub removed: usize,
+    pub rejected: usize,
+    /// Accepted in-person meetings with no coordinates (listed, never "near").
+    pub without_coordinates: usize,
+}
+
+/// A feed record that could not become a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RejectedRecord {
+    /// Which record: its id, row or position in the feed.
+    pub record: String,
+    pub reason: String,
+}
+
+/// A type code the importer could not map, kept on meetings as a raw tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnknownType {
+    pub code: String,
+    pub meetings: usize,
+}
+
+/// One attempt to import a source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportRun {
+    pub source_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub finished_at: Timestamp,
+    pub outcome: ImportOutcome,
+    /// Why it failed, or what was overridden.
+    pub reason: Option<String>,
+    /// The size guard was overridden (`--force`).
+    pub forced: bool,
+    pub counts: ImportCounts,
+    pub rejects: Vec<RejectedRecord>,
+    pub unknown_types: Vec<UnknownType>,
+    /// HTTP validators of the fetched feed, for the next conditional request.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}

@@ -1,0 +1,359 @@
+//! Importing meeting feeds: AA intergroups' Meeting Guide JSON, NA's BMLT servers, and
+//! spreadsheets, into the directory, safely.
+//!
+//! One file per feed format turns bytes into [`record::RawMeeting`]s; everything after that is
+//! shared: building meetings with stable ids, rejecting bad records one by one, and the guards
+//! that make a broken feed harmless. An import replaces its source's meetings in one transaction
+//! together with its history entry, and only when the feed is sound: a fetch error, a parse
+//! error, an empty feed or one that shrank by more than the source allows leaves the data as it was
+//! and records a failed import saying why.
+
+mod bmlt;
+pub mod csv_feed;
+pub mod fetch;
+mod meeting_guide;
+pub mod record;
+pub mod source;
+mod vocabulary;
+
+use std::collections::{BTreeMap, HashMap};
+
+use indicatif::ProgressBar;
+use jiff::Timestamp;
+
+use crate::directory::Directory;
+use crate::domain::{
+    ImportCounts, ImportOutcome, ImportRun, Meeting, RejectedRecord, SourceRef, UnknownType,
+};
+use fetch::{Fetched, Fetcher};
+use record::{FeedContext, RawMeeting};
+use source::{FeedFormat, SourceDefinition};
+
+/// How many rejected records an import keeps in its history.
+const MAX_REJECTS_KEPT: usize = 1000;
+
+/// Why a feed as a whole could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("the feed is not valid {what}: {reason}")]
+    Malformed { what: &'static str, reason: String },
+    #[error("the feed is not in the expected shape: {0}")]
+    Shape(String),
+    #[error("the CSV mapping is wrong: {0}")]
+    Mapping(String),
+}
+
+impl FeedError {
+    fn malformed(what: &'static str, error: impl std::fmt::Display) -> FeedError {
+        FeedError::Malformed {
+            what,
+            reason: error.to_string(),
+        }
+    }
+}
+
+/// What a format parser found: records to build, and records it could not read at all.
+#[derive(Default)]
+pub struct Parsed {
+    records: Vec<(String, RawMeeting)>,
+    rejects: Vec<RejectedRecord>,
+}
+
+impl Parsed {
+    fn accept(&mut self, label: String, raw: RawMeeting) {
+        self.records.push((label, raw));
+    }
+
+    fn reject(&mut self, record: String, reason: impl Into<String>) {
+        self.rejects.push(RejectedRecord {
+            record,
+            reason: reason.into(),
+        });
+    }
+}
+
+/// Options for one import.
+#[derive(Clone, Default)]
+pub struct ImportOptions {
+    /// Import even if the feed shrank by more than the source's `max_shrink`.
+    pub force: bool,
+    /// Shows progress on a terminal; hidden in the server.
+    pub progress: Option<ProgressBar>,
+}
+
+/// Runs imports, one at a time, into a directory.
+pub struct Importer {
+    directory: Directory,
+    fetcher: Fetcher,
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Importer {
+    pub fn new(directory: Directory, fetcher: Fetcher) -> Importer {
+        Importer {
+            directory,
+            fetcher,
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// When the source was last imported, successfully or not.
+    pub async fn last_attempt(&self, source_id: &str) -> Option<Timestamp> {
+        let runs = self.directory.store.imports(source_id, 1).await.ok()?;
+        runs.first().map(|r| r.started_at)
+    }
+
+    /// Imports one source and records the outcome, which is also returned. Failures are outcomes,
+    /// not errors: the history is where they are seen.
+    pub async fn import(
+        &self,
+        source: &SourceDefinition,
+        options: &ImportOptions,
+    ) -> anyhow::Result<ImportRun> {
+        let _one_at_a_time = self.running.lock().await;
+        let started_at = Timestamp::now();
+        let store = &self.directory.store;
+        let previous = store.imports(&source.id, 50).await?;
+        let last_good = previous.iter().find(|r| r.outcome != ImportOutcome::Failed);
+        let mut run = ImportRun {
+            source_id: source.id.clone(),
+            started_at,
+            finished_at: started_at,
+            outcome: ImportOutcome::Failed,
+            reason: None,
+            forced: options.force,
+            counts: ImportCounts::default(),
+            rejects: Vec::new(),
+            unknown_types: Vec::new(),
+            etag: None,
+            last_modified: None,
+        };
+        let existing = store.source_meetings(&source.id).await?;
+        let outcome = self
+            .prepare(source, options, last_good, &existing, &mut run)
+            .await;
+        run.finished_at = Timestamp::now();
+        match outcome {
+            Ok(Some(meetings)) => {
+                store.apply_import(&meetings, &run).await?;
+                self.directory.refresh().await?;
+            }
+            Ok(None) => store.record_import(&run).await?,
+            Err(reason) => {
+                run.outcome = ImportOutcome::Failed;
+                run.reason = Some(reason);
+                store.record_import(&run).await?;
+            }
+        }
+        Ok(run)
+    }
+
+    /// Fetches, parses and checks the feed. `Ok(Some(meetings))` is the source's new content,
+    /// `Ok(None)` an unchanged feed needing no write, `Err` why nothing may change.
+    async fn prepare(
+        &self,
+        source: &SourceDefinition,
+        options: &ImportOptions,
+        last_good: Option<&ImportRun>,
+        existing: &[Meeting],
+        run: &mut ImportRun,
+    ) -> Result<Option<Vec<Meeting>>, String> {
+        let progress = options.progress.clone().unwrap_or_else(ProgressBar::hidden);
+        progress.set_message(format!("fetching {}", source.location));
+        let fetched = self
+            .fetcher
+            .fetch(
+                &source.location,
+                last_good.and_then(|r| r.etag.as_deref()),
+                last_good.and_then(|r| r.last_modified.as_deref()),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let (bytes, etag, last_modified) = match fetched {
+            Fetched::NotModified => {
+                // Still listed, so still seen: the freshness of each meeting moves on.
+                run.outcome = ImportOutcome::Unchanged;
+                run.etag = last_good.and_then(|r| r.etag.clone());
+                run.last_modified = last_good.and_then(|r| r.last_modified.clone());
+                run.counts = ImportCounts {
+                    accepted: existing.len(),
+                    unchanged: existing.len(),
+                    ..last_good.map(|r| r.counts).unwrap_or_default()
+                };
+                let now = run.started_at;
+                return Ok(Some(
+                    existing
+                        .iter()
+                        .cloned()
+                        .map(|m| Meeting {
+                            last_seen_at: now,
+                            ..m
+                        })
+                        .collect(),
+                ));
+            }
+            Fetched::Body {
+                bytes,
+                etag,
+                last_modified,
+            } => (bytes, etag, last_modified),
+        };
+        run.etag = etag;
+        run.last_modified = last_modified;
+
+        progress.set_message(format!("reading {}", source.id));
+        let parsed = match source.format {
+            FeedFormat::MeetingGuide => meeting_guide::parse(&bytes, source.fellowship),
+            FeedFormat::Bmlt => {
+                let formats = match &source.formats_url {
+                    Some(url) => {
+                        let location = source::Location::Url(url.clone());
+                        match self
+                            .fetcher
+                            .fetch(&location, None, None)
+                            .await
+                            .map_err(|e| e.to_string())?
+                        {
+                            Fetched::Body { bytes, .. } => {
+                                bmlt::Formats::parse(&bytes).map_err(|e| format!("GetFormats: {e}"))?
+                            }
+                            Fetched::NotModified => {
+                                return Err("GetFormats answered 304 to an unconditional request".into())
+                            }
+                        }
+                    }
+                    None => bmlt::Formats::seeded(),
+                };
+                bmlt::parse(&bytes, &formats, source.fellowship)
+            }
+            FeedFormat::Csv => csv_feed::parse(
+                &bytes,
+                source.csv.as_ref().expect("csv sources have a mapping"),
+                source.fellowship,
+            ),
+        }
+        .map_err(|e| e.to_string())?;
+
+        let meetings = build_meetings(source, parsed, existing, run, &progress);
+        if meetings.is_empty() {
+            return Err(format!(
+                "the feed has no usable meetings ({} records, {} rejected)",
+                run.counts.records, run.counts.rejected
+            ));
+        }
+        let floor = existing.len() as f64 * (1.0 - source.max_shrink);
+        if (meetings.len() as f64) < floor {
+            let shrink = format!(
+                "the feed shrank from {} to {} meetings, more than the {:.0}% this source allows",
+                existing.len(),
+                meetings.len(),
+                source.max_shrink * 100.0
+            );
+            if !options.force {
+                return Err(format!("{shrink}; import with --force if this is right"));
+            }
+            run.reason = Some(format!("{shrink}; forced"));
+        }
+        run.outcome = ImportOutcome::Succeeded;
+        Ok(Some(meetings))
+    }
+}
+
+/// Builds meetings from parsed records, keeping ids and first-seen times stable against the
+/// source's existing meetings, and fills in the run's counts, rejects and unknown codes.
+fn build_meetings(
+    source: &SourceDefinition,
+    parsed: Parsed,
+    existing: &[Meeting],
+    run: &mut ImportRun,
+    progress: &ProgressBar,
+) -> Vec<Meeting> {
+    let ctx = FeedContext {
+        source: SourceRef {
+            id: source.id.clone(),
+            name: source.name.clone(),
+            attribution: source.attribution.clone(),
+            record_id: None,
+        },
+        fellowship: source.fellowship,
+        timezone: source.timezone.clone(),
+        country: source.country.clone(),
+        bounds: source.bounds,
+        now: run.started_at,
+    };
+    let mut rejects = parsed.rejects;
+    let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut meetings = Vec::with_capacity(parsed.records.len());
+    progress.set_length(parsed.records.len() as u64);
+    progress.set_position(0);
+    let total = parsed.records.len() + rejects.len();
+    for (label, raw) in parsed.records {
+        progress.inc(1);
+        match raw.build(&ctx) {
+            Err(reason) => rejects.push(RejectedRecord {
+                record: label,
+                reason,
+            }),
+            Ok(meeting) => {
+                if let Some(first) = seen.get(&meeting.id) {
+                    rejects.push(RejectedRecord {
+                        record: label,
+                        reason: format!("repeats the id of {first}"),
+                    });
+                    continue;
+                }
+                seen.insert(meeting.id.clone(), label);
+                for code in &meeting.source_types {
+                    *unknown.entry(code.clone()).or_default() += 1;
+                }
+                meetings.push(meeting);
+            }
+        }
+    }
+
+    let before: HashMap<&str, &Meeting> = existing.iter().map(|m| (m.id.as_str(), m)).collect();
+    let mut counts = ImportCounts {
+        records: total,
+        accepted: meetings.len(),
+        rejected: rejects.len(),
+        ..Default::default()
+    };
+    for meeting in &mut meetings {
+        if meeting.location.as_ref().is_some_and(|l| l.point().is_none()) {
+            counts.without_coordinates += 1;
+        }
+        match before.get(meeting.id.as_str()) {
+            None => counts.added += 1,
+            Some(old) => {
+                meeting.first_seen_at = old.first_seen_at;
+                let same = Meeting {
+                    last_seen_at: old.last_seen_at,
+                    updated_at: old.updated_at,
+                    ..meeting.clone()
+                } == **old;
+                if same {
+                    counts.unchanged += 1;
+                    meeting.updated_at = old.updated_at;
+                } else {
+                    counts.updated += 1;
+                }
+            }
+        }
+    }
+    let now_ids: std::collections::HashSet<&str> = meetings.iter().map(|m| m.id.as_str()).collect();
+    counts.removed = existing
+        .iter()
+        .filter(|m| !now_ids.contains(m.id.as_str()))
+        .count();
+    run.counts = counts;
+    rejects.truncate(MAX_REJECTS_KEPT);
+    run.rejects = rejects;
+    let mut unknown: Vec<UnknownType> = unknown
+        .into_iter()
+        .map(|(code, meetings)| UnknownType { code, meetings })
+        .collect();
+    unknown.sort_by(|a, b| b.meetings.cmp(&a.meetings).then_with(|| a.code.cmp(&b.code)));
+    run.unknown_types = unknown;
+    meetings
+}
