@@ -188,7 +188,7 @@ fn file_source(
             None => None,
         },
         location: Location::File(file.to_path_buf()),
-        formats_url: None,
+        formats: None,
         refresh_hours: 24.0,
         timezone: Zone::get(timezone).with_context(|| format!("`{timezone}` is not an IANA time zone"))?,
         country: None,
@@ -197,6 +197,7 @@ fn file_source(
         max_shrink: 0.5,
         bounds: None,
         csv,
+        roomless: Default::default(),
         notes: None,
     })
 }

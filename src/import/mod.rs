@@ -205,12 +205,11 @@ impl Importer {
         let parsed = match source.format {
             FeedFormat::MeetingGuide => meeting_guide::parse(&bytes, source.fellowship),
             FeedFormat::Bmlt => {
-                let formats = match &source.formats_url {
-                    Some(url) => {
-                        let location = source::Location::Url(url.clone());
+                let formats = match &source.formats {
+                    Some(location) => {
                         match self
                             .fetcher
-                            .fetch(&location, None, None)
+                            .fetch(location, None, None)
                             .await
                             .map_err(|e| e.to_string())?
                         {
@@ -279,6 +278,7 @@ fn build_meetings(
         timezone: source.timezone.clone(),
         country: source.country.clone(),
         bounds: source.bounds,
+        roomless_online: source.roomless == source::Roomless::Online,
         now: run.started_at,
     };
     let mut rejects = parsed.rejects;

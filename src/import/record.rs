@@ -23,6 +23,8 @@ pub struct FeedContext {
     pub country: Option<String>,
     /// `[min_lat, min_lon, max_lat, max_lon]` the source's meetings must lie in.
     pub bounds: Option<[f64; 4]>,
+    /// Records with no venue, address or coordinates are online meetings.
+    pub roomless_online: bool,
     pub now: Timestamp,
 }
 
@@ -172,7 +174,7 @@ impl RawMeeting {
         // Attendance from what the record says: a room (not merely an approximate area) and/or a
         // way to join remotely. A closed venue with a link is online for now.
         let room = self.has_room() && !self.approximate;
-        let remote = self.has_link() || self.online_flag;
+        let remote = self.has_link() || self.online_flag || (ctx.roomless_online && !self.has_room());
         let attendance = match self.attendance {
             Some(stated) => stated,
             None if self.temporarily_closed && remote => Attendance::Online,

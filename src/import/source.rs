@@ -62,6 +62,7 @@ struct DefinitionFile {
     url: Option<String>,
     path: Option<PathBuf>,
     formats_url: Option<String>,
+    formats_path: Option<PathBuf>,
     #[serde(default = "default_refresh_hours")]
     refresh_hours: f64,
     #[serde(default = "default_timezone")]
@@ -75,6 +76,8 @@ struct DefinitionFile {
     bounds: Option<[f64; 4]>,
     mapping: Option<PathBuf>,
     csv_preset: Option<String>,
+    #[serde(default)]
+    roomless: Roomless,
     notes: Option<String>,
 }
 
@@ -90,6 +93,18 @@ fn default_max_shrink() -> f64 {
     0.5
 }
 
+/// What a record with no venue, address or coordinates is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Roomless {
+    /// An error in the record, unless it has an online link (then it is online).
+    #[default]
+    Reject,
+    /// An online meeting whose joining instructions are in its notes (online intergroups list
+    /// e-mail groups, chat rooms and Skype meetings this way).
+    Online,
+}
+
 /// A checked source definition.
 #[derive(Debug, Clone)]
 pub struct SourceDefinition {
@@ -100,7 +115,7 @@ pub struct SourceDefinition {
     pub fellowship: Option<Fellowship>,
     pub location: Location,
     /// BMLT `GetFormats`, to resolve format ids.
-    pub formats_url: Option<String>,
+    pub formats: Option<Location>,
     pub refresh_hours: f64,
     pub timezone: Zone,
     pub country: Option<String>,
@@ -110,6 +125,7 @@ pub struct SourceDefinition {
     pub max_shrink: f64,
     pub bounds: Option<[f64; 4]>,
     pub csv: Option<CsvMapping>,
+    pub roomless: Roomless,
     pub notes: Option<String>,
 }
 
@@ -166,8 +182,14 @@ impl SourceDefinition {
             (_, None, None) => None,
             _ => return Err("`mapping` and `csv_preset` are for csv sources".into()),
         };
-        if file.formats_url.is_some() && file.format != FeedFormat::Bmlt {
-            return Err("`formats_url` is for bmlt sources".into());
+        let formats = match (file.formats_url, file.formats_path) {
+            (Some(url), None) => Some(Location::Url(url)),
+            (None, Some(path)) => Some(Location::File(base.join(path))),
+            (None, None) => None,
+            _ => return Err("give at most one of `formats_url` and `formats_path`".into()),
+        };
+        if formats.is_some() && file.format != FeedFormat::Bmlt {
+            return Err("`formats_url` and `formats_path` are for bmlt sources".into());
         }
         Ok(SourceDefinition {
             id: file.id,
@@ -175,7 +197,7 @@ impl SourceDefinition {
             format: file.format,
             fellowship,
             location,
-            formats_url: file.formats_url,
+            formats,
             refresh_hours: file.refresh_hours,
             timezone,
             country: file.country,
@@ -184,6 +206,7 @@ impl SourceDefinition {
             max_shrink: file.max_shrink,
             bounds: file.bounds,
             csv,
+            roomless: file.roomless,
             notes: file.notes,
         })
     }

@@ -177,8 +177,34 @@ pub fn by_name(fellowship: Fellowship, name: &str) -> Code {
         "online" | "online meeting" | "virtual" => Code::Online,
         "hybrid" | "virtual and in-person" => Code::Hybrid,
         "in-person" | "in person" => Code::Ignore,
-        "temporarily closed" | "location temporarily closed" => Code::TemporarilyClosed,
-        "newcomer" | "newcomers" | "newcomer meeting" => types(&["format:newcomers"]),
+        "temporarily closed" | "location temporarily closed" | "temporary closure" => Code::TemporarilyClosed,
+        "newcomer"
+        | "newcomers"
+        | "newcomer meeting"
+        | "newcomers meeting"
+        | "beginners / newcomers meeting" => types(&["format:newcomers"]),
+        "chit system" | "chit/mac" | "proof of attendance" => types(&["format:attendance-slip"]),
+        "book study"
+        | "living clean study"
+        | "it works study"
+        | "step working guide study"
+        | "ip study"
+        | "spiritual principle a day"
+        | "12 concepts"
+        | "as bill sees it" => types(&["format:literature"]),
+        "12 steps & 12 traditions" | "12 steps & 12 traditions study meeting" | "12x12" => {
+            types(&["format:twelve-and-twelve"])
+        }
+        "steps & tradition" | "steps & traditions" => types(&["format:step", "format:tradition"]),
+        "child-friendly" | "children welcome" | "creche" | "babysitting available" => {
+            types(&["community:child-friendly"])
+        }
+        "questions & answers" | "question and answer" => types(&["format:question-and-answer"]),
+        "big book study meeting" => types(&["format:big-book"]),
+        "step study meeting" => types(&["format:step"]),
+        "meditation meeting" => types(&["format:meditation"]),
+        "young people's meeting" | "young peoples meeting" => types(&["community:young-people"]),
+        "lgbt+" | "transgender" | "bisexual" | "non-binary" => types(&["community:lgbtq"]),
         "beginners" | "beginner" | "beginner/newcomer" => types(&["format:beginners"]),
         "speaker" | "speaker meeting" => types(&["format:speaker"]),
         "discussion" | "share meeting" | "sharing" | "discussion/participation" => {
@@ -262,5 +288,13 @@ mod tests {
             types(&["format:twelve-and-twelve"])
         );
         assert_eq!(by_name(f("aa"), "Juggling"), Code::Unknown);
+        assert_eq!(
+            by_name(f("na"), "Living Clean Study"),
+            types(&["format:literature"])
+        );
+        assert_eq!(
+            by_name(f("aa"), "Chit System"),
+            types(&["format:attendance-slip"])
+        );
     }
 }

@@ -1,0 +1,140 @@
+//! The importers against the real feeds in `../shared/fixtures` (read from there at run time,
+//! never copied into this repository). Skipped, with a note, where that folder is absent.
+//! `cargo test --test real_feeds -- --nocapture` prints the figures.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use meetingmap::directory::Directory;
+use meetingmap::domain::{ImportOutcome, ImportRun};
+use meetingmap::import::fetch::Fetcher;
+use meetingmap::import::source::SourceDefinition;
+use meetingmap::import::{ImportOptions, Importer};
+
+fn fixtures() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} is not here", dir.display());
+        None
+    }
+}
+
+async fn import(definition: &str) -> ImportRun {
+    let dir = tempfile::tempdir().unwrap();
+    let directory = Directory::open(&format!("sqlite://{}", dir.path().join("real.db").display()))
+        .await
+        .unwrap();
+    let importers = Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
+    let source = SourceDefinition::parse(definition, &importers).unwrap();
+    let importer = Importer::new(directory.clone(), Fetcher::new(Duration::from_secs(30)));
+    let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
+    let accepted = run.counts.accepted as f64 / run.counts.records as f64;
+    println!(
+        "{}: {} records, {} accepted ({:.2}%), {} rejected, {} without coordinates; unknown codes: {:?}",
+        source.id,
+        run.counts.records,
+        run.counts.accepted,
+        accepted * 100.0,
+        run.counts.rejected,
+        run.counts.without_coordinates,
+        run.unknown_types
+            .iter()
+            .map(|u| format!("{} ({})", u.code, u.meetings))
+            .collect::<Vec<_>>()
+    );
+    for reject in &run.rejects {
+        println!("  rejected {}: {}", reject.record, reject.reason);
+        assert!(!reject.reason.is_empty());
+    }
+    assert_eq!(run.outcome, ImportOutcome::Succeeded, "{:?}", run.reason);
+    assert!(
+        accepted >= 0.99,
+        "{}: only {:.2}% accepted",
+        source.id,
+        accepted * 100.0
+    );
+    assert_eq!(
+        directory.index.current().len() + duplicates_merged(&directory).await,
+        run.counts.accepted
+    );
+    run
+}
+
+/// Meetings in the store but merged into another in the snapshot.
+async fn duplicates_merged(directory: &Directory) -> usize {
+    directory.store.meetings().await.unwrap().len() - directory.index.current().len()
+}
+
+fn path(relative: &str) -> String {
+    fixtures().unwrap().join(relative).display().to_string()
+}
+
+#[tokio::test]
+async fn bmlt_greater_new_york() {
+    if fixtures().is_none() {
+        return;
+    }
+    let run = import(&format!(
+        "id = \"gny\"\nname = \"GNY\"\nformat = \"bmlt\"\nfellowship = \"na\"\nattribution = \"BMLT sample\"\n\
+         path = \"{}\"\nformats_path = \"{}\"\ntimezone = \"America/New_York\"\n",
+        path("bmlt/gny-GetSearchResults.json"),
+        path("bmlt/gny-GetFormats-en.json")
+    ))
+    .await;
+    assert_eq!(run.counts.records, 1513);
+}
+
+#[tokio::test]
+async fn uk_recovery_meeting_finder_dump() {
+    if fixtures().is_none() {
+        return;
+    }
+    let run = import(&format!(
+        "id = \"rmf\"\nname = \"RMF\"\nformat = \"csv\"\nattribution = \"RMF\"\npath = \"{}\"\n\
+         mapping = \"mappings/recovery-meeting-finder.toml\"\nbounds = [49.0, -11.0, 61.5, 2.5]\n",
+        path("meeting-guide/uk-recovery-meeting-finder/meetings-2026-08-05.redacted.csv")
+    ))
+    .await;
+    assert_eq!(run.counts.records, 8222);
+}
+
+#[tokio::test]
+async fn meeting_guide_spec_example() {
+    if fixtures().is_none() {
+        return;
+    }
+    let run = import(&format!(
+        "id = \"spec\"\nname = \"Spec\"\nformat = \"meeting-guide\"\nfellowship = \"aa\"\nattribution = \"code4recovery\"\npath = \"{}\"\n",
+        path("meeting-guide/spec-example/spec-readme-example.json")
+    ))
+    .await;
+    assert_eq!(run.counts.accepted, 1);
+}
+
+#[tokio::test]
+async fn online_intergroup() {
+    if fixtures().is_none() {
+        return;
+    }
+    let run = import(&format!(
+        "id = \"oiaa\"\nname = \"OIAA\"\nformat = \"meeting-guide\"\nfellowship = \"aa\"\nattribution = \"OIAA\"\npath = \"{}\"\nroomless = \"online\"\n",
+        path("meeting-guide/oiaa-central-query/meetings.json")
+    ))
+    .await;
+    assert_eq!(run.counts.records, 160);
+}
+
+#[tokio::test]
+async fn tsml_import_template() {
+    if fixtures().is_none() {
+        return;
+    }
+    let run = import(&format!(
+        "id = \"tsml\"\nname = \"TSML\"\nformat = \"csv\"\ncsv_preset = \"tsml\"\nfellowship = \"aa\"\nattribution = \"TSML\"\npath = \"{}\"\n",
+        path("meeting-guide/tsml-template/template.csv")
+    ))
+    .await;
+    assert_eq!(run.counts.records, 36);
+}
