@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
-use crate::domain::{distance_km, Access, Attendance, Location, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
+use crate::domain::{Access, Attendance, Location, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
 
@@ -45,7 +45,8 @@ struct Entry {
     types: TypeSet,
     /// Folded name, group name, venue and town for `q`.
     text: Box<str>,
-    position: Option<(f64, f64)>,
+    /// The room on the Earth's surface, in the R*-tree's coordinates.
+    point: Option<Point3>,
 }
 
 /// A search result: which meeting, and how far from the query point when there was one.
@@ -131,10 +132,7 @@ impl Snapshot {
             entries
                 .iter()
                 .enumerate()
-                .filter_map(|(i, e)| {
-                    e.position
-                        .map(|(lat, lon)| Node::new(to_cartesian(lat, lon), i as u32))
-                })
+                .filter_map(|(i, e)| e.point.map(|p| Node::new(p, i as u32)))
                 .collect(),
         );
         let mut by_id: HashMap<String, u32> = meetings
@@ -181,7 +179,9 @@ impl Snapshot {
                 .map_or(UNSCHEDULED_MINUTE, |s| s.start_time.minutes()),
             types: m.types.iter().copied().collect(),
             text: fold_text(&text.into_iter().flatten().collect::<Vec<_>>().join(" ")).into_boxed_str(),
-            position: loc.and_then(Location::point),
+            point: loc
+                .and_then(Location::point)
+                .map(|(lat, lon)| to_cartesian(lat, lon)),
         }
     }
 
@@ -221,16 +221,16 @@ impl Snapshot {
 
     /// Meetings matching `query`, best first, at most `take` of them, and whether there were more.
     pub fn search(&self, query: &Query, take: usize) -> (Vec<Hit>, bool) {
-        let mut hits = self.matches(query, false);
+        let mut hits = self.matches(query, false, take.saturating_add(1));
         let more = hits.len() > take;
-        let rank = |h: &Hit| self.rank[h.index as usize];
+        let rank = |h: &Candidate| self.rank[h.index as usize];
         match query.sort {
             Sort::Time => top_by(&mut hits, take, |a, b| rank(a).cmp(&rank(b))),
             Sort::Distance => top_by(&mut hits, take, |a, b| {
-                cmp_distance(a.distance_km, b.distance_km).then_with(|| rank(a).cmp(&rank(b)))
+                cmp_distance(a.chord2, b.chord2).then_with(|| rank(a).cmp(&rank(b)))
             }),
         }
-        (hits, more)
+        (hits.into_iter().map(Candidate::hit).collect(), more)
     }
 
     /// Dated sessions of matching meetings overlapping `[from, until)`, best first, at most `take`,
@@ -243,10 +243,11 @@ impl Snapshot {
         take: usize,
     ) -> (Vec<OccurrenceHit>, bool) {
         let mut found = Vec::new();
-        for hit in self.matches(query, true) {
-            let Some(schedule) = &self.meetings[hit.index as usize].schedule else {
+        for candidate in self.matches(query, true, usize::MAX) {
+            let Some(schedule) = &self.meetings[candidate.index as usize].schedule else {
                 continue;
             };
+            let hit = candidate.hit();
             found.extend(schedule.occurrences(from, until).map(|o| OccurrenceHit {
                 index: hit.index,
                 distance_km: hit.distance_km,
@@ -265,7 +266,10 @@ impl Snapshot {
     }
 
     /// Every meeting the query matches, unordered.
-    fn matches(&self, query: &Query, active_only: bool) -> Vec<Hit> {
+    /// Every meeting the query matches, unordered, with its squared straight-line distance from
+    /// the query point. Without a point the candidates come in final (time) order, so the scan
+    /// stops after `enough`.
+    fn matches(&self, query: &Query, active_only: bool, enough: usize) -> Vec<Candidate> {
         let filter = &query.filter;
         let accept = |i: u32| {
             let e = &self.entries[i as usize];
@@ -277,46 +281,67 @@ impl Snapshot {
                 .iter()
                 .copied()
                 .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
-                .map(|index| Hit {
-                    index,
-                    distance_km: None,
-                })
+                .map(|index| Candidate { index, chord2: None })
+                .take(enough)
                 .collect();
         };
-        let distance_to = |i: u32| {
+        // Distances are compared as squared chords (monotonic in great-circle distance, and three
+        // multiplications); only the results returned are converted to kilometres.
+        let centre = to_cartesian(near.lat, near.lon);
+        let chord2_to = |i: u32| {
             self.entries[i as usize]
-                .position
-                .map(|(lat, lon)| distance_km(near.lat, near.lon, lat, lon))
+                .point
+                .map(|p| squared_distance(p, centre))
         };
-        let reach = chord_km(near.radius_km) * (1.0 + 1e-9) + 1e-9;
-        let mut hits: Vec<Hit> = self
+        let limit = chord_km(near.radius_km).powi(2);
+        let mut hits: Vec<Candidate> = self
             .rooms
-            .locate_within_distance(to_cartesian(near.lat, near.lon), reach * reach)
-            .map(|node| node.data)
-            .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
-            .filter_map(|index| {
-                let d = distance_to(index)?;
-                (d <= near.radius_km).then_some(Hit {
-                    index,
-                    distance_km: Some(d),
-                })
+            .locate_within_distance(centre, limit)
+            .filter(|node| {
+                filter.attendance_matches(self.entries[node.data as usize].attendance) && accept(node.data)
+            })
+            .map(|node| Candidate {
+                index: node.data,
+                chord2: Some(squared_distance(*node.geom(), centre)),
             })
             .collect();
         if filter.wants_remote() {
             // Joinable from anywhere, so outside the radius too; those inside were found above.
             for &index in &self.remote {
-                let d = distance_to(index);
-                if d.is_some_and(|d| d <= near.radius_km) || !accept(index) {
+                let chord2 = chord2_to(index);
+                if chord2.is_some_and(|c| c <= limit) || !accept(index) {
                     continue;
                 }
-                hits.push(Hit {
-                    index,
-                    distance_km: d,
-                });
+                hits.push(Candidate { index, chord2 });
             }
         }
         hits
     }
+}
+
+/// A matching meeting before ordering: its index and squared chord distance (km²).
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    index: u32,
+    chord2: Option<f64>,
+}
+
+impl Candidate {
+    fn hit(self) -> Hit {
+        Hit {
+            index: self.index,
+            distance_km: self.chord2.map(great_circle_km),
+        }
+    }
+}
+
+fn squared_distance(a: Point3, b: Point3) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// Great-circle distance for a squared chord.
+fn great_circle_km(chord2: f64) -> f64 {
+    2.0 * EARTH_RADIUS_KM * (chord2.sqrt() / (2.0 * EARTH_RADIUS_KM)).min(1.0).asin()
 }
 
 /// Nearest first; unknown distances (online meetings) last.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::distance_km;
 
 #[test]
 fn chord_and_cartesian_agree_with_haversine() {
@@ -35,4 +36,11 @@ fn unknown_distances_sort_last() {
     let mut v = [None, Some(2.0), Some(1.0), None];
     v.sort_by(|a, b| cmp_distance(*a, *b));
     assert_eq!(v, [Some(1.0), Some(2.0), None, None]);
+}
+
+#[test]
+fn great_circle_from_chord_matches_haversine() {
+    let (a, b) = ((53.0462, -2.993), (53.1462, -2.893));
+    let chord2 = squared_distance(to_cartesian(a.0, a.1), to_cartesian(b.0, b.1));
+    assert!((great_circle_km(chord2) - distance_km(a.0, a.1, b.0, b.1)).abs() < 1e-9);
 }

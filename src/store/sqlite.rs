@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -32,7 +33,9 @@ impl SqliteStore {
             // WAL + NORMAL is durable against application crashes, which is what a directory
             // rebuilt from feeds needs, and keeps bulk imports fast.
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Loading the whole directory is one long statement by design; do not warn about it.
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(60));
         // An in-memory database exists once per connection, so it must stay on one.
         let max = if url.contains(":memory:") { 1 } else { 4 };
         let pool = SqlitePoolOptions::new()
@@ -92,10 +95,14 @@ impl Store for SqliteStore {
     }
 
     async fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
-        let rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(parse_meeting).collect()
+        // Streamed and parsed row by row: holding every row's text at once would double the
+        // memory a large directory needs at start-up.
+        let mut rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch(&self.pool);
+        let mut meetings = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            meetings.push(parse_meeting(&row)?);
+        }
+        Ok(meetings)
     }
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
