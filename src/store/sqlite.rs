@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
 use super::{Store, StoreError};
 use crate::domain::{ImportRun, Meeting};
@@ -34,8 +34,9 @@ impl SqliteStore {
             // rebuilt from feeds needs, and keeps bulk imports fast.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            // Loading the whole directory is one long statement by design; do not warn about it.
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(60));
+            // Loading the whole directory is one long statement by design: sqlx's per-statement
+            // and slow-statement logging would report it as a problem at every start.
+            .disable_statement_logging();
         // An in-memory database exists once per connection, so it must stay on one.
         let max = if url.contains(":memory:") { 1 } else { 4 };
         let pool = SqlitePoolOptions::new()
