@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
 use crate::domain::Meeting;
-use crate::http::{self, AppState};
+use crate::gazetteer::remote::RemoteGeocoder;
+use crate::gazetteer::Gazetteer;
+use crate::http::{self, AppState, Geo};
+use crate::travel::osrm::{Osrm, OsrmConfig};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +38,69 @@ struct Database {
     url: String,
 }
 
+/// Places and travel times: offline unless told otherwise.
+#[derive(Args)]
+struct GeoArgs {
+    /// Unit postcodes (`postcode,lat,lon,...` CSV, optionally .gz, such as gb-postcodes.csv.gz)
+    /// for full-postcode precision; without it a full postcode resolves to its sector.
+    #[arg(long, env = "MEETINGMAP_POSTCODES")]
+    postcodes: Option<PathBuf>,
+    /// A postcodes.io-compatible geocoder asked about full postcodes the local data lacks.
+    #[arg(long, env = "MEETINGMAP_GEOCODER_URL")]
+    geocoder_url: Option<String>,
+    /// OSRM server for walk, cycle and drive travel times (one server routes one profile: see
+    /// the per-mode options).
+    #[arg(long, env = "MEETINGMAP_OSRM_URL")]
+    osrm_url: Option<String>,
+    /// OSRM server for walking, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_WALK_URL")]
+    osrm_walk_url: Option<String>,
+    /// OSRM server for cycling, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_CYCLE_URL")]
+    osrm_cycle_url: Option<String>,
+    /// OSRM server for driving, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_DRIVE_URL")]
+    osrm_drive_url: Option<String>,
+    /// Timeout for each request to the geocoder or OSRM, in milliseconds.
+    #[arg(long, env = "MEETINGMAP_REMOTE_TIMEOUT_MS", default_value_t = 2000)]
+    remote_timeout_ms: u64,
+}
+
+impl GeoArgs {
+    fn build(self) -> anyhow::Result<Geo> {
+        let timeout = std::time::Duration::from_millis(self.remote_timeout_ms);
+        let mut gazetteer = Gazetteer::bundled();
+        if let Some(path) = &self.postcodes {
+            let started = std::time::Instant::now();
+            let count = gazetteer.load_units(path)?;
+            println!(
+                "loaded {count} unit postcodes from {} in {:.1} s",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let remote = self
+            .geocoder_url
+            .as_deref()
+            .map(|url| RemoteGeocoder::new(url, timeout))
+            .transpose()?;
+        let osrm = Osrm::new(
+            &OsrmConfig {
+                all: self.osrm_url,
+                walk: self.osrm_walk_url,
+                cycle: self.osrm_cycle_url,
+                drive: self.osrm_drive_url,
+            },
+            timeout,
+        )?;
+        Ok(Geo {
+            gazetteer,
+            remote,
+            osrm,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
@@ -50,6 +116,8 @@ enum Command {
         /// How many demo meetings `--demo` loads.
         #[arg(long, default_value_t = 20_000)]
         demo_meetings: usize,
+        #[command(flatten)]
+        geo: GeoArgs,
     },
     /// Create or update the database schema.
     Migrate {
@@ -100,7 +168,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             demo,
             demo_meetings,
+            geo,
         } => {
+            let geo = std::sync::Arc::new(geo.build()?);
             let directory = Directory::open(&database.url).await?;
             if demo && directory.index.current().is_empty() {
                 load_demo(&directory, demo_meetings, 1).await?;
@@ -113,6 +183,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 AppState {
                     index: directory.index,
                     store: directory.store,
+                    geo,
                 },
             )?;
             println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");

@@ -1,12 +1,14 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
 mod cursor;
+mod geocode;
 mod health;
 mod meetings;
 mod occurrences;
 mod params;
 mod problem;
 mod search_response;
+mod travel;
 mod vocab;
 
 use std::net::TcpListener;
@@ -22,12 +24,14 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
+pub use geocode::Geo;
 pub use problem::{ApiError, InvalidParam, Problem};
 
 /// What handlers share.
 pub struct AppState {
     pub index: Arc<SearchIndex>,
     pub store: Arc<dyn Store>,
+    pub geo: Arc<Geo>,
 }
 
 #[derive(OpenApi)]
@@ -43,6 +47,7 @@ pub struct AppState {
         meetings::search_meetings,
         meetings::get_meeting,
         occurrences::search_occurrences,
+        geocode::geocode,
         vocab::fellowships,
         vocab::types,
         health::health,
@@ -51,6 +56,7 @@ pub struct AppState {
     components(schemas(problem::InvalidParam)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
+        (name = "places", description = "Postcodes and place names, as the `near` parameter reads them"),
         (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -98,6 +104,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .service(meetings::search_meetings)
             .service(meetings::get_meeting)
             .service(occurrences::search_occurrences)
+            .service(geocode::geocode)
             .service(vocab::fellowships)
             .service(vocab::types)
             .service(health::health)

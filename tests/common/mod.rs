@@ -3,13 +3,14 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AppState};
+use meetingmap::http::{self, AppState, Geo};
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -94,8 +95,14 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts the real server on port 0 over a fresh SQLite database holding `meetings`.
+    /// Starts the real server on port 0 over a fresh SQLite database holding `meetings`, with the
+    /// offline gazetteer and estimated travel times.
     pub async fn start(meetings: Vec<Meeting>) -> TestServer {
+        TestServer::start_with(meetings, Geo::offline()).await
+    }
+
+    /// [`TestServer::start`] with the given places and routing services.
+    pub async fn start_with(meetings: Vec<Meeting>, geo: Geo) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let directory = Directory::open(&url).await.unwrap();
@@ -108,6 +115,7 @@ impl TestServer {
             AppState {
                 index: directory.index.clone(),
                 store: directory.store.clone(),
+                geo: Arc::new(geo),
             },
         )
         .unwrap();
