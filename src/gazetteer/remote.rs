@@ -67,11 +67,17 @@ impl RemoteGeocoder {
             .map_err(|()| anyhow::anyhow!("{} cannot be a base URL", self.base))?
             .pop_if_empty()
             .extend(["postcodes", unit]);
-        let response = self.client.get(url).send().await?;
+        // Errors are logged: leave the URL, which holds someone's postcode, out of them.
+        let response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(reqwest::Error::without_url)?;
         let answer = match response.status().as_u16() {
             404 => None,
             200 => {
-                let body: Answer = response.json().await?;
+                let body: Answer = response.json().await.map_err(reqwest::Error::without_url)?;
                 body.result.and_then(|found| {
                     Some(Resolved {
                         label: found.postcode,

@@ -128,11 +128,18 @@ impl Osrm {
                 "{base}/table/v1/{}/{coordinates}?sources=0&annotations=duration,distance",
                 profile(mode)
             );
-            let response = self.client.get(&url).send().await?;
+            // Errors are logged: leave the URL, which holds the search point, out of them.
+            let response = self
+                .client
+                .get(&url)
+                .send()
+                .await
+                .map_err(reqwest::Error::without_url)?;
             let status = response.status();
             let table: Table = response
                 .json()
                 .await
+                .map_err(reqwest::Error::without_url)
                 .with_context(|| format!("OSRM answered HTTP {status} without a table"))?;
             legs.extend(read_row(table, chunk.len())?);
         }
