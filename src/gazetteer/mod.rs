@@ -349,29 +349,32 @@ impl Gazetteer {
             .collect()
     }
 
-    /// Place names that look like `name` (a typo or a different spelling), most alike first.
+    /// Place names that look like `name` (a typo or a different spelling): alike by Jaro-Winkler
+    /// (which favours a shared beginning), ranked by fewest edits, then by population (so
+    /// `Lundon` suggests London before Lund).
     fn similar_names(&self, name: &str) -> Vec<String> {
         let folded = fold_name(name);
         if folded.is_empty() {
             return Vec::new();
         }
-        let mut close: Vec<(f64, u32)> = self
+        let mut close: Vec<(usize, std::cmp::Reverse<u64>, u32)> = self
             .by_name
             .iter()
-            .map(|(key, places)| (strsim::jaro_winkler(key, &folded), places[0]))
-            .filter(|(score, _)| *score >= 0.85)
+            .filter(|(key, _)| strsim::jaro_winkler(key, &folded) >= 0.85)
+            .map(|(key, places)| {
+                let population = self.places[places[0] as usize].population;
+                (
+                    strsim::levenshtein(key, &folded),
+                    std::cmp::Reverse(population),
+                    places[0],
+                )
+            })
             .collect();
-        close.sort_by(|a, b| {
-            b.0.total_cmp(&a.0).then(
-                self.places[b.1 as usize]
-                    .population
-                    .cmp(&self.places[a.1 as usize].population),
-            )
-        });
+        close.sort();
         close
             .into_iter()
             .take(SUGGESTIONS)
-            .map(|(_, i)| self.places[i as usize].name.clone())
+            .map(|(_, _, i)| self.places[i as usize].name.clone())
             .collect()
     }
 }

@@ -141,6 +141,10 @@ fn unknown_input_gets_close_suggestions() {
         panic!()
     };
     assert_eq!(s.first().map(String::as_str), Some("Wrexham"), "{s:?}");
+    let Err(GeocodeError::Unknown(s)) = g.resolve("Lundon") else {
+        panic!()
+    };
+    assert_eq!(s.first().map(String::as_str), Some("London"), "{s:?}");
     let Err(GeocodeError::Unknown(s)) = g.resolve("Kirkcaldie") else {
         panic!()
     };
