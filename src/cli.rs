@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
 use crate::domain::Meeting;
-use crate::gazetteer::remote::RemoteGeocoder;
+use crate::gazetteer::remote::{RemoteGeocoder, Service};
 use crate::gazetteer::Gazetteer;
 use crate::http::{self, AppState, Geo};
 use crate::travel::osrm::{Osrm, OsrmConfig};
@@ -45,9 +45,13 @@ struct GeoArgs {
     /// for full-postcode precision; without it a full postcode resolves to its sector.
     #[arg(long, env = "MEETINGMAP_POSTCODES")]
     postcodes: Option<PathBuf>,
-    /// A postcodes.io-compatible geocoder asked about full postcodes the local data lacks.
+    /// A remote geocoder asked about full postcodes the local data lacks (and, for Nominatim,
+    /// place names it lacks).
     #[arg(long, env = "MEETINGMAP_GEOCODER_URL")]
     geocoder_url: Option<String>,
+    /// What the remote geocoder is: `postcodes-io` (or compatible) or `nominatim`.
+    #[arg(long, env = "MEETINGMAP_GEOCODER", default_value = "postcodes-io")]
+    geocoder: Service,
     /// OSRM server for walk, cycle and drive travel times (one server routes one profile: see
     /// the per-mode options).
     #[arg(long, env = "MEETINGMAP_OSRM_URL")]
@@ -82,7 +86,7 @@ impl GeoArgs {
         let remote = self
             .geocoder_url
             .as_deref()
-            .map(|url| RemoteGeocoder::new(url, timeout))
+            .map(|url| RemoteGeocoder::new(self.geocoder, url, timeout))
             .transpose()?;
         let osrm = Osrm::new(
             &OsrmConfig {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use meetingmap::domain::{distance_km, Attendance, Day, Fellowship};
-use meetingmap::gazetteer::remote::RemoteGeocoder;
+use meetingmap::gazetteer::remote::{RemoteGeocoder, Service};
 use meetingmap::gazetteer::Gazetteer;
 use meetingmap::http::Geo;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
@@ -507,7 +507,9 @@ async fn remote_geocoder_places_full_postcodes_with_a_cache_and_falls_back() {
         .mount(&mock)
         .await;
     let geo = Geo {
-        remote: Some(RemoteGeocoder::new(&mock.uri(), Duration::from_millis(300)).unwrap()),
+        remote: Some(
+            RemoteGeocoder::new(Service::PostcodesIo, &mock.uri(), Duration::from_millis(300)).unwrap(),
+        ),
         ..Geo::offline()
     };
     let server = TestServer::start_with(vec![meeting("a", HOME)], geo).await;
@@ -531,6 +533,60 @@ async fn remote_geocoder_places_full_postcodes_with_a_cache_and_falls_back() {
         ok(&server, "/v1/geocode?q=LL11").await["resolved"]["kind"],
         "outcode"
     );
+    mock.verify().await;
+}
+
+#[tokio::test]
+async fn nominatim_places_what_the_bundled_list_lacks() {
+    let mock = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/search$"))
+        .and(query_param("q", "Corwen"))
+        .and(query_param("countrycodes", "gb"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "lat": "52.9794", "lon": "-3.3767",
+            "display_name": "Corwen, Denbighshire, Cymru / Wales, LL21 0DN, United Kingdom",
+            "boundingbox": ["52.9594", "52.9994", "-3.4067", "-3.3467"]
+        }])))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/search$"))
+        .and(query_param("q", "LL21 0DN"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "lat": "52.98", "lon": "-3.38", "display_name": "LL21 0DN, Corwen, Wales", "boundingbox": []
+        }])))
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/search$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&mock)
+        .await;
+    let geo = Geo {
+        remote: Some(
+            RemoteGeocoder::new(Service::Nominatim, &mock.uri(), Duration::from_millis(500)).unwrap(),
+        ),
+        ..Geo::offline()
+    };
+    let server = TestServer::start_with(vec![], geo).await;
+    for _ in 0..2 {
+        let body = ok(&server, "/v1/geocode?q=Corwen").await;
+        assert_eq!(body["resolved"]["label"], "Corwen, Denbighshire");
+        assert_eq!(body["resolved"]["kind"], "place");
+        assert_eq!(body["resolved"]["precision_km"], 3.0, "half the box diagonal");
+    }
+    let body = ok(&server, "/v1/geocode?q=ll210dn").await;
+    assert_eq!(body["resolved"]["kind"], "postcode");
+    assert_eq!(body["resolved"]["lat"], 52.98);
+    // Known locally: no request. Unknown to both: local suggestions.
+    assert_eq!(
+        ok(&server, "/v1/geocode?q=Wrexham").await["resolved"]["label"],
+        "Wrexham, Wales"
+    );
+    let params = bad(&server, "/v1/meetings?near=Wrexam").await;
+    assert!(params[0].1.contains("Wrexham"), "{params:?}");
     mock.verify().await;
 }
 

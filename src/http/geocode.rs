@@ -34,20 +34,40 @@ impl Geo {
         }
     }
 
-    /// Up to `limit` matches for `text`, best first. A full postcode the local data does not hold
-    /// is asked of the remote geocoder, when there is one, before falling back to its sector.
+    /// Up to `limit` matches for `text`, best first. With a remote geocoder, a full postcode the
+    /// local data does not hold is asked of it before falling back to its sector, and (Nominatim)
+    /// so is a place name the bundled list does not have.
     pub async fn candidates(&self, text: &str, limit: usize) -> Result<Vec<Resolved>, GeocodeError> {
-        if let (Some(remote), Some(Postcode::Unit(unit))) = (&self.remote, Postcode::parse(text)) {
-            if !self.gazetteer.knows_unit(&unit) {
-                match remote.postcode(&unit).await {
-                    Ok(Some(found)) => return Ok(vec![found]),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "remote geocoder failed; using offline data"),
+        let Some(remote) = &self.remote else {
+            return self.gazetteer.candidates(text, limit);
+        };
+        let code = Postcode::parse(text);
+        if let Some(Postcode::Unit(unit)) = &code {
+            if !self.gazetteer.knows_unit(unit) {
+                if let Some(found) = answer(remote.postcode(unit).await) {
+                    return Ok(vec![found]);
                 }
             }
         }
-        self.gazetteer.candidates(text, limit)
+        let local = self.gazetteer.candidates(text, limit);
+        if matches!(local, Err(GeocodeError::Unknown(_))) && code.is_none() {
+            if let Some(found) = answer(remote.place(text).await) {
+                return Ok(vec![found]);
+            }
+        }
+        local
     }
+}
+
+/// A remote answer, with failures logged and treated as "not found" (the offline data answers).
+fn answer(result: anyhow::Result<Option<Resolved>>) -> Option<Resolved> {
+    result.unwrap_or_else(|e| {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "remote geocoder failed; using offline data"
+        );
+        None
+    })
 }
 
 /// Resolves a search's `near`, reporting a bad one in `errors`.
