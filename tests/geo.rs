@@ -566,7 +566,9 @@ async fn nominatim_places_what_the_bundled_list_lacks() {
         .await;
     let geo = Geo {
         remote: Some(
-            RemoteGeocoder::new(Service::Nominatim, &mock.uri(), Duration::from_millis(500)).unwrap(),
+            RemoteGeocoder::new(Service::Nominatim, &mock.uri(), Duration::from_millis(500))
+                .unwrap()
+                .with_min_interval(Duration::ZERO),
         ),
         ..Geo::offline()
     };
@@ -587,6 +589,30 @@ async fn nominatim_places_what_the_bundled_list_lacks() {
     );
     let params = bad(&server, "/v1/meetings?near=Wrexam").await;
     assert!(params[0].1.contains("Wrexham"), "{params:?}");
+    mock.verify().await;
+}
+
+#[tokio::test]
+async fn nominatim_is_asked_at_most_once_a_second() {
+    let mock = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "lat": "52.95", "lon": "-3.42", "display_name": "Xyzzy, Nowhere", "boundingbox": []
+        }])))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let geo = Geo {
+        remote: Some(RemoteGeocoder::new(Service::Nominatim, &mock.uri(), Duration::from_secs(1)).unwrap()),
+        ..Geo::offline()
+    };
+    let server = TestServer::start_with(vec![], geo).await;
+    assert_eq!(
+        ok(&server, "/v1/geocode?q=Xyzzy").await["resolved"]["label"],
+        "Xyzzy, Nowhere"
+    );
+    // A different place straight after: not asked, so unknown offline.
+    assert_eq!(bad(&server, "/v1/geocode?q=Plugh").await[0].0, "q");
     mock.verify().await;
 }
 

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -48,6 +48,9 @@ pub struct RemoteGeocoder {
     base: reqwest::Url,
     service: Service,
     cache: Mutex<Cache>,
+    /// Requests closer together than this are not made (the offline answer stands instead).
+    min_interval: Duration,
+    last_request: Mutex<Option<Instant>>,
 }
 
 /// First in, first out: simple, and enough to absorb repeats of popular queries.
@@ -122,7 +125,19 @@ impl RemoteGeocoder {
             base,
             service,
             cache: Mutex::new(Cache::default()),
+            // The public Nominatim allows one request per second.
+            min_interval: match service {
+                Service::Nominatim => Duration::from_secs(1),
+                Service::PostcodesIo => Duration::ZERO,
+            },
+            last_request: Mutex::new(None),
         })
+    }
+
+    /// Changes the least time between two requests (one second for Nominatim, else none).
+    pub fn with_min_interval(mut self, interval: Duration) -> RemoteGeocoder {
+        self.min_interval = interval;
+        self
     }
 
     /// Looks up a canonical unit postcode: `Ok(None)` when the server does not know it.
@@ -176,6 +191,14 @@ impl RemoteGeocoder {
 
     /// GETs `url`; errors are logged, so they leave out the URL, which holds someone's query.
     async fn get(&self, url: reqwest::Url) -> anyhow::Result<reqwest::Response> {
+        {
+            let mut last = self.last_request.lock().expect("rate lock");
+            let now = Instant::now();
+            if last.is_some_and(|t| now.duration_since(t) < self.min_interval) {
+                anyhow::bail!("not asking the geocoder: under its rate limit");
+            }
+            *last = Some(now);
+        }
         Ok(self
             .client
             .get(url)
