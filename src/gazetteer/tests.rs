@@ -160,3 +160,19 @@ fn unknown_input_gets_close_suggestions() {
         assert!(g.resolve(junk).is_err(), "{junk}");
     }
 }
+
+proptest::proptest! {
+    /// Whatever is typed, resolving answers or refuses; it never panics.
+    #[test]
+    fn any_text_resolves_or_is_refused(text in "\\PC{0,24}") {
+        let _ = gazetteer().resolve(&text);
+    }
+
+    /// Postcode-like text: a parsed postcode is canonical, so parsing it again gives it back.
+    #[test]
+    fn canonical_postcodes_parse_to_themselves(text in "[A-Za-z]{1,2}[0-9][0-9A-Za-z]? ?[0-9]?[A-Za-z]{0,2}") {
+        if let Some(code) = Postcode::parse(&text) {
+            proptest::prop_assert_eq!(Postcode::parse(code.as_str()), Some(code));
+        }
+    }
+}
