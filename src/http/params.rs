@@ -467,16 +467,12 @@ impl SearchParams {
         // area reaches. A time limit instead sets the radius to how far the estimate says that
         // time gets you (travel is measured from the point).
         let precision = place.as_ref().map_or(0.0, |p| p.precision_km);
-        let radius_km = match (travel.and_then(|t| Some((t.mode, t.max_minutes?))), radius) {
-            (Some((mode, minutes)), given) => {
-                let reach = travel::reach_km(mode, minutes as f64);
-                given.map_or(reach, |r| r.min(reach)).min(MAX_RADIUS_KM)
-            }
-            (None, given) => given
-                .unwrap_or(DEFAULT_RADIUS_KM)
-                .max(precision)
-                .min(MAX_RADIUS_KM),
-        };
+        let reach = travel.and_then(|t| Some(travel::reach_km(t.mode, t.max_minutes? as f64)));
+        let radius_km = match reach {
+            Some(reach) => radius.map_or(reach, |r| r.min(reach)),
+            None => radius.unwrap_or(DEFAULT_RADIUS_KM).max(precision),
+        }
+        .min(MAX_RADIUS_KM);
         let point = lat.zip(lon).or(place.as_ref().map(|p| (p.lat, p.lon)));
         let near = point.map(|(lat, lon)| Near { lat, lon, radius_km });
         Some(SearchRequest {
