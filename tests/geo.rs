@@ -214,6 +214,16 @@ async fn geocode_shows_the_match_and_alternatives() {
     assert_eq!(alternatives.len(), 5);
     let body = ok(&server, "/v1/geocode?q=Newport,%20Telford").await;
     assert_eq!(body["resolved"]["label"], "Newport, Telford and Wrekin");
+    // Welsh and Scottish names, with accents, case and punctuation ignored.
+    for (q, label) in [
+        ("caernarf%C3%B4n", "Caernarfon, Gwynedd"),
+        ("RHOSLLANNERCHRUGOG", "Rhosllannerchrugog, Wrexham"),
+        ("bo'ness", "Bo’ness, Falkirk"),
+        ("Kirkcaldy", "Kirkcaldy, Fife"),
+    ] {
+        let body = ok(&server, &format!("/v1/geocode?q={q}")).await;
+        assert_eq!(body["resolved"]["label"], label, "{q}");
+    }
     let body = ok(&server, "/v1/geocode?q=sw1a1aa").await;
     assert_eq!(body["resolved"]["label"], "SW1A 1");
     assert_eq!(body["alternatives"], json!([]));
