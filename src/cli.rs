@@ -15,11 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Meeting, Zone};
-use crate::http::{self, AppState};
+use crate::gazetteer::remote::{RemoteGeocoder, Service};
+use crate::gazetteer::Gazetteer;
+use crate::http::{self, AppState, Geo};
 use crate::import::csv_feed::CsvMapping;
 use crate::import::fetch::Fetcher;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};
 use crate::import::{ImportOptions, Importer};
+use crate::travel::osrm::{Osrm, OsrmConfig};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +46,73 @@ struct Database {
     url: String,
 }
 
+/// Places and travel times: offline unless told otherwise.
+#[derive(Args)]
+struct GeoArgs {
+    /// Unit postcodes (`postcode,lat,lon,...` CSV, optionally .gz, such as gb-postcodes.csv.gz)
+    /// for full-postcode precision; without it a full postcode resolves to its sector.
+    #[arg(long, env = "MEETINGMAP_POSTCODES")]
+    postcodes: Option<PathBuf>,
+    /// A remote geocoder asked about full postcodes the local data lacks (and, for Nominatim,
+    /// place names it lacks).
+    #[arg(long, env = "MEETINGMAP_GEOCODER_URL")]
+    geocoder_url: Option<String>,
+    /// What the remote geocoder is: `postcodes-io` (or compatible) or `nominatim`.
+    #[arg(long, env = "MEETINGMAP_GEOCODER", default_value = "postcodes-io")]
+    geocoder: Service,
+    /// OSRM server for walk, cycle and drive travel times (one server routes one profile: see
+    /// the per-mode options).
+    #[arg(long, env = "MEETINGMAP_OSRM_URL")]
+    osrm_url: Option<String>,
+    /// OSRM server for walking, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_WALK_URL")]
+    osrm_walk_url: Option<String>,
+    /// OSRM server for cycling, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_CYCLE_URL")]
+    osrm_cycle_url: Option<String>,
+    /// OSRM server for driving, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_DRIVE_URL")]
+    osrm_drive_url: Option<String>,
+    /// Timeout for each request to the geocoder or OSRM, in milliseconds.
+    #[arg(long, env = "MEETINGMAP_REMOTE_TIMEOUT_MS", default_value_t = 2000)]
+    remote_timeout_ms: u64,
+}
+
+impl GeoArgs {
+    fn build(self) -> anyhow::Result<Geo> {
+        let timeout = std::time::Duration::from_millis(self.remote_timeout_ms);
+        let mut gazetteer = Gazetteer::bundled();
+        if let Some(path) = &self.postcodes {
+            let started = std::time::Instant::now();
+            let count = gazetteer.load_units(path)?;
+            println!(
+                "loaded {count} unit postcodes from {} in {:.1} s",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let remote = self
+            .geocoder_url
+            .as_deref()
+            .map(|url| RemoteGeocoder::new(self.geocoder, url, timeout))
+            .transpose()?;
+        let osrm = Osrm::new(
+            &OsrmConfig {
+                all: self.osrm_url,
+                walk: self.osrm_walk_url,
+                cycle: self.osrm_cycle_url,
+                drive: self.osrm_drive_url,
+            },
+            timeout,
+        )?;
+        Ok(Geo {
+            gazetteer: Arc::new(gazetteer),
+            remote,
+            osrm,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
@@ -58,6 +128,8 @@ enum Command {
         /// How many demo meetings `--demo` loads.
         #[arg(long, default_value_t = 20_000)]
         demo_meetings: usize,
+        #[command(flatten)]
+        geo: GeoArgs,
         /// Folder of source definitions (one TOML per feed); enabled ones are refreshed on their
         /// interval while serving.
         #[arg(long, env = "MEETINGMAP_IMPORTERS", default_value = "importers")]
@@ -211,7 +283,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo_meetings,
             importers,
             no_refresh,
+            geo,
         } => {
+            let geo = std::sync::Arc::new(geo.build()?);
             let directory = Directory::open(&database.url).await?;
             if demo && directory.index.current().is_empty() {
                 load_demo(&directory, demo_meetings, 1).await?;
@@ -223,7 +297,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Vec::new()
             });
             if !no_refresh && sources.iter().any(|s| s.enabled) {
-                let importer = Arc::new(Importer::new(directory.clone(), Fetcher::new(FETCH_TIMEOUT)));
+                let importer = Arc::new(Importer::new(
+                    directory.clone(),
+                    Fetcher::new(FETCH_TIMEOUT),
+                    geo.gazetteer.clone(),
+                ));
                 tokio::spawn(refresh_sources(importer, sources.clone()));
             }
             let listener = TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
@@ -235,6 +313,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     index: directory.index,
                     store: directory.store,
                     sources,
+                    geo,
                 },
             )?;
             println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");
@@ -381,7 +460,11 @@ async fn run_imports(
     sources: Vec<SourceDefinition>,
     force: bool,
 ) -> anyhow::Result<()> {
-    let importer = Importer::new(directory, Fetcher::new(FETCH_TIMEOUT));
+    let importer = Importer::new(
+        directory,
+        Fetcher::new(FETCH_TIMEOUT),
+        Arc::new(Gazetteer::bundled()),
+    );
     let mut runs = Vec::new();
     for source in &sources {
         let progress = ProgressBar::new(0).with_style(
@@ -409,62 +492,53 @@ async fn run_imports(
 
 /// The table printed after an import, then each source's problems.
 fn summary(runs: &[ImportRun]) -> String {
-    let row = |cells: [&str; 10]| {
-        format!(
-            "{:<28} {:<9} {:>8} {:>8} {:>6} {:>7} {:>9} {:>7} {:>8} {:>9}\n",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            cells[5],
-            cells[6],
-            cells[7],
-            cells[8],
-            cells[9]
-        )
+    const COLUMNS: [(&str, usize); 11] = [
+        ("source", 28),
+        ("outcome", 9),
+        ("records", 8),
+        ("accepted", 8),
+        ("added", 6),
+        ("updated", 7),
+        ("unchanged", 9),
+        ("removed", 7),
+        ("rejected", 8),
+        ("by postcode", 11),
+        ("no coords", 9),
+    ];
+    let row = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(COLUMNS)
+            .enumerate()
+            .map(|(i, (cell, (_, width)))| {
+                if i < 2 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        padded.join(" ") + "\n"
     };
-    let mut out = row([
-        "source",
-        "outcome",
-        "records",
-        "accepted",
-        "added",
-        "updated",
-        "unchanged",
-        "removed",
-        "rejected",
-        "no coords",
-    ]);
+    let mut out = row(COLUMNS.iter().map(|(name, _)| name.to_string()).collect());
     for r in runs {
         let c = r.counts;
         let outcome = serde_json::to_value(r.outcome).expect("serialises");
-        let numbers = [
-            c.records,
-            c.accepted,
-            c.added,
-            c.updated,
-            c.unchanged,
-            c.removed,
-            c.rejected,
-            c.without_coordinates,
-        ]
-        .map(|n| n.to_string());
-        let mut cells = [
-            r.source_id.as_str(),
-            outcome.as_str().unwrap_or(""),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        ];
-        for (cell, n) in cells[2..].iter_mut().zip(&numbers) {
-            *cell = n;
-        }
+        let mut cells = vec![r.source_id.clone(), outcome.as_str().unwrap_or("").to_string()];
+        cells.extend(
+            [
+                c.records,
+                c.accepted,
+                c.added,
+                c.updated,
+                c.unchanged,
+                c.removed,
+                c.rejected,
+                c.placed_by_postcode,
+                c.without_coordinates,
+            ]
+            .map(|n| n.to_string()),
+        );
         out += &row(cells);
     }
     for r in runs {

@@ -2,13 +2,16 @@
 //! can this person get to this week?".
 //!
 //! Dependencies point one way: `http` and `cli` use `directory`, which uses `search` and `store`,
-//! which use `domain`.
+//! which use `domain`. `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
+//! `search`, used by `http` and by importers.
 
 pub mod cli;
 pub mod demo;
 pub mod directory;
 pub mod domain;
+pub mod gazetteer;
 pub mod http;
 pub mod import;
 pub mod search;
 pub mod store;
+pub mod travel;

@@ -3,11 +3,13 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::TestServer;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{Access, Attendance, ImportOutcome, ImportRun, Meeting, Status};
+use meetingmap::gazetteer::Gazetteer;
 use meetingmap::import::fetch::Fetcher;
 use meetingmap::import::source::SourceDefinition;
 use meetingmap::import::{ImportOptions, Importer};
@@ -45,7 +47,11 @@ struct Setup {
 impl Setup {
     async fn new() -> Setup {
         let server = TestServer::start(vec![]).await;
-        let importer = Importer::new(server.directory.clone(), fast_fetcher());
+        let importer = Importer::new(
+            server.directory.clone(),
+            fast_fetcher(),
+            Arc::new(Gazetteer::bundled()),
+        );
         Setup { server, importer }
     }
 
@@ -606,4 +612,44 @@ d4,Odd Day,19:00,1hr,G1 1AA,55.86,-4.25,Hall,Somewhere,,Someday,False,False,Fals
         run.reason.as_deref().unwrap().contains("no `ID` column"),
         "{run:?}"
     );
+}
+
+#[tokio::test]
+async fn meetings_without_coordinates_are_placed_by_postcode() {
+    let feed_server = MockServer::start().await;
+    let setup = Setup::new().await;
+    let mut by_postcode = mg("by-postcode", json!(1), "19:30");
+    let record = by_postcode.as_object_mut().unwrap();
+    record.remove("latitude");
+    record.remove("longitude");
+    let mut unknown = by_postcode.clone();
+    unknown["slug"] = json!("unplaceable");
+    unknown["postal_code"] = json!("ZZ99 9ZZ");
+    serve_json(&feed_server, &json!([by_postcode, unknown])).await;
+    let run = setup.import(&mg_source(&feed_server, "pc")).await;
+    assert_eq!(
+        (run.counts.placed_by_postcode, run.counts.without_coordinates),
+        (1, 1),
+        "{run:?}"
+    );
+    let meetings = setup.meetings("pc").await;
+    let placed = meetings
+        .iter()
+        .find(|m| m.id == "pc-by-postcode")
+        .unwrap()
+        .location
+        .clone()
+        .unwrap();
+    assert!(placed.approximate);
+    // LL11 1AA's sector centroid is in Wrexham.
+    let (lat, lon) = placed.point().unwrap();
+    assert!(
+        (lat - 53.05).abs() < 0.05 && (lon + 3.0).abs() < 0.05,
+        "{lat},{lon}"
+    );
+    assert!(setup
+        .server
+        .ids("lat=53.0462&lon=-2.993")
+        .await
+        .contains(&"pc-by-postcode".to_string()));
 }

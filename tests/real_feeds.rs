@@ -3,10 +3,12 @@
 //! `cargo test --test real_feeds -- --nocapture` prints the figures.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use meetingmap::directory::Directory;
 use meetingmap::domain::{ImportOutcome, ImportRun};
+use meetingmap::gazetteer::Gazetteer;
 use meetingmap::import::fetch::Fetcher;
 use meetingmap::import::source::SourceDefinition;
 use meetingmap::import::{ImportOptions, Importer};
@@ -28,7 +30,11 @@ async fn import(definition: &str) -> ImportRun {
         .unwrap();
     let importers = Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
     let source = SourceDefinition::parse(definition, &importers).unwrap();
-    let importer = Importer::new(directory.clone(), Fetcher::new(Duration::from_secs(30)));
+    let importer = Importer::new(
+        directory.clone(),
+        Fetcher::new(Duration::from_secs(30)),
+        Arc::new(Gazetteer::bundled()),
+    );
     let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
     let accepted = run.counts.accepted as f64 / run.counts.records as f64;
     println!(

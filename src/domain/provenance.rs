@@ -29,7 +29,10 @@ pub struct ImportCounts {
     /// Meetings of this source that the feed no longer lists.
     pub removed: usize,
     pub rejected: usize,
-    /// Accepted in-person meetings with no coordinates (listed, never "near").
+    /// Accepted in-person meetings without coordinates that were placed at their postcode's
+    /// centroid (marked approximate).
+    pub placed_by_postcode: usize,
+    /// Accepted in-person meetings left without coordinates (listed, never "near").
     pub without_coordinates: usize,
 }
 

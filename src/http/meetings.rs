@@ -6,11 +6,15 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::geocode::resolve_near;
 use super::params::{self, NoExtra, SearchParams};
 use super::problem::{ApiError, Problem};
-use super::search_response::{cached_json, next_cursor, page_offset, round_km};
+use super::search_response::{cached_json, directions_json, next_cursor, page_offset, round_km};
+use super::travel::page_travel;
 use super::AppState;
 use crate::domain::Meeting;
+use crate::gazetteer::Resolved;
+use crate::travel::Travel;
 
 /// A meeting in search results.
 #[derive(Serialize, ToSchema)]
@@ -18,6 +22,21 @@ pub struct MeetingResult {
     /// Great-circle distance from the search point; null without a point, and for online-only
     /// meetings.
     pub distance_km: Option<f64>,
+    /// How long getting there takes by the requested `mode`; null without `mode`, and for
+    /// online-only meetings.
+    pub travel: Option<Travel>,
+    /// OpenStreetMap directions to the meeting (from the search point, by the requested mode,
+    /// when given); null for online-only meetings.
+    pub directions_url: Option<String>,
+    #[serde(flatten)]
+    pub meeting: Meeting,
+}
+
+/// A meeting with its directions link.
+#[derive(Serialize, ToSchema)]
+pub struct MeetingDetail {
+    /// OpenStreetMap directions to the meeting; null for online-only meetings.
+    pub directions_url: Option<String>,
     #[serde(flatten)]
     pub meeting: Meeting,
 }
@@ -28,6 +47,10 @@ pub struct MeetingPage {
     pub meetings: Vec<MeetingResult>,
     /// Cursor for the next page; null on the last page.
     pub next: Option<String>,
+    /// What `near` matched; null without `near`.
+    pub resolved: Option<Resolved>,
+    /// Set when routed travel times were wanted but estimates had to be used.
+    pub travel_notice: Option<String>,
 }
 
 /// Search meetings.
@@ -49,35 +72,54 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let snapshot = state.index.current();
     let mut errors = Vec::new();
     let (search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
-    let request = match search.validate(&mut errors, fingerprint) {
+    let place = resolve_near(&state.geo, search.near(), &mut errors).await;
+    let request = match search.validate(&mut errors, fingerprint, place) {
         Some(request) if errors.is_empty() => request,
         _ => return Err(ApiError::InvalidParams(errors)),
     };
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, None);
-    Ok(cached_json(&req, &snapshot, "", || {
-        let page = hits.get(offset..).unwrap_or_default();
+    let page = hits.get(offset..).unwrap_or_default();
+    let stops: Vec<_> = page.iter().map(|h| (h.index, h.distance_km)).collect();
+    let travel = page_travel(&state.geo, &request, &snapshot, &stops).await;
+    let variant = if travel.notice.is_some() { "estimated" } else { "" };
+    Ok(cached_json(&req, &snapshot, variant, || {
         let mut body = String::with_capacity(
-            64 + page
+            128 + page
                 .iter()
-                .map(|h| snapshot.meeting_json(h.index).len() + 32)
+                .map(|h| snapshot.meeting_json(h.index).len() + 256)
                 .sum::<usize>(),
         );
         body.push_str("{\"meetings\":[");
-        for (i, hit) in page.iter().enumerate() {
+        let kept = page
+            .iter()
+            .zip(&travel.times)
+            .zip(&travel.keep)
+            .filter(|(_, keep)| **keep);
+        for (i, ((hit, time), _)) in kept.enumerate() {
             if i > 0 {
                 body.push(',');
             }
-            // Meetings were rendered to JSON when the snapshot was built; splice the distance in.
+            // Meetings were rendered to JSON when the snapshot was built; splice the distance,
+            // travel time and directions in.
             match hit.distance_km {
                 Some(d) => write!(body, "{{\"distance_km\":{:?},", round_km(d)).expect("writing to a String"),
                 None => body.push_str("{\"distance_km\":null,"),
             }
+            body.push_str("\"travel\":");
+            body.push_str(&serde_json::to_string(time).expect("travel serialises"));
+            body.push_str(",\"directions_url\":");
+            body.push_str(&directions_json(Some(&request), snapshot.meeting(hit.index)));
+            body.push(',');
             body.push_str(&snapshot.meeting_json(hit.index)[1..]);
         }
         body.push_str("],\"next\":");
         body.push_str(&serde_json::to_string(&next).expect("a string serialises"));
+        body.push_str(",\"resolved\":");
+        body.push_str(&serde_json::to_string(&request.resolved).expect("a place serialises"));
+        body.push_str(",\"travel_notice\":");
+        body.push_str(&serde_json::to_string(&travel.notice).expect("a string serialises"));
         body.push('}');
         body
     }))
@@ -88,7 +130,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     tag = "meetings",
     params(("id" = String, Path, description = "Meeting id")),
     responses(
-        (status = 200, description = "The meeting", body = Meeting),
+        (status = 200, description = "The meeting", body = MeetingDetail),
         (status = 404, description = "No meeting with this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -103,6 +145,11 @@ pub async fn get_meeting(
         .find(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))?;
     Ok(cached_json(&req, &snapshot, "", || {
-        snapshot.meeting_json(index).to_string()
+        let meeting = snapshot.meeting(index);
+        let link = directions_json(None, meeting);
+        format!(
+            "{{\"directions_url\":{link},{}",
+            &snapshot.meeting_json(index)[1..]
+        )
     }))
 }

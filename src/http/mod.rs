@@ -1,6 +1,7 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
 mod cursor;
+mod geocode;
 mod health;
 mod meetings;
 mod occurrences;
@@ -8,6 +9,7 @@ mod params;
 mod problem;
 mod search_response;
 mod sources;
+mod travel;
 mod vocab;
 
 use std::net::TcpListener;
@@ -24,6 +26,7 @@ use crate::import::source::SourceDefinition;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
+pub use geocode::Geo;
 pub use problem::{ApiError, InvalidParam, Problem};
 
 /// What handlers share.
@@ -32,6 +35,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The source definitions in use, for `/v1/sources`.
     pub sources: Arc<Vec<SourceDefinition>>,
+    pub geo: Arc<Geo>,
 }
 
 #[derive(OpenApi)]
@@ -47,6 +51,7 @@ pub struct AppState {
         meetings::search_meetings,
         meetings::get_meeting,
         occurrences::search_occurrences,
+        geocode::geocode,
         vocab::fellowships,
         vocab::types,
         sources::list_sources,
@@ -57,6 +62,7 @@ pub struct AppState {
     components(schemas(problem::InvalidParam)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
+        (name = "places", description = "Postcodes and place names, as the `near` parameter reads them"),
         (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
         (name = "sources", description = "Where meetings come from, and how fresh each source is"),
         (name = "operations", description = "Health and readiness"),
@@ -105,6 +111,7 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .service(meetings::search_meetings)
             .service(meetings::get_meeting)
             .service(occurrences::search_occurrences)
+            .service(geocode::geocode)
             .service(vocab::fellowships)
             .service(vocab::types)
             .service(sources::list_sources)

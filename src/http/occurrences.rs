@@ -5,11 +5,15 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::geocode::resolve_near;
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, InvalidParam, Problem};
-use super::search_response::{cached_json, next_cursor, page_offset, round_km};
+use super::search_response::{cached_json, directions_url, next_cursor, page_offset, round_km};
+use super::travel::page_travel;
 use super::AppState;
 use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
+use crate::gazetteer::Resolved;
+use crate::travel::Travel;
 
 const DEFAULT_DAYS: i64 = 7;
 const MAX_DAYS: i64 = 31;
@@ -41,6 +45,11 @@ pub struct OccurrenceView {
     /// The session had started, and not ended, at `from`.
     pub in_progress: bool,
     pub distance_km: Option<f64>,
+    /// How long getting there takes by the requested `mode`; null without `mode`, and for
+    /// online-only meetings.
+    pub travel: Option<Travel>,
+    /// OpenStreetMap directions to the meeting; null for online-only meetings.
+    pub directions_url: Option<String>,
     pub access: Access,
     pub attendance: Attendance,
     #[schema(value_type = Vec<String>)]
@@ -58,6 +67,10 @@ pub struct OccurrencePage {
     pub occurrences: Vec<OccurrenceView>,
     /// Cursor for the next page; null on the last page.
     pub next: Option<String>,
+    /// What `near` matched; null without `near`.
+    pub resolved: Option<Resolved>,
+    /// Set when routed travel times were wanted but estimates had to be used.
+    pub travel_notice: Option<String>,
 }
 
 /// Sessions in a time window.
@@ -116,7 +129,8 @@ pub async fn search_occurrences(
             }
         },
     };
-    let request = search.validate(&mut errors, fingerprint);
+    let place = resolve_near(&state.geo, search.near(), &mut errors).await;
+    let request = search.validate(&mut errors, fingerprint, place);
     let request = match request {
         Some(r) if errors.is_empty() => r,
         _ => return Err(ApiError::InvalidParams(errors)),
@@ -131,11 +145,15 @@ pub async fn search_occurrences(
     let until = from + SignedDuration::from_hours(24 * days);
     let (hits, more) = snapshot.occurrences(&request.query, from, until, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, Some(from));
+    let hits = hits.get(offset..).unwrap_or_default();
+    let stops: Vec<_> = hits.iter().map(|h| (h.index, h.distance_km)).collect();
+    let travel = page_travel(&state.geo, &request, &snapshot, &stops).await;
     let page: Vec<OccurrenceView> = hits
-        .get(offset..)
-        .unwrap_or_default()
         .iter()
-        .filter_map(|hit| {
+        .zip(travel.times)
+        .zip(travel.keep)
+        .filter(|(_, keep)| *keep)
+        .filter_map(|((hit, travel), _)| {
             let m = snapshot.meeting(hit.index);
             let schedule = m.schedule.as_ref()?;
             let start = hit.start.to_zoned(schedule.timezone.tz().clone());
@@ -150,6 +168,8 @@ pub async fn search_occurrences(
                 end: rfc3339(&end),
                 in_progress: hit.start < from,
                 distance_km: hit.distance_km.map(round_km),
+                travel,
+                directions_url: directions_url(Some(&request), m),
                 access: m.access,
                 attendance: m.attendance,
                 types: m.types.clone(),
@@ -160,11 +180,17 @@ pub async fn search_occurrences(
             })
         })
         .collect();
+    let variant = format!(
+        "{from}{}",
+        if travel.notice.is_some() { "-estimated" } else { "" }
+    );
     let body = OccurrencePage {
         occurrences: page,
         next,
+        resolved: request.resolved,
+        travel_notice: travel.notice,
     };
-    Ok(cached_json(&req, &snapshot, &from.to_string(), || {
+    Ok(cached_json(&req, &snapshot, &variant, || {
         serde_json::to_string(&body).expect("occurrences serialise")
     }))
 }

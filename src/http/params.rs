@@ -16,7 +16,9 @@ use utoipa::IntoParams;
 use super::cursor::Cursor;
 use super::problem::{ApiError, InvalidParam};
 use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
+use crate::gazetteer::Resolved;
 use crate::search::{Filter, Near, Query, Sort};
+use crate::travel::{self, Mode};
 
 pub const DEFAULT_RADIUS_KM: f64 = 10.0;
 pub const MAX_RADIUS_KM: f64 = 250.0;
@@ -24,6 +26,7 @@ const KM_PER_MILE: f64 = 1.609344;
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 500;
 const MAX_TEXT: usize = 200;
+pub const MAX_MINUTES: u32 = 240;
 
 /// Filters, place, order and paging common to every search endpoint.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -35,7 +38,14 @@ pub struct SearchParams {
     /// Longitude of the search point (WGS84 degrees); needs `lat`.
     #[param(value_type = Option<f64>, example = -2.993)]
     lon: Option<String>,
-    /// Search radius in km around the point, up to 250 (default 10).
+    /// Where to search around, instead of `lat` and `lon`: a full postcode (any spacing or case),
+    /// a postcode sector (`LL11 1`) or district (`LL11`), a place name (`Wrexham`; `Newport, Isle
+    /// of Wight` to pick one of several) or `lat,lon`. The response's `resolved` says what it
+    /// matched; unknown input is a 400 with suggestions.
+    #[param(example = "LL11 1AA")]
+    near: Option<String>,
+    /// Search radius in km around the point, up to 250 (default 10). With `near`, never less than
+    /// the resolved location's `precision_km`.
     #[param(value_type = Option<f64>)]
     radius_km: Option<String>,
     /// Search radius in miles, instead of `radius_km`.
@@ -73,6 +83,14 @@ pub struct SearchParams {
     q: Option<String>,
     /// `distance` (needs a point; the default when there is one) or `time`.
     sort: Option<String>,
+    /// `walk`, `cycle`, `drive` or `transit`: adds `travel` (minutes and distance) to each result
+    /// with a location; needs a point.
+    #[param(example = "walk")]
+    mode: Option<String>,
+    /// Only meetings reachable within this many minutes by `mode`, 1 to 240; needs `mode`. Sets
+    /// the search radius (or narrows `radius_km`) to what can be covered in that time.
+    #[param(value_type = Option<u32>, example = 20)]
+    max_minutes: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(value_type = Option<u32>)]
     limit: Option<String>,
@@ -91,6 +109,17 @@ pub struct SearchRequest {
     pub cursor: Option<Cursor>,
     /// Identifies the search (all parameters but paging), so a cursor is only used with its own.
     pub fingerprint: u64,
+    /// What `near` resolved to.
+    pub resolved: Option<Resolved>,
+    /// Travel times wanted.
+    pub travel: Option<TravelRequest>,
+}
+
+/// `mode` and `max_minutes`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TravelRequest {
+    pub mode: Mode,
+    pub max_minutes: Option<u32>,
 }
 
 /// Splits a query string into parameters, joining repeats with commas.
@@ -219,8 +248,19 @@ struct ExtraParams<T> {
 pub struct NoExtra {}
 
 impl SearchParams {
-    /// Checks every parameter, reporting all problems together.
-    pub fn validate(self, errors: &mut Vec<InvalidParam>, fingerprint: u64) -> Option<SearchRequest> {
+    /// The `near` text, for the caller to resolve before [`SearchParams::validate`].
+    pub fn near(&self) -> Option<&str> {
+        self.near.as_deref()
+    }
+
+    /// Checks every parameter, reporting all problems together. `place` is what `near` resolved
+    /// to (the caller has reported it when it did not resolve).
+    pub fn validate(
+        self,
+        errors: &mut Vec<InvalidParam>,
+        fingerprint: u64,
+        place: Option<Resolved>,
+    ) -> Option<SearchRequest> {
         let start = errors.len();
         let lat = number(errors, "lat", &self.lat);
         let lon = number(errors, "lon", &self.lon);
@@ -235,7 +275,13 @@ impl SearchParams {
             (None, Some(_)) => errors.push(InvalidParam::new("lat", "is required with lon")),
             _ => {}
         }
-        let has_point = self.lat.is_some() || self.lon.is_some();
+        if self.near.is_some() && (self.lat.is_some() || self.lon.is_some()) {
+            errors.push(InvalidParam::new(
+                "near",
+                "cannot be combined with lat and lon; give one or the other",
+            ));
+        }
+        let has_point = self.lat.is_some() || self.lon.is_some() || self.near.is_some();
         let radius_km = number(errors, "radius_km", &self.radius_km);
         let radius_mi = number(errors, "radius_mi", &self.radius_mi);
         let radius = match (radius_km, radius_mi) {
@@ -266,7 +312,7 @@ impl SearchParams {
         if !has_point {
             for (name, given) in [("radius_km", &self.radius_km), ("radius_mi", &self.radius_mi)] {
                 if given.is_some() {
-                    errors.push(InvalidParam::new(name, "needs a point (lat and lon)"));
+                    errors.push(InvalidParam::new(name, "needs a point (near, or lat and lon)"));
                 }
             }
         }
@@ -330,7 +376,7 @@ impl SearchParams {
                 if !has_point {
                     errors.push(InvalidParam::new(
                         "sort",
-                        "`distance` needs a point (lat and lon)",
+                        "`distance` needs a point (near, or lat and lon)",
                     ));
                 }
                 Sort::Distance
@@ -344,6 +390,36 @@ impl SearchParams {
                 Sort::Time
             }
         };
+        let mode = self.mode.as_deref().and_then(|text| {
+            let mode = Mode::parse(text);
+            if mode.is_none() {
+                errors.push(InvalidParam::new(
+                    "mode",
+                    format!("must be walk, cycle, drive or transit, not `{text}`"),
+                ));
+            } else if !has_point {
+                errors.push(InvalidParam::new("mode", "needs a point (near, or lat and lon)"));
+            }
+            mode
+        });
+        let max_minutes = self
+            .max_minutes
+            .as_deref()
+            .and_then(|text| match text.parse::<u32>() {
+                Ok(n) if (1..=MAX_MINUTES).contains(&n) => {
+                    if self.mode.is_none() {
+                        errors.push(InvalidParam::new("max_minutes", "needs a travel mode (mode)"));
+                    }
+                    Some(n)
+                }
+                _ => {
+                    errors.push(InvalidParam::new(
+                        "max_minutes",
+                        format!("must be a whole number from 1 to {MAX_MINUTES}"),
+                    ));
+                    None
+                }
+            });
         let limit = match self.limit.as_deref() {
             None => DEFAULT_LIMIT,
             Some(text) => match text.parse::<usize>() {
@@ -386,16 +462,26 @@ impl SearchParams {
         if let Some(access) = access {
             filter = filter.access(access);
         }
-        let near = lat.zip(lon).map(|(lat, lon)| Near {
-            lat,
-            lon,
-            radius_km: radius.unwrap_or(DEFAULT_RADIUS_KM),
-        });
+        let travel = mode.map(|mode| TravelRequest { mode, max_minutes });
+        // A postcode district or a town is an area, not a point: search at least as far as the
+        // area reaches. A time limit instead sets the radius to how far the estimate says that
+        // time gets you (travel is measured from the point).
+        let precision = place.as_ref().map_or(0.0, |p| p.precision_km);
+        let reach = travel.and_then(|t| Some(travel::reach_km(t.mode, t.max_minutes? as f64)));
+        let radius_km = match reach {
+            Some(reach) => radius.map_or(reach, |r| r.min(reach)),
+            None => radius.unwrap_or(DEFAULT_RADIUS_KM).max(precision),
+        }
+        .min(MAX_RADIUS_KM);
+        let point = lat.zip(lon).or(place.as_ref().map(|p| (p.lat, p.lon)));
+        let near = point.map(|(lat, lon)| Near { lat, lon, radius_km });
         Some(SearchRequest {
             query: Query { filter, near, sort },
             limit,
             cursor,
             fingerprint,
+            resolved: place,
+            travel,
         })
     }
 }

@@ -6,7 +6,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::cursor::Cursor;
 use super::params::SearchRequest;
 use super::problem::ApiError;
+use crate::domain::Meeting;
 use crate::search::Snapshot;
+use crate::travel;
 
 /// Where the requested page starts, refusing a cursor from an older snapshot.
 pub fn page_offset(request: &SearchRequest, snapshot: &Snapshot) -> Result<usize, ApiError> {
@@ -84,4 +86,18 @@ fn fnv(text: &str) -> u64 {
 /// Kilometres rounded to the metre.
 pub fn round_km(km: f64) -> f64 {
     (km * 1000.0).round() / 1000.0
+}
+
+/// The meeting's directions link, as JSON: from the search's point and by its travel mode when it
+/// had them; null for a meeting without a location.
+pub fn directions_json(request: Option<&SearchRequest>, meeting: &Meeting) -> String {
+    directions_url(request, meeting).map_or_else(|| "null".into(), |url| format!("\"{url}\""))
+}
+
+/// The meeting's directions link (see [`directions_json`]).
+pub fn directions_url(request: Option<&SearchRequest>, meeting: &Meeting) -> Option<String> {
+    let point = meeting.location.as_ref()?.point()?;
+    let from = request.and_then(|r| r.query.near).map(|n| (n.lat, n.lon));
+    let mode = request.and_then(|r| r.travel).map(|t| t.mode);
+    Some(travel::directions_url(point, from, mode))
 }

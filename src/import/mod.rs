@@ -18,6 +18,8 @@ mod vocabulary;
 
 use std::collections::{BTreeMap, HashMap};
 
+use std::sync::Arc;
+
 use indicatif::ProgressBar;
 use jiff::Timestamp;
 
@@ -25,6 +27,7 @@ use crate::directory::Directory;
 use crate::domain::{
     ImportCounts, ImportOutcome, ImportRun, Meeting, RejectedRecord, SourceRef, UnknownType,
 };
+use crate::gazetteer::Gazetteer;
 use fetch::{Fetched, Fetcher};
 use record::{FeedContext, RawMeeting};
 use source::{FeedFormat, SourceDefinition};
@@ -85,14 +88,17 @@ pub struct ImportOptions {
 pub struct Importer {
     directory: Directory,
     fetcher: Fetcher,
+    /// Places meetings that give a postcode but no coordinates.
+    gazetteer: Arc<Gazetteer>,
     running: tokio::sync::Mutex<()>,
 }
 
 impl Importer {
-    pub fn new(directory: Directory, fetcher: Fetcher) -> Importer {
+    pub fn new(directory: Directory, fetcher: Fetcher, gazetteer: Arc<Gazetteer>) -> Importer {
         Importer {
             directory,
             fetcher,
+            gazetteer,
             running: tokio::sync::Mutex::new(()),
         }
     }
@@ -233,7 +239,7 @@ impl Importer {
         }
         .map_err(|e| e.to_string())?;
 
-        let meetings = build_meetings(source, parsed, existing, run, &progress);
+        let meetings = build_meetings(source, parsed, existing, &self.gazetteer, run, &progress);
         if meetings.is_empty() {
             return Err(format!(
                 "the feed has no usable meetings ({} records, {} rejected)",
@@ -264,6 +270,7 @@ fn build_meetings(
     source: &SourceDefinition,
     parsed: Parsed,
     existing: &[Meeting],
+    gazetteer: &Gazetteer,
     run: &mut ImportRun,
     progress: &ProgressBar,
 ) -> Vec<Meeting> {
@@ -320,8 +327,20 @@ fn build_meetings(
         ..Default::default()
     };
     for meeting in &mut meetings {
-        if meeting.location.as_ref().is_some_and(|l| l.point().is_none()) {
-            counts.without_coordinates += 1;
+        if let Some(location) = meeting.location.as_mut().filter(|l| l.point().is_none()) {
+            // A postcode centroid is better than nothing, and says it is only approximate.
+            match location
+                .postcode
+                .as_deref()
+                .and_then(|p| gazetteer.locate_postcode(p))
+            {
+                Some(place) => {
+                    (location.lat, location.lon) = (Some(place.lat), Some(place.lon));
+                    location.approximate = true;
+                    counts.placed_by_postcode += 1;
+                }
+                None => counts.without_coordinates += 1,
+            }
         }
         match before.get(meeting.id.as_str()) {
             None => counts.added += 1,

@@ -98,7 +98,8 @@ impl Filter {
         self.attendance[a as usize] || self.attendance == [false; 3] && a == Attendance::InPerson
     }
 
-    pub(super) fn wants_remote(&self) -> bool {
+    /// Whether meetings joinable online are wanted (found at any distance).
+    pub fn wants_remote(&self) -> bool {
         self.wanted(Attendance::Online)
     }
 

@@ -3,14 +3,14 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AppState};
-use meetingmap::import::source::SourceDefinition;
+use meetingmap::http::{self, AppState, Geo};
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -104,13 +104,14 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts the real server on port 0 over a fresh SQLite database holding `meetings`.
+    /// Starts the real server on port 0 over a fresh SQLite database holding `meetings`, with the
+    /// offline gazetteer and estimated travel times.
     pub async fn start(meetings: Vec<Meeting>) -> TestServer {
-        Self::start_with_sources(meetings, Vec::new()).await
+        TestServer::start_with(meetings, Geo::offline()).await
     }
 
-    /// The same, with source definitions for `/v1/sources`.
-    pub async fn start_with_sources(meetings: Vec<Meeting>, sources: Vec<SourceDefinition>) -> TestServer {
+    /// [`TestServer::start`] with the given places and routing services.
+    pub async fn start_with(meetings: Vec<Meeting>, geo: Geo) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let directory = Directory::open(&url).await.unwrap();
@@ -125,7 +126,8 @@ impl TestServer {
             AppState {
                 index: directory.index.clone(),
                 store: directory.store.clone(),
-                sources: std::sync::Arc::new(sources),
+                sources: Arc::new(Vec::new()),
+                geo: Arc::new(geo),
             },
         )
         .unwrap();
