@@ -31,9 +31,16 @@ const TINY_OSM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 "#;
 
 fn osrm_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MEETINGMAP_OSRM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor/osrm-wheel/osrm"));
+    if let Some(dir) = std::env::var_os("MEETINGMAP_OSRM_DIR").map(PathBuf::from) {
+        // Asked for explicitly (as .ci/run does): missing binaries are a failure, not a skip.
+        assert!(
+            dir.join("bin/osrm-routed").exists(),
+            "no bin/osrm-routed under {}",
+            dir.display()
+        );
+        return Some(dir);
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor/osrm-wheel/osrm");
     dir.join("bin/osrm-routed").exists().then_some(dir)
 }
 
