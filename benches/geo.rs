@@ -3,31 +3,19 @@
 //! Both run the same searches (AA and NA, open, in person, 10 km, 100 results) around the same
 //! points; the postcode variant first resolves a full postcode typed in lower case without a space.
 //! The postcodes are `<sector>AA` for every GB sector: with the unit file loaded (when
-//! `/work/shared/data/gb-postcodes.csv.gz` or `MEETINGMAP_POSTCODES` is present) most miss the unit
+//! `../shared/data/gb-postcodes.csv.gz` or `MEETINGMAP_POSTCODES` is present) most miss the unit
 //! table and fall back to the sector, the slowest path; without it they resolve to the sector.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jiff::Timestamp;
-use meetingmap::domain::{Access, Attendance, Fellowship};
 use meetingmap::gazetteer::Gazetteer;
-use meetingmap::search::{Filter, Near, Query, Snapshot, Sort};
+use meetingmap::search::Snapshot;
+
+#[path = "mix.rs"]
+mod mix;
+use mix::query;
 
 const MEETINGS: usize = 100_000;
-
-fn query(lat: f64, lon: f64) -> Query {
-    Query {
-        filter: Filter::default()
-            .fellowships(["aa", "na"].map(|f| Fellowship::parse(f).unwrap()))
-            .access(Access::Open)
-            .attendance([Attendance::InPerson]),
-        near: Some(Near {
-            lat,
-            lon,
-            radius_km: 10.0,
-        }),
-        sort: Sort::Distance,
-    }
-}
 
 fn benches(c: &mut Criterion) {
     let now: Timestamp = "2027-01-04T09:00:00Z".parse().unwrap();
@@ -35,7 +23,7 @@ fn benches(c: &mut Criterion) {
     let mut gazetteer = Gazetteer::bundled();
     let units = std::env::var_os("MEETINGMAP_POSTCODES")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "/work/shared/data/gb-postcodes.csv.gz".into());
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/gb-postcodes.csv.gz").into());
     if units.exists() {
         gazetteer.load_units(&units).unwrap();
     }

@@ -6,8 +6,10 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jiff::{SignedDuration, Timestamp};
-use meetingmap::domain::{Access, Attendance, Fellowship};
-use meetingmap::search::{Filter, Near, Query, Snapshot, Sort};
+use meetingmap::search::{Query, Snapshot};
+
+#[path = "mix.rs"]
+mod mix;
 
 const MEETINGS: usize = 100_000;
 
@@ -22,18 +24,7 @@ fn query_points(snapshot: &Snapshot) -> Vec<(f64, f64)> {
 }
 
 fn mix(point: (f64, f64)) -> Query {
-    Query {
-        filter: Filter::default()
-            .fellowships(["aa", "na"].map(|f| Fellowship::parse(f).unwrap()))
-            .access(Access::Open)
-            .attendance([Attendance::InPerson]),
-        near: Some(Near {
-            lat: point.0,
-            lon: point.1,
-            radius_km: 10.0,
-        }),
-        sort: Sort::Distance,
-    }
+    mix::query(point.0, point.1)
 }
 
 fn benches(c: &mut Criterion) {

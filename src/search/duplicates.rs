@@ -10,7 +10,11 @@ use std::collections::HashMap;
 
 use rstar::RTree;
 
-use super::{chord_km, fold_text, to_cartesian, Node};
+use rstar::primitives::GeomWithData;
+
+use super::{chord_km, fold_text, to_cartesian, Point3};
+
+type Node = GeomWithData<Point3, u32>;
 use crate::domain::Meeting;
 
 /// How close two rooms must be to count as the same place.

@@ -31,22 +31,31 @@ type Point3 = [f64; 3];
 /// last by time, and outside every day mask and time window.
 const UNSCHEDULED_DAY: u8 = 7;
 const UNSCHEDULED_MINUTE: u16 = u16::MAX;
-type Node = GeomWithData<Point3, u32>;
+type Node = GeomWithData<Point3, Compact>;
 
 /// What the filters look at, per meeting, packed small so a scan stays in cache.
 #[derive(Debug, Clone)]
 struct Entry {
-    fellowship: u8,
-    access: Access,
-    attendance: Attendance,
-    active: bool,
-    day: u8,
-    start_minute: u16,
+    compact: Compact,
     types: TypeSet,
     /// Folded name, group name, venue and town for `q`.
     text: Box<str>,
     /// The room on the Earth's surface, in the R*-tree's coordinates.
     point: Option<Point3>,
+}
+
+/// The fields most filters need, small enough (12 bytes) to live in the R*-tree's leaves, so a
+/// radius scan reads them with the point instead of fetching each meeting's entry from elsewhere
+/// in memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Compact {
+    index: u32,
+    start_minute: u16,
+    fellowship: u8,
+    day: u8,
+    access: Access,
+    attendance: Attendance,
+    active: bool,
 }
 
 /// A search result: which meeting, and how far from the query point when there was one.
@@ -103,7 +112,11 @@ impl Snapshot {
         meetings.dedup_by(|a, b| a.id == b.id);
         let (meetings, aliases) = duplicates::merge(meetings);
         let built_at = Timestamp::now();
-        let entries: Vec<Entry> = meetings.iter().map(Self::entry).collect();
+        let entries: Vec<Entry> = meetings
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Self::entry(i, m))
+            .collect();
         let json = meetings
             .iter()
             .map(|m| {
@@ -115,7 +128,7 @@ impl Snapshot {
 
         let mut by_time: Vec<u32> = (0..meetings.len() as u32).collect();
         by_time.sort_by(|&a, &b| {
-            let (ea, eb) = (&entries[a as usize], &entries[b as usize]);
+            let (ea, eb) = (&entries[a as usize].compact, &entries[b as usize].compact);
             let (ma, mb) = (&meetings[a as usize], &meetings[b as usize]);
             (ea.day, ea.start_minute, &ma.name, &ma.id).cmp(&(eb.day, eb.start_minute, &mb.name, &mb.id))
         });
@@ -126,13 +139,12 @@ impl Snapshot {
         let remote = by_time
             .iter()
             .copied()
-            .filter(|&i| entries[i as usize].attendance.is_remote())
+            .filter(|&i| entries[i as usize].compact.attendance.is_remote())
             .collect();
         let rooms = RTree::bulk_load(
             entries
                 .iter()
-                .enumerate()
-                .filter_map(|(i, e)| e.point.map(|p| Node::new(p, i as u32)))
+                .filter_map(|e| e.point.map(|p| Node::new(p, e.compact)))
                 .collect(),
         );
         let mut by_id: HashMap<String, u32> = meetings
@@ -159,7 +171,7 @@ impl Snapshot {
         }
     }
 
-    fn entry(m: &Meeting) -> Entry {
+    fn entry(index: usize, m: &Meeting) -> Entry {
         let loc = m.location.as_ref();
         let text = [
             Some(m.name.as_str()),
@@ -168,15 +180,18 @@ impl Snapshot {
             loc.and_then(|l| l.town.as_deref()),
         ];
         Entry {
-            fellowship: m.fellowship.index() as u8,
-            access: m.access,
-            attendance: m.attendance,
-            active: m.status == Status::Active,
-            day: m.schedule.as_ref().map_or(UNSCHEDULED_DAY, |s| s.day.index()),
-            start_minute: m
-                .schedule
-                .as_ref()
-                .map_or(UNSCHEDULED_MINUTE, |s| s.start_time.minutes()),
+            compact: Compact {
+                index: index as u32,
+                fellowship: m.fellowship.index() as u8,
+                access: m.access,
+                attendance: m.attendance,
+                active: m.status == Status::Active,
+                day: m.schedule.as_ref().map_or(UNSCHEDULED_DAY, |s| s.day.index()),
+                start_minute: m
+                    .schedule
+                    .as_ref()
+                    .map_or(UNSCHEDULED_MINUTE, |s| s.start_time.minutes()),
+            },
             types: m.types.iter().copied().collect(),
             text: fold_text(&text.into_iter().flatten().collect::<Vec<_>>().join(" ")).into_boxed_str(),
             point: loc
@@ -271,17 +286,22 @@ impl Snapshot {
     /// stops after `enough`.
     fn matches(&self, query: &Query, active_only: bool, enough: usize) -> Vec<Candidate> {
         let filter = &query.filter;
-        let accept = |i: u32| {
-            let e = &self.entries[i as usize];
-            (!active_only || e.active) && filter.accepts(e)
+        // The compact fields first; the entry (types, text) only when the filter needs it.
+        let accept = |c: &Compact| {
+            (!active_only || c.active)
+                && filter.accepts_compact(c)
+                && (!filter.needs_entry() || filter.accepts_entry(&self.entries[c.index as usize]))
         };
         let Some(near) = query.near else {
             return self
                 .by_time
                 .iter()
-                .copied()
-                .filter(|&i| filter.attendance_matches(self.entries[i as usize].attendance) && accept(i))
-                .map(|index| Candidate { index, chord2: None })
+                .map(|&i| &self.entries[i as usize].compact)
+                .filter(|c| filter.attendance_matches(c.attendance) && accept(c))
+                .map(|c| Candidate {
+                    index: c.index,
+                    chord2: None,
+                })
                 .take(enough)
                 .collect();
         };
@@ -297,11 +317,9 @@ impl Snapshot {
         let mut hits: Vec<Candidate> = self
             .rooms
             .locate_within_distance(centre, limit)
-            .filter(|node| {
-                filter.attendance_matches(self.entries[node.data as usize].attendance) && accept(node.data)
-            })
+            .filter(|node| filter.attendance_matches(node.data.attendance) && accept(&node.data))
             .map(|node| Candidate {
-                index: node.data,
+                index: node.data.index,
                 chord2: Some(squared_distance(*node.geom(), centre)),
             })
             .collect();
@@ -309,7 +327,7 @@ impl Snapshot {
             // Joinable from anywhere, so outside the radius too; those inside were found above.
             for &index in &self.remote {
                 let chord2 = chord2_to(index);
-                if chord2.is_some_and(|c| c <= limit) || !accept(index) {
+                if chord2.is_some_and(|c| c <= limit) || !accept(&self.entries[index as usize].compact) {
                     continue;
                 }
                 hits.push(Candidate { index, chord2 });

@@ -2,7 +2,7 @@
 
 use crate::domain::{Access, Attendance, Fellowship, LocalTime, MeetingType, TypeSet};
 
-use super::Entry;
+use super::{Compact, Entry};
 
 /// Folds text for matching: transliterated to ASCII (so `Ystrad Mynach` matches `ystrad`, and
 /// `Llanfair Caereinion` matches whatever diacritics a feed used) and lower-cased.
@@ -109,8 +109,20 @@ impl Filter {
                 && (self.wanted(Attendance::InPerson) || self.wanted(Attendance::Online))
     }
 
-    /// Everything but attendance and place, which the snapshot checks itself.
-    pub(super) fn accepts(&self, e: &Entry) -> bool {
+    /// Whether [`Filter::accepts_entry`] has anything to check.
+    pub(super) fn needs_entry(&self) -> bool {
+        !self.types.is_empty() || !self.languages.is_empty() || !self.words.is_empty()
+    }
+
+    /// Types, languages and words.
+    pub(super) fn accepts_entry(&self, e: &Entry) -> bool {
+        e.types.contains_all(&self.types)
+            && (self.languages.is_empty() || e.types.intersects(&self.languages))
+            && self.words.iter().all(|w| e.text.contains(w.as_str()))
+    }
+
+    /// Everything else but attendance and place, which the snapshot checks itself.
+    pub(super) fn accepts_compact(&self, e: &Compact) -> bool {
         if self.fellowships != 0 && self.fellowships & (1 << e.fellowship) == 0 {
             return false;
         }
@@ -123,16 +135,12 @@ impl Filter {
         let start = e.start_minute;
         let after = self.start_after.map(LocalTime::minutes);
         let before = self.start_before.map(LocalTime::minutes);
-        let in_window = match (after, before) {
+        match (after, before) {
             (None, None) => true,
             _ if start == super::UNSCHEDULED_MINUTE => false,
             (Some(a), Some(b)) if a > b => start >= a || start <= b,
             (a, b) => a.is_none_or(|a| start >= a) && b.is_none_or(|b| start <= b),
-        };
-        in_window
-            && e.types.contains_all(&self.types)
-            && (self.languages.is_empty() || e.types.intersects(&self.languages))
-            && self.words.iter().all(|w| e.text.contains(w.as_str()))
+        }
     }
 }
 
