@@ -207,11 +207,13 @@ async fn online_and_hybrid_rules() {
 #[tokio::test]
 async fn pages_cover_everything_once_and_stale_cursors_are_refused() {
     let meetings: Vec<_> = (0..137)
-        .map(|i| meeting(&format!("m{i:03}"), north_of(HOME, i as f64 * 0.05)))
+        // Ten meetings to a venue: paging must also be exact across ties in distance.
+        .map(|i| meeting(&format!("m{i:03}"), north_of(HOME, (i / 10) as f64 * 0.05)))
         .collect();
     let server = TestServer::start(meetings.clone()).await;
     for query in [
         home_query("limit=50"),
+        home_query("limit=7"),
         "limit=50&sort=time".to_string(),
         home_query("limit=7&sort=time"),
     ] {

@@ -281,9 +281,9 @@ impl Snapshot {
     }
 
     /// Every meeting the query matches, unordered.
-    /// Every meeting the query matches, unordered, with its squared straight-line distance from
-    /// the query point. Without a point the candidates come in final (time) order, so the scan
-    /// stops after `enough`.
+    /// The meetings the query matches, unordered, with their squared straight-line distance from
+    /// the query point: all of them, or, when the scan can run in the final order (by time
+    /// without a point, nearest first with one), at least the first `enough` in that order.
     fn matches(&self, query: &Query, active_only: bool, enough: usize) -> Vec<Candidate> {
         let filter = &query.filter;
         // The compact fields first; the entry (types, text) only when the filter needs it.
@@ -314,15 +314,42 @@ impl Snapshot {
                 .map(|p| squared_distance(p, centre))
         };
         let limit = chord_km(near.radius_km).powi(2);
-        let mut hits: Vec<Candidate> = self
-            .rooms
-            .locate_within_distance(centre, limit)
-            .filter(|node| filter.attendance_matches(node.data.attendance) && accept(&node.data))
-            .map(|node| Candidate {
-                index: node.data.index,
-                chord2: Some(squared_distance(*node.geom(), centre)),
-            })
-            .collect();
+        let wanted = |node: &&Node| filter.attendance_matches(node.data.attendance) && accept(&node.data);
+        let mut hits: Vec<Candidate> = Vec::new();
+        if query.sort == Sort::Distance && enough != usize::MAX {
+            // Nearest first, stopping once `enough` are found and every meeting as near as the
+            // last of them has been taken too (so ordering ties by rank stays exact). In a city,
+            // a page needs a few hundred meetings of the thousands within the radius.
+            let mut cutoff = f64::INFINITY;
+            for (node, d2) in self.rooms.nearest_neighbor_iter_with_distance_2(&centre) {
+                if d2 > limit || d2 > cutoff {
+                    break;
+                }
+                if wanted(&node) {
+                    hits.push(Candidate {
+                        index: node.data.index,
+                        chord2: Some(d2),
+                    });
+                    if hits.len() == enough {
+                        cutoff = d2;
+                    }
+                }
+            }
+            if hits.len() >= enough {
+                // Anything joinable from outside the radius would come after these.
+                return hits;
+            }
+        } else {
+            hits.extend(
+                self.rooms
+                    .locate_within_distance(centre, limit)
+                    .filter(wanted)
+                    .map(|node| Candidate {
+                        index: node.data.index,
+                        chord2: Some(squared_distance(*node.geom(), centre)),
+                    }),
+            );
+        }
         if filter.wants_remote() {
             // Joinable from anywhere, so outside the radius too; those inside were found above.
             for &index in &self.remote {
