@@ -126,3 +126,128 @@ fn openapi_command_prints_the_committed_spec() {
         "`meetingmap openapi` differs from openapi/openapi.json"
     );
 }
+
+/// A small Meeting Guide feed written to `dir`.
+fn feed_file(dir: &std::path::Path, records: usize) -> std::path::PathBuf {
+    let meetings: Vec<serde_json::Value> = (0..records)
+        .map(|i| {
+            serde_json::json!({"slug": format!("m{i}"), "name": format!("Group {i}"), "day": i % 7, "time": "19:30",
+                "timezone": "Europe/London", "types": ["O", "QQ"], "location": "Hall", "address": "1 High St",
+                "city": "Wrexham", "latitude": 53.05, "longitude": -2.99})
+        })
+        .collect();
+    let path = dir.join("feed.json");
+    std::fs::write(&path, serde_json::to_string(&meetings).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn import_a_file_prints_a_summary_and_fails_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let db = db.to_str().unwrap();
+    let feed = feed_file(dir.path(), 12);
+    let args = [
+        "import",
+        "--file",
+        feed.to_str().unwrap(),
+        "--format",
+        "meeting-guide",
+        "--fellowship",
+        "aa",
+        "--database",
+        db,
+    ];
+    let out = meetingmap(&args);
+    assert!(out.contains("source") && out.contains("accepted"), "{out}");
+    let row = out.lines().find(|l| l.starts_with("feed ")).unwrap();
+    assert!(
+        row.split_whitespace().collect::<Vec<_>>()[..4] == ["feed", "succeeded", "12", "12"],
+        "{row}"
+    );
+    assert!(out.contains("type codes kept as raw tags: QQ (12)"), "{out}");
+
+    // Shrinking past the guard fails with a non-zero exit, and --force accepts it.
+    feed_file(dir.path(), 3);
+    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("shrank from 12 to 3"), "{stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("import failed for feed"));
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(meetingmap(&forced).contains("forced"));
+}
+
+#[test]
+fn the_server_refreshes_enabled_sources_in_the_background() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let feed = feed_file(dir.path(), 5);
+    let importers = dir.path().join("importers");
+    std::fs::create_dir(&importers).unwrap();
+    std::fs::write(
+        importers.join("local.toml"),
+        format!(
+            "id = \"local\"\nname = \"Local file\"\nformat = \"meeting-guide\"\nfellowship = \"aa\"\nattribution = \"test\"\npath = \"{}\"\nenabled = true\n",
+            feed.display()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("s.db");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            db.to_str().unwrap(),
+            "--importers",
+            importers.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sources = runtime.block_on(async {
+        for _ in 0..100 {
+            let body: serde_json::Value = reqwest::get(format!("{base}/v1/sources"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if body["sources"][0]["status"] == "ok" {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the source was not imported");
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let local = &sources["sources"][0];
+    assert_eq!(
+        (
+            local["id"].as_str(),
+            local["meetings"].as_u64(),
+            local["enabled"].as_bool()
+        ),
+        (Some("local"), Some(5), Some(true))
+    );
+    assert_eq!(local["last_counts"]["added"], 5);
+}

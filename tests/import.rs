@@ -653,3 +653,61 @@ async fn meetings_without_coordinates_are_placed_by_postcode() {
         .await
         .contains(&"pc-by-postcode".to_string()));
 }
+
+#[tokio::test]
+async fn malformed_csv_rows_are_rejected_alone_and_an_empty_sheet_fails() {
+    let feed_server = MockServer::start().await;
+    let setup = Setup::new().await;
+    let header = "ID,Name,Group,Fellowship,Day,Start,End,Types,Notes,Venue,Address,Town,Postcode,Latitude,Longitude,Directions,Online link,Dial-in,Online notes,Who can attend\n";
+    let mut body = header.as_bytes().to_vec();
+    body.extend_from_slice(b"s1,Tools for life,,SMART Recovery,Monday,18:30,20:00,Tools,,Hall,1 High St,Wrexham,LL11 1AA,53.05,-2.99,,,,,Open to all\n");
+    body.extend_from_slice(b"s2,Broken \xff\xfe row,,SMART Recovery,Tuesday,18:30,20:00,,,Hall,1 High St,Wrexham,LL11 1AA,53.05,-2.99,,,,,\n");
+    body.extend_from_slice(
+        b"s3,Online tools,,SMART Family & Friends,Wednesday,19:00,20:00,,,,,,,,,,https://meet.example/x,,,\n",
+    );
+    Mock::given(path("/smart.csv"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(body))
+        .mount(&feed_server)
+        .await;
+    let source = definition(&format!(
+        "id = \"smart\"\nformat = \"csv\"\nfellowship = \"smart\"\nurl = \"{}/smart.csv\"\nmapping = \"mappings/meetingmap-template.toml\"\n",
+        feed_server.uri()
+    ));
+    let run = setup.import(&source).await;
+    assert_eq!((run.counts.accepted, run.counts.rejected), (2, 1), "{run:?}");
+    assert!(
+        run.rejects[0].record.starts_with("row 3") && run.rejects[0].reason.contains("not valid CSV"),
+        "{run:?}"
+    );
+    let meetings = setup.meetings("smart").await;
+    assert_eq!(meetings[0].access, Access::Open);
+    assert_eq!(
+        meetings[0]
+            .types
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>(),
+        ["format:tools"]
+    );
+    assert_eq!(
+        (meetings[1].fellowship.id(), meetings[1].attendance),
+        ("smart-family-friends", Attendance::Online)
+    );
+
+    feed_server.reset().await;
+    Mock::given(path("/smart.csv"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(header))
+        .mount(&feed_server)
+        .await;
+    let run = setup.import(&source).await;
+    assert_eq!(run.outcome, ImportOutcome::Failed);
+    assert!(
+        run.reason.as_deref().unwrap().contains("no usable meetings"),
+        "{run:?}"
+    );
+    assert_eq!(
+        setup.meetings("smart").await.len(),
+        2,
+        "the last good import stands"
+    );
+}
