@@ -6,10 +6,11 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::export::{self, Format, FormatParams};
 use super::geocode::resolve_near;
-use super::params::{self, NoExtra, SearchParams};
+use super::params::{self, SearchParams};
 use super::problem::{ApiError, Problem};
-use super::search_response::{cached_json, directions_json, next_cursor, page_offset, round_km};
+use super::search_response::{cached, cached_json, directions_json, next_cursor, page_offset, round_km};
 use super::travel::page_travel;
 use super::AppState;
 use crate::domain::Meeting;
@@ -56,14 +57,21 @@ pub struct MeetingPage {
 /// Search meetings.
 ///
 /// Weekly meetings matching every filter given, nearest first when a point is given (then by day
-/// and time), otherwise by day (Sunday first) and local start time.
+/// and time), otherwise by day (Sunday first) and local start time. Also as GeoJSON, CSV or
+/// iCalendar (`format`, or `Accept`).
 #[utoipa::path(
     tag = "meetings",
-    params(SearchParams),
+    params(SearchParams, FormatParams),
     responses(
-        (status = 200, description = "A page of meetings", body = MeetingPage),
+        (status = 200, description = "A page of meetings", content(
+            (MeetingPage = "application/json"),
+            (serde_json::Value = "application/geo+json"),
+            (String = "text/csv"),
+            (String = "text/calendar"),
+        )),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -71,7 +79,12 @@ pub struct MeetingPage {
 pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
     let mut errors = Vec::new();
-    let (search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
+    let (search, FormatParams { format }, fingerprint) = params::parse(req.query_string(), &mut errors)?;
+    let format = export::negotiate(
+        &req,
+        format.as_deref(),
+        &[Format::Json, Format::GeoJson, Format::Csv, Format::Ics],
+    )?;
     let place = resolve_near(&state.geo, search.near(), &mut errors).await;
     let request = match search.validate(&mut errors, fingerprint, place) {
         Some(request) if errors.is_empty() => request,
@@ -81,10 +94,18 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, None);
     let page = hits.get(offset..).unwrap_or_default();
+    if format == Format::Ics {
+        return Ok(cached(&req, &snapshot, "ics", format.content_type(), || {
+            super::calendar::calendar(
+                "Meetings (meetingmap)",
+                page.iter().map(|h| snapshot.meeting(h.index)),
+            )
+        }));
+    }
     let stops: Vec<_> = page.iter().map(|h| (h.index, h.distance_km)).collect();
     let travel = page_travel(&state.geo, &request, &snapshot, &stops).await;
     let variant = if travel.notice.is_some() { "estimated" } else { "" };
-    Ok(cached_json(&req, &snapshot, variant, || {
+    Ok(cached(&req, &snapshot, variant, format.content_type(), || {
         let mut body = String::with_capacity(
             128 + page
                 .iter()
@@ -121,7 +142,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         body.push_str(",\"travel_notice\":");
         body.push_str(&serde_json::to_string(&travel.notice).expect("a string serialises"));
         body.push('}');
-        body
+        export::render(format, body, "meetings", export::MEETING_COLUMNS)
     }))
 }
 

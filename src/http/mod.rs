@@ -1,7 +1,10 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
+mod calendar;
 mod cursor;
+mod export;
 mod geocode;
+mod handout;
 mod health;
 mod meetings;
 mod occurrences;
@@ -51,6 +54,9 @@ pub struct AppState {
         meetings::search_meetings,
         meetings::get_meeting,
         occurrences::search_occurrences,
+        calendar::search_calendar,
+        calendar::meeting_calendar,
+        handout::handout,
         geocode::geocode,
         vocab::fellowships,
         vocab::types,
@@ -62,6 +68,7 @@ pub struct AppState {
     components(schemas(problem::InvalidParam)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
+        (name = "exports", description = "Calendars to subscribe to and printable hand-outs"),
         (name = "places", description = "Postcodes and place names, as the `near` parameter reads them"),
         (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
         (name = "sources", description = "Where meetings come from, and how fresh each source is"),
@@ -109,7 +116,11 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .wrap(Compress::default())
             .wrap(cors)
             .service(meetings::search_meetings)
+            .service(calendar::search_calendar)
+            // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.
+            .service(calendar::meeting_calendar)
             .service(meetings::get_meeting)
+            .service(handout::handout)
             .service(occurrences::search_occurrences)
             .service(geocode::geocode)
             .service(vocab::fellowships)

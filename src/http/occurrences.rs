@@ -5,10 +5,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::export::{self, Format};
 use super::geocode::resolve_near;
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, InvalidParam, Problem};
-use super::search_response::{cached_json, directions_url, next_cursor, page_offset, round_km};
+use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
 use super::travel::page_travel;
 use super::AppState;
 use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
@@ -28,6 +29,10 @@ pub struct WindowParams {
     /// Length of the window in days, 1 to 31 (default 7).
     #[param(value_type = Option<u32>)]
     days: Option<String>,
+    /// `json` (default), `geojson` or `csv`; overrides `Accept` (`application/json`,
+    /// `application/geo+json`, `text/csv`). Anything else is a 406.
+    #[param(example = "csv")]
+    format: Option<String>,
 }
 
 /// One dated session of a meeting.
@@ -77,14 +82,20 @@ pub struct OccurrencePage {
 ///
 /// Every dated session of the matching meetings that overlaps the window (`from`, `days`), sorted
 /// by start (or by distance, then start). Times are computed in each meeting's own time zone,
-/// correctly across daylight-saving changes. Temporarily closed meetings have no sessions.
+/// correctly across daylight-saving changes. Temporarily closed meetings have no sessions. Also as
+/// GeoJSON or CSV (`format`, or `Accept`).
 #[utoipa::path(
     tag = "meetings",
     params(SearchParams, WindowParams),
     responses(
-        (status = 200, description = "A page of sessions", body = OccurrencePage),
+        (status = 200, description = "A page of sessions", content(
+            (OccurrencePage = "application/json"),
+            (serde_json::Value = "application/geo+json"),
+            (String = "text/csv"),
+        )),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -96,6 +107,11 @@ pub async fn search_occurrences(
     let snapshot = state.index.current();
     let mut errors = Vec::new();
     let (search, window, fingerprint) = params::parse::<WindowParams>(req.query_string(), &mut errors)?;
+    let format = export::negotiate(
+        &req,
+        window.format.as_deref(),
+        &[Format::Json, Format::GeoJson, Format::Csv],
+    )?;
     let from = window
         .from
         .as_deref()
@@ -190,7 +206,8 @@ pub async fn search_occurrences(
         resolved: request.resolved,
         travel_notice: travel.notice,
     };
-    Ok(cached_json(&req, &snapshot, &variant, || {
-        serde_json::to_string(&body).expect("occurrences serialise")
+    Ok(cached(&req, &snapshot, &variant, format.content_type(), || {
+        let json = serde_json::to_string(&body).expect("occurrences serialise");
+        export::render(format, json, "occurrences", export::OCCURRENCE_COLUMNS)
     }))
 }

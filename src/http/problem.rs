@@ -44,6 +44,8 @@ pub enum ApiError {
     InvalidParams(Vec<InvalidParam>),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("the directory has changed since this page was listed")]
     StaleCursor,
     #[error("not ready: {0}")]
@@ -61,6 +63,7 @@ impl ApiError {
         match self {
             ApiError::InvalidParams(_) => ("invalid-parameters", "Invalid request parameters"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::NotAcceptable(_) => ("not-acceptable", "Format not available"),
             ApiError::StaleCursor => ("stale-cursor", "Cursor no longer valid"),
             ApiError::NotReady(_) => ("not-ready", "Service not ready"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
@@ -77,7 +80,7 @@ impl ApiError {
                     .collect::<Vec<_>>();
                 (detail.join("; "), params.clone())
             }
-            ApiError::NotFound(what) => (what.clone(), vec![]),
+            ApiError::NotFound(what) | ApiError::NotAcceptable(what) => (what.clone(), vec![]),
             ApiError::StaleCursor => (
                 "the directory was updated after this cursor was issued; start again from the first page"
                     .into(),
@@ -108,6 +111,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::StaleCursor => StatusCode::GONE,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -47,11 +47,22 @@ pub fn cached_json(
     variant: &str,
     body: impl FnOnce() -> String,
 ) -> HttpResponse {
+    cached(req, snapshot, variant, "application/json", body)
+}
+
+/// [`cached_json`] for any content type. Responses vary by `Accept`, which can choose the format.
+pub fn cached(
+    req: &HttpRequest,
+    snapshot: &Snapshot,
+    variant: &str,
+    content_type: &str,
+    body: impl FnOnce() -> String,
+) -> HttpResponse {
     let uri = req.uri().path_and_query().map_or("", |pq| pq.as_str());
     let etag = format!(
         "\"{:x}-{:x}\"",
         snapshot.version(),
-        fnv(uri) ^ fnv(variant).rotate_left(1)
+        fnv(uri) ^ fnv(variant).rotate_left(1) ^ fnv(content_type).rotate_left(2)
     );
     let fresh = req
         .headers()
@@ -68,11 +79,12 @@ pub fn cached_json(
     };
     response
         .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"));
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::VARY, "Accept"));
     if fresh {
         response.finish()
     } else {
-        response.content_type("application/json").body(body())
+        response.content_type(content_type.to_string()).body(body())
     }
 }
 

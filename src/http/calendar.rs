@@ -1,0 +1,379 @@
+//! iCalendar (RFC 5545): one meeting, or a search, as a calendar people can import or subscribe to.
+//!
+//! Each meeting with a schedule is one `VEVENT` with a recurrence rule in the meeting's own time
+//! zone (`DTSTART;TZID=Europe/London:...`), so calendar apps follow daylight saving exactly as
+//! `/v1/occurrences` does. Every zone used gets a `VTIMEZONE` built from the tz database's
+//! transitions (from a week before the earliest event to 20 years after the latest), which parsers
+//! that do not know IANA names need. Meetings with no fixed time are left out; temporarily closed
+//! meetings are `STATUS:CANCELLED`.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use jiff::tz::{Offset, TimeZone};
+use jiff::{SignedDuration, Timestamp};
+
+use super::params::{self, NoExtra, SearchParams, MAX_LIMIT};
+use super::problem::{ApiError, Problem};
+use super::search_response::cached;
+use super::AppState;
+use crate::domain::{Meeting, Status};
+use crate::search::Snapshot;
+
+pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
+
+/// Escapes a TEXT value (RFC 5545 3.3.11).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes one content line, folded at 75 octets (never inside a UTF-8 character), ending in CRLF.
+pub fn push_line(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+fn utc_stamp(t: Timestamp) -> String {
+    t.strftime("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn offset_text(offset: Offset) -> String {
+    let seconds = offset.seconds();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.unsigned_abs();
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    if sec == 0 {
+        format!("{sign}{h:02}{m:02}")
+    } else {
+        format!("{sign}{h:02}{m:02}{sec:02}")
+    }
+}
+
+/// The first date the meeting is held on or after it was first seen, at its published local time.
+fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
+    let schedule = meeting.schedule.as_ref()?;
+    let from = meeting.first_seen_at;
+    let occurrence = schedule
+        .occurrences(from, from + SignedDuration::from_hours(24 * 62))
+        .next()?;
+    let t = schedule.start_time;
+    Some(occurrence.start.date().at(t.hour() as i8, t.minute() as i8, 0, 0))
+}
+
+/// The recurrence rule of a schedule.
+pub fn rrule(meeting: &Meeting) -> Option<String> {
+    let schedule = meeting.schedule.as_ref()?;
+    let day = &schedule.day.as_str()[..2].to_ascii_uppercase();
+    if schedule.weeks_of_month.is_empty() {
+        Some(format!("FREQ=WEEKLY;BYDAY={day}"))
+    } else {
+        let days: Vec<String> = schedule
+            .weeks_of_month
+            .iter()
+            .map(|w| format!("{w}{day}"))
+            .collect();
+        Some(format!("FREQ=MONTHLY;BYDAY={}", days.join(",")))
+    }
+}
+
+fn location_text(meeting: &Meeting) -> Option<String> {
+    let loc = meeting.location.as_ref()?;
+    let parts: Vec<&str> = loc
+        .venue
+        .iter()
+        .chain(&loc.address_lines)
+        .chain(&loc.town)
+        .chain(&loc.postcode)
+        .map(|s| s.as_str())
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn description(meeting: &Meeting) -> String {
+    let mut parts = Vec::new();
+    let info = meeting.fellowship.info();
+    let access = match meeting.access {
+        crate::domain::Access::Open => "open meeting: anyone may attend",
+        crate::domain::Access::Closed => "closed meeting",
+        crate::domain::Access::Unknown => "open or closed: not stated",
+    };
+    parts.push(format!("{} ({access})", info.name));
+    if let Some(group) = &meeting.group_name {
+        parts.push(format!("Group: {group}"));
+    }
+    if !meeting.types.is_empty() {
+        let labels: Vec<&str> = meeting.types.iter().map(|t| t.info().label).collect();
+        parts.push(labels.join(", "));
+    }
+    if let Some(notes) = &meeting.notes {
+        parts.push(notes.clone());
+    }
+    if let Some(notes) = meeting.location.as_ref().and_then(|l| l.notes.as_ref()) {
+        parts.push(format!("Finding the room: {notes}"));
+    }
+    if let Some(online) = &meeting.online {
+        if let Some(url) = &online.url {
+            parts.push(format!("Join online: {url}"));
+        }
+        if let Some(phone) = &online.phone {
+            parts.push(format!("Dial in: {phone}"));
+        }
+        if let Some(notes) = &online.notes {
+            parts.push(notes.clone());
+        }
+    }
+    if meeting.status == Status::TemporarilyClosed {
+        parts.push("Temporarily closed.".into());
+    }
+    parts.push(format!(
+        "Source: {} ({}); last seen in the source {}, updated {}.",
+        meeting.source.name,
+        meeting.source.attribution,
+        meeting.last_seen_at.strftime("%Y-%m-%d"),
+        meeting.updated_at.strftime("%Y-%m-%d"),
+    ));
+    parts.join("\n")
+}
+
+fn vtimezone(out: &mut String, tz: &TimeZone, name: &str, from: Timestamp, until: Timestamp) {
+    push_line(out, "BEGIN:VTIMEZONE");
+    push_line(out, &format!("TZID:{}", escape(name)));
+    let observance = |out: &mut String, at: Timestamp, before: Offset| {
+        let info = tz.to_offset_info(at);
+        let kind = if info.dst().is_dst() {
+            "DAYLIGHT"
+        } else {
+            "STANDARD"
+        };
+        push_line(out, &format!("BEGIN:{kind}"));
+        push_line(
+            out,
+            &format!("DTSTART:{}", before.to_datetime(at).strftime("%Y%m%dT%H%M%S")),
+        );
+        push_line(out, &format!("TZOFFSETFROM:{}", offset_text(before)));
+        push_line(out, &format!("TZOFFSETTO:{}", offset_text(info.offset())));
+        push_line(out, &format!("TZNAME:{}", escape(info.abbreviation())));
+        push_line(out, &format!("END:{kind}"));
+    };
+    // The offset in force at the start of the range, then every change in it.
+    observance(out, from, tz.to_offset(from));
+    for transition in tz.following(from).take_while(|t| t.timestamp() < until) {
+        let at = transition.timestamp();
+        let before = tz.to_offset(at - SignedDuration::from_secs(1));
+        observance(out, at, before);
+    }
+    push_line(out, "END:VTIMEZONE");
+}
+
+/// A calendar of these meetings (those without a schedule are left out).
+pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>) -> String {
+    let events: Vec<(&Meeting, jiff::civil::DateTime)> = meetings
+        .into_iter()
+        .filter_map(|m| Some((m, first_start(m)?)))
+        .collect();
+    let mut out = String::new();
+    push_line(&mut out, "BEGIN:VCALENDAR");
+    push_line(&mut out, "VERSION:2.0");
+    push_line(&mut out, "PRODID:-//meetingmap//meetingmap//EN");
+    push_line(&mut out, "CALSCALE:GREGORIAN");
+    push_line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
+    // Zones used, with the range of dates they must cover.
+    let mut zones: BTreeMap<&str, (&TimeZone, Timestamp, Timestamp)> = BTreeMap::new();
+    for (m, start) in &events {
+        let schedule = m.schedule.as_ref().expect("events have schedules");
+        let tz = schedule.timezone.tz();
+        let Ok(at) = start.to_zoned(tz.clone()).map(|z| z.timestamp()) else {
+            continue;
+        };
+        let entry = zones.entry(schedule.timezone.name()).or_insert((tz, at, at));
+        entry.1 = entry.1.min(at);
+        entry.2 = entry.2.max(at);
+    }
+    for (name, (tz, first, last)) in &zones {
+        let from = *first - SignedDuration::from_hours(24 * 7);
+        let until = *last + SignedDuration::from_hours(24 * 366 * 20);
+        vtimezone(&mut out, tz, name, from, until);
+    }
+    for (m, start) in &events {
+        let schedule = m.schedule.as_ref().expect("events have schedules");
+        push_line(&mut out, "BEGIN:VEVENT");
+        push_line(&mut out, &format!("UID:{}@meetingmap", escape(&m.id)));
+        push_line(&mut out, &format!("DTSTAMP:{}", utc_stamp(m.updated_at)));
+        push_line(&mut out, &format!("LAST-MODIFIED:{}", utc_stamp(m.updated_at)));
+        push_line(
+            &mut out,
+            &format!(
+                "DTSTART;TZID={}:{}",
+                schedule.timezone.name(),
+                start.strftime("%Y%m%dT%H%M%S")
+            ),
+        );
+        push_line(&mut out, &format!("DURATION:PT{}M", schedule.duration_minutes));
+        if let Some(rule) = rrule(m) {
+            push_line(&mut out, &format!("RRULE:{rule}"));
+        }
+        push_line(&mut out, &format!("SUMMARY:{}", escape(&m.name)));
+        if let Some(location) = location_text(m) {
+            push_line(&mut out, &format!("LOCATION:{}", escape(&location)));
+        } else if m.location.is_none() {
+            push_line(&mut out, "LOCATION:Online");
+        }
+        if let Some((lat, lon)) = m.location.as_ref().and_then(|l| l.point()) {
+            push_line(&mut out, &format!("GEO:{lat:.6};{lon:.6}"));
+        }
+        if let Some(url) = m.online.as_ref().and_then(|o| o.url.as_ref()) {
+            push_line(&mut out, &format!("URL:{}", url.replace(['\r', '\n'], "")));
+        }
+        push_line(&mut out, &format!("DESCRIPTION:{}", escape(&description(m))));
+        push_line(
+            &mut out,
+            &format!("CATEGORIES:{}", escape(m.fellowship.info().name)),
+        );
+        let status = match m.status {
+            Status::Active => "CONFIRMED",
+            Status::TemporarilyClosed => "CANCELLED",
+        };
+        push_line(&mut out, &format!("STATUS:{status}"));
+        push_line(&mut out, "TRANSP:OPAQUE");
+        push_line(&mut out, "END:VEVENT");
+    }
+    push_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+fn respond(req: &HttpRequest, snapshot: &Snapshot, body: impl FnOnce() -> String) -> HttpResponse {
+    cached(req, snapshot, "ics", CONTENT_TYPE, body)
+}
+
+/// One meeting as an iCalendar file.
+///
+/// One `VEVENT` repeating weekly (or on the given weeks of the month) in the meeting's time zone,
+/// with its `VTIMEZONE`. A meeting with no fixed time has no calendar (404).
+#[utoipa::path(
+    tag = "exports",
+    params(("id" = String, Path, description = "Meeting id")),
+    responses(
+        (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
+        (status = 404, description = "No meeting with this id, or it has no fixed time", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/meetings/{id}.ics")]
+pub async fn meeting_calendar(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.index.current();
+    let index = snapshot
+        .find(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))?;
+    let meeting = snapshot.meeting(index);
+    if meeting.schedule.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "meeting `{id}` has no fixed time, so it has no calendar"
+        )));
+    }
+    Ok(respond(&req, &snapshot, || calendar(&meeting.name, [meeting])))
+}
+
+/// A search as a calendar to subscribe to.
+///
+/// The same filters as `/v1/meetings`; up to `limit` meetings (default and maximum 500), in the
+/// search's order. Meetings with no fixed time are left out.
+#[utoipa::path(
+    tag = "exports",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
+        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/meetings.ics")]
+pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.index.current();
+    let mut errors = Vec::new();
+    let query = with_default_limit(req.query_string());
+    let (search, NoExtra {}, fingerprint) = params::parse(&query, &mut errors)?;
+    let place = super::geocode::resolve_near(&state.geo, search.near(), &mut errors).await;
+    let request = match search.validate(&mut errors, fingerprint, place) {
+        Some(request) if errors.is_empty() => request,
+        _ => return Err(ApiError::InvalidParams(errors)),
+    };
+    let offset = super::search_response::page_offset(&request, &snapshot)?;
+    let (hits, _) = snapshot.search(&request.query, offset + request.limit);
+    let page = hits.get(offset..).unwrap_or_default();
+    Ok(respond(&req, &snapshot, || {
+        calendar(
+            "Meetings (meetingmap)",
+            page.iter().map(|h| snapshot.meeting(h.index)),
+        )
+    }))
+}
+
+/// The query string with `limit=500` added when it has none: a calendar is not paged.
+pub fn with_default_limit(query: &str) -> String {
+    let has_limit = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map(|pairs| pairs.iter().any(|(k, v)| k == "limit" && !v.trim().is_empty()))
+        .unwrap_or(false);
+    if has_limit {
+        query.to_string()
+    } else if query.is_empty() {
+        format!("limit={MAX_LIMIT}")
+    } else {
+        format!("{query}&limit={MAX_LIMIT}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_at_75_octets_without_splitting_characters() {
+        let mut out = String::new();
+        let line = format!("SUMMARY:{}", "é".repeat(100));
+        push_line(&mut out, &line);
+        for physical in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(physical.len() <= 75, "{physical:?}");
+        }
+        let unfolded = out.replace("\r\n ", "");
+        assert_eq!(unfolded, format!("{line}\r\n"));
+    }
+
+    #[test]
+    fn escapes_text() {
+        assert_eq!(escape("a,b;c\\d\ne\r\n"), "a\\,b\\;c\\\\d\\ne\\n");
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(offset_text(Offset::from_seconds(3600).unwrap()), "+0100");
+        assert_eq!(
+            offset_text(Offset::from_seconds(-5 * 3600 - 1800).unwrap()),
+            "-0530"
+        );
+        assert_eq!(offset_text(Offset::from_seconds(-75).unwrap()), "-000115");
+    }
+}

@@ -1,0 +1,523 @@
+//! Exports end to end: iCalendar, CSV, GeoJSON and the printable hand-out, from a real server.
+
+mod common;
+
+use common::*;
+use icalendar::parser::{read_calendar, unfold, Component};
+use jiff::civil::{Date, DateTime};
+use jiff::{SignedDuration, Timestamp};
+use meetingmap::domain::{Day, LocalTime, Schedule, SourceRef, Zone};
+use serde_json::Value;
+
+async fn fetch(server: &TestServer, path: &str, accept: Option<&str>) -> (u16, String, String) {
+    let mut request = server.client.get(format!("{}{path}", server.base));
+    if let Some(accept) = accept {
+        request = request.header("Accept", accept);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+fn monthly(
+    mut m: meetingmap::domain::Meeting,
+    day: Day,
+    time: &str,
+    weeks: Vec<i8>,
+) -> meetingmap::domain::Meeting {
+    m.schedule = Some(
+        Schedule::new(
+            day,
+            LocalTime::parse(time).unwrap(),
+            90,
+            Zone::get("Europe/London").unwrap(),
+            weeks,
+        )
+        .unwrap(),
+    );
+    m
+}
+
+fn calendar_meetings() -> Vec<meetingmap::domain::Meeting> {
+    let mut tricky = meeting("tricky", HOME);
+    tricky.name =
+        "Step, Tradition; and \\ more: a very long meeting name that will need folding across lines".into();
+    tricky.notes = Some("Side door.\nBring a friend, if you like; tea & biscuits".into());
+    let mut no_time = meeting("no-time", HOME);
+    no_time.schedule = None;
+    vec![
+        meeting("weekly", HOME),
+        tricky,
+        with_schedule(meeting("late", HOME), Day::Sat, "23:30", 60, "Europe/London"),
+        with_schedule(meeting("nyc", HOME), Day::Sun, "09:00", 60, "America/New_York"),
+        monthly(meeting("first-third", HOME), Day::Sun, "10:30", vec![1, 3]),
+        monthly(meeting("last", HOME), Day::Sun, "18:00", vec![-1]),
+        no_time,
+    ]
+}
+
+fn prop(component: &Component, name: &str) -> Option<String> {
+    component
+        .find_prop(name)
+        .map(|p| p.val.clone().unescape_text().as_str().to_string())
+}
+
+fn param(component: &Component, name: &str, key: &str) -> Option<String> {
+    component.find_prop(name).and_then(|p| {
+        p.params
+            .iter()
+            .find(|q| q.key == key)
+            .and_then(|q| q.val.as_ref().map(|v| v.as_str().to_string()))
+    })
+}
+
+fn offset_seconds(text: &str) -> i64 {
+    let sign = if text.starts_with('-') { -1 } else { 1 };
+    let digits = &text[1..];
+    let h: i64 = digits[0..2].parse().unwrap();
+    let m: i64 = digits[2..4].parse().unwrap();
+    let s: i64 = digits.get(4..6).map_or(0, |s| s.parse().unwrap());
+    sign * (h * 3600 + m * 60 + s)
+}
+
+fn local(text: &str) -> DateTime {
+    DateTime::strptime("%Y%m%dT%H%M%S", text).unwrap()
+}
+
+/// The instant of a local time, using only the calendar's own VTIMEZONE.
+fn instant(vtimezone: &Component, at: DateTime) -> Timestamp {
+    let mut best: Option<(DateTime, i64)> = None;
+    for observance in &vtimezone.components {
+        let onset = local(&prop(observance, "DTSTART").unwrap());
+        let to = offset_seconds(&prop(observance, "TZOFFSETTO").unwrap());
+        if onset <= at && best.is_none_or(|(b, _)| onset > b) {
+            best = Some((onset, to));
+        }
+    }
+    let (_, offset) = best.expect("an observance covers the time");
+    at.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp() - SignedDuration::from_secs(offset)
+}
+
+/// Expands the event's RRULE (FREQ=WEEKLY or MONTHLY with BYDAY) into start instants in
+/// `[from, until)`.
+fn expand(event: &Component, vtimezone: &Component, from: Timestamp, until: Timestamp) -> Vec<Timestamp> {
+    let start = local(&prop(event, "DTSTART").unwrap());
+    let rule = prop(event, "RRULE").unwrap();
+    let parts: std::collections::HashMap<&str, &str> =
+        rule.split(';').map(|p| p.split_once('=').unwrap()).collect();
+    let by_day: Vec<&str> = parts["BYDAY"].split(',').collect();
+    let weekday = |code: &str| match &code[code.len() - 2..] {
+        "SU" => jiff::civil::Weekday::Sunday,
+        "MO" => jiff::civil::Weekday::Monday,
+        "TU" => jiff::civil::Weekday::Tuesday,
+        "WE" => jiff::civil::Weekday::Wednesday,
+        "TH" => jiff::civil::Weekday::Thursday,
+        "FR" => jiff::civil::Weekday::Friday,
+        "SA" => jiff::civil::Weekday::Saturday,
+        other => panic!("{other}"),
+    };
+    let mut dates: Vec<Date> = Vec::new();
+    let end_date = until.to_zoned(jiff::tz::TimeZone::UTC).date().tomorrow().unwrap();
+    match parts["FREQ"] {
+        "WEEKLY" => {
+            assert_eq!(by_day.len(), 1);
+            assert_eq!(start.date().weekday(), weekday(by_day[0]));
+            let mut d = start.date();
+            while d <= end_date {
+                dates.push(d);
+                d = d.checked_add(SignedDuration::from_hours(24 * 7)).unwrap();
+            }
+        }
+        "MONTHLY" => {
+            let mut month = start.date().first_of_month();
+            while month <= end_date {
+                for code in &by_day {
+                    let n: i8 = code[..code.len() - 2].parse().unwrap();
+                    if let Ok(d) = month.nth_weekday_of_month(n, weekday(code)) {
+                        if d >= start.date() {
+                            dates.push(d);
+                        }
+                    }
+                }
+                month = month.checked_add(jiff::Span::new().months(1)).unwrap();
+            }
+        }
+        other => panic!("unexpected FREQ {other}"),
+    }
+    dates.sort();
+    let minutes: i64 = prop(event, "DURATION")
+        .unwrap()
+        .trim_start_matches("PT")
+        .trim_end_matches('M')
+        .parse()
+        .unwrap();
+    dates
+        .into_iter()
+        .map(|d| instant(vtimezone, d.to_datetime(start.time())))
+        .filter(|t| *t + SignedDuration::from_mins(minutes) > from && *t < until)
+        .collect()
+}
+
+#[tokio::test]
+async fn calendar_parses_and_matches_occurrences_across_clock_changes() {
+    let server = TestServer::start(calendar_meetings()).await;
+    let (status, content_type, body) = fetch(
+        &server,
+        "/v1/meetings.ics?attendance=in_person,online,hybrid",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content_type, "text/calendar; charset=utf-8");
+    // CRLF everywhere, and no line over 75 octets.
+    assert!(body.ends_with("END:VCALENDAR\r\n"));
+    for line in body.split("\r\n") {
+        assert!(!line.contains('\n'), "bare LF in {line:?}");
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    let unfolded = unfold(&body);
+    let calendar = read_calendar(&unfolded).expect("a valid calendar");
+    assert!(calendar
+        .properties
+        .iter()
+        .any(|p| p.name == "VERSION" && p.val == "2.0"));
+    assert!(calendar.properties.iter().any(|p| p.name == "PRODID"));
+    let events: Vec<&Component> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    let zones: Vec<&Component> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VTIMEZONE")
+        .collect();
+    let mut uids: Vec<String> = events.iter().map(|e| prop(e, "UID").unwrap()).collect();
+    uids.sort();
+    // The meeting with no fixed time is left out.
+    assert_eq!(
+        uids,
+        ["first-third", "last", "late", "nyc", "tricky", "weekly"].map(|id| format!("{id}@meetingmap"))
+    );
+    for event in &events {
+        assert!(prop(event, "DTSTAMP").unwrap().ends_with('Z'));
+        let tzid = param(event, "DTSTART", "TZID").unwrap();
+        assert!(
+            zones
+                .iter()
+                .any(|z| prop(z, "TZID").as_deref() == Some(tzid.as_str())),
+            "{tzid}"
+        );
+    }
+    let tricky = events
+        .iter()
+        .find(|e| prop(e, "UID").unwrap() == "tricky@meetingmap")
+        .unwrap();
+    assert_eq!(
+        prop(tricky, "SUMMARY").unwrap(),
+        "Step, Tradition; and \\ more: a very long meeting name that will need folding across lines"
+    );
+    let description = prop(tricky, "DESCRIPTION").unwrap();
+    assert!(
+        description.contains("Side door.\nBring a friend, if you like; tea & biscuits"),
+        "{description}"
+    );
+    assert!(description.contains("Test feed"), "{description}");
+    assert!(body.contains("SUMMARY:Step\\, Tradition\\; and \\\\ more"));
+    assert_eq!(
+        prop(tricky, "LOCATION").unwrap(),
+        "Church Hall, 1 High Street, Wrexham, LL11 1AA"
+    );
+    let first_third = events
+        .iter()
+        .find(|e| prop(e, "UID").unwrap() == "first-third@meetingmap")
+        .unwrap();
+    assert_eq!(prop(first_third, "RRULE").unwrap(), "FREQ=MONTHLY;BYDAY=1SU,3SU");
+    let last = events
+        .iter()
+        .find(|e| prop(e, "UID").unwrap() == "last@meetingmap")
+        .unwrap();
+    assert_eq!(prop(last, "RRULE").unwrap(), "FREQ=MONTHLY;BYDAY=-1SU");
+
+    // Autumn (UK 25 Oct, US 1 Nov 2026) and spring (US 14 Mar, UK 28 Mar 2027) changes.
+    for from in ["2026-10-12T00:00:00Z", "2027-03-08T00:00:00Z"] {
+        let (status, page) = server
+            .get(&format!(
+                "/v1/occurrences?attendance=in_person,online,hybrid&from={from}&days=31&limit=500"
+            ))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let from: Timestamp = from.parse().unwrap();
+        let until = from + SignedDuration::from_hours(24 * 31);
+        for event in &events {
+            let uid = prop(event, "UID").unwrap();
+            let id = uid.trim_end_matches("@meetingmap");
+            let tzid = param(event, "DTSTART", "TZID").unwrap();
+            let zone = zones.iter().find(|z| prop(z, "TZID").unwrap() == tzid).unwrap();
+            let mut expected = expand(event, zone, from, until);
+            expected.sort();
+            let got: Vec<Timestamp> = page["occurrences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["meeting_id"] == id)
+                .map(|o| o["start"].as_str().unwrap().parse().unwrap())
+                .collect();
+            assert!(!got.is_empty(), "{id}");
+            assert_eq!(expected, got, "{id} from {from}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_meeting_calendar() {
+    let mut no_time = meeting("no-time", HOME);
+    no_time.schedule = None;
+    let server = TestServer::start(vec![meeting("weekly", HOME), no_time]).await;
+    let (status, content_type, body) = fetch(&server, "/v1/meetings/weekly.ics", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content_type, "text/calendar; charset=utf-8");
+    let unfolded = unfold(&body);
+    let calendar = read_calendar(&unfolded).unwrap();
+    let events: Vec<&Component> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 1);
+    // First seen 2026-09-01 (a Tuesday): the first Monday after, 19:00 London time.
+    assert_eq!(prop(events[0], "DTSTART").unwrap(), "20260907T190000");
+    assert_eq!(param(events[0], "DTSTART", "TZID").unwrap(), "Europe/London");
+    assert_eq!(prop(events[0], "RRULE").unwrap(), "FREQ=WEEKLY;BYDAY=MO");
+    assert_eq!(prop(events[0], "DURATION").unwrap(), "PT60M");
+    assert_eq!(
+        prop(events[0], "GEO").unwrap(),
+        format!("{:.6};{:.6}", HOME.0, HOME.1)
+    );
+    // The JSON of the meeting is still there.
+    let (status, body) = server.get("/v1/meetings/weekly").await;
+    assert_eq!((status, body["id"].as_str()), (200, Some("weekly")));
+    let (status, body) = server.get("/v1/meetings/no-time.ics").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = server.get("/v1/meetings/missing.ics").await;
+    assert_eq!(status, 404);
+    // Also by format on the search.
+    let (status, content_type, body) = fetch(&server, "/v1/meetings?format=ics", None).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/calendar; charset=utf-8")
+    );
+    assert!(read_calendar(&unfold(&body)).is_ok());
+}
+
+#[tokio::test]
+async fn csv_matches_json() {
+    let mut odd = meeting("odd", north_of(HOME, 1.0));
+    odd.name = "Commas, \"quotes\"\nand lines".into();
+    let server = TestServer::start(vec![meeting("a", HOME), odd, online("web")]).await;
+    let query = format!(
+        "lat={}&lon={}&attendance=in_person,online&mode=walk",
+        HOME.0, HOME.1
+    );
+    let (_, json) = server.get(&format!("/v1/meetings?{query}")).await;
+    for (path, accept) in [
+        (format!("/v1/meetings?{query}&format=csv"), None),
+        (format!("/v1/meetings?{query}"), Some("text/csv")),
+    ] {
+        let (status, content_type, body) = fetch(&server, &path, accept).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(content_type.starts_with("text/csv"), "{content_type}");
+        let mut reader = csv::Reader::from_reader(body.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let meetings = json["meetings"].as_array().unwrap();
+        assert_eq!(rows.len(), meetings.len());
+        let col = |row: &csv::StringRecord, name: &str| {
+            row[headers.iter().position(|h| h == name).unwrap()].to_string()
+        };
+        for (row, m) in rows.iter().zip(meetings) {
+            assert_eq!(col(row, "id"), m["id"].as_str().unwrap());
+            assert_eq!(col(row, "name"), m["name"].as_str().unwrap());
+            assert_eq!(
+                col(row, "schedule.start_time"),
+                m["schedule"]["start_time"].as_str().unwrap()
+            );
+            assert_eq!(col(row, "types"), "language:en");
+            match m["distance_km"].as_f64() {
+                Some(d) => assert_eq!(col(row, "distance_km").parse::<f64>().unwrap(), d),
+                None => assert_eq!(col(row, "distance_km"), ""),
+            }
+            match m["location"]["lat"].as_f64() {
+                Some(lat) => assert_eq!(col(row, "location.lat").parse::<f64>().unwrap(), lat),
+                None => assert_eq!(col(row, "location.lat"), ""),
+            }
+            assert_eq!(
+                col(row, "travel.minutes"),
+                m["travel"]["minutes"].to_string().replace("null", "")
+            );
+            assert_eq!(col(row, "online.url"), m["online"]["url"].as_str().unwrap_or(""));
+        }
+    }
+    // Occurrences too.
+    let (_, json) = server.get("/v1/occurrences?from=2026-11-23T00:00:00Z").await;
+    let (status, _, body) = fetch(
+        &server,
+        "/v1/occurrences?from=2026-11-23T00:00:00Z&format=csv",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "meeting_id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let occurrences = json["occurrences"].as_array().unwrap();
+    assert_eq!(rows.len(), occurrences.len());
+    assert!(!rows.is_empty());
+    for (row, o) in rows.iter().zip(occurrences) {
+        assert_eq!(&row[0], o["meeting_id"].as_str().unwrap());
+        assert_eq!(&row[3], o["start"].as_str().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn geojson_is_lon_lat_with_null_geometry_when_unplaced() {
+    let mut unplaced = meeting("unplaced", HOME);
+    let loc = unplaced.location.as_mut().unwrap();
+    loc.lat = None;
+    loc.lon = None;
+    let server = TestServer::start(vec![meeting("placed", HOME), unplaced, online("web")]).await;
+    for (path, accept) in [
+        ("/v1/meetings?attendance=in_person,online&format=geojson", None),
+        (
+            "/v1/meetings?attendance=in_person,online",
+            Some("application/geo+json"),
+        ),
+    ] {
+        let (status, content_type, body) = fetch(&server, path, accept).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(content_type, "application/geo+json");
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["type"], "FeatureCollection");
+        let features = doc["features"].as_array().unwrap();
+        assert_eq!(features.len(), 3);
+        for f in features {
+            assert_eq!(f["type"], "Feature");
+            match f["id"].as_str().unwrap() {
+                "placed" => {
+                    assert_eq!(f["geometry"]["type"], "Point");
+                    assert_eq!(f["geometry"]["coordinates"], serde_json::json!([HOME.1, HOME.0]));
+                    assert_eq!(f["properties"]["name"], "Meeting placed");
+                }
+                "unplaced" | "web" => assert!(f["geometry"].is_null(), "{f}"),
+                other => panic!("{other}"),
+            }
+        }
+        assert!(doc["next"].is_null());
+    }
+    let (status, content_type, body) = fetch(
+        &server,
+        "/v1/occurrences?format=geojson&from=2026-11-23T00:00:00Z",
+        None,
+    )
+    .await;
+    assert_eq!((status, content_type.as_str()), (200, "application/geo+json"));
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let f = &doc["features"][0];
+    assert_eq!(f["id"], "placed");
+    assert_eq!(f["geometry"]["coordinates"], serde_json::json!([HOME.1, HOME.0]));
+}
+
+#[tokio::test]
+async fn unsupported_formats_are_406() {
+    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let (status, body) = server.get("/v1/meetings?format=xml").await;
+    assert_eq!(status, 406, "{body}");
+    assert_eq!(body["type"], "/problems/not-acceptable");
+    assert!(body["detail"].as_str().unwrap().contains("xml"), "{body}");
+    let (status, body) = server.get("/v1/occurrences?format=ics").await;
+    assert_eq!(status, 406, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("ics"), "{body}");
+    let (status, content_type, body) = fetch(&server, "/v1/meetings", Some("application/xml")).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (406, "application/problem+json"),
+        "{body}"
+    );
+    assert!(body.contains("application/xml"));
+    // Browsers' Accept and explicit JSON still get JSON.
+    for accept in [
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "application/json",
+    ] {
+        let (status, content_type, _) = fetch(&server, "/v1/meetings", Some(accept)).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "application/json"),
+            "{accept}"
+        );
+    }
+    let (status, _, _) = fetch(&server, "/v1/meetings?format=json", None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn handout_escapes_feed_text_and_shows_freshness() {
+    let mut evil = meeting("evil", HOME);
+    evil.name = "<script>alert('x')</script> Group".into();
+    evil.notes = Some("<img src=x onerror=alert(1)> & more".into());
+    evil.source = SourceRef {
+        id: "other".into(),
+        name: "Other <b>feed</b>".into(),
+        attribution: "© Someone".into(),
+        record_id: None,
+    };
+    let first = monthly(meeting("monthly", HOME), Day::Sun, "10:30", vec![1, 3]);
+    let server = TestServer::start(vec![meeting("plain", HOME), evil, first]).await;
+    let (status, content_type, body) = fetch(
+        &server,
+        &format!("/v1/handout?lat={}&lon={}", HOME.0, HOME.1),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content_type, "text/html; charset=utf-8");
+    assert!(!body.contains("<script"), "{body}");
+    assert!(!body.contains("<img"), "{body}");
+    assert!(!body.contains("<b>feed"), "{body}");
+    assert!(body.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Group"));
+    assert!(body.contains("&lt;img src=x onerror=alert(1)&gt; &amp; more"));
+    // No external requests: nothing fetched from anywhere.
+    for tag in ["<script", "<img", "<link", "<iframe", "url(", "src=\"", "href=\""] {
+        assert!(!body.contains(tag), "{tag} in {body}");
+    }
+    assert!(body.contains("@media print"));
+    for heading in [
+        "Group name",
+        "Summary description",
+        "When &amp; where",
+        "Contact details",
+    ] {
+        assert!(body.contains(heading), "{heading}");
+    }
+    assert!(body.contains("Meeting plain"));
+    assert!(body.contains("Mondays 19:00\u{2013}20:00"));
+    assert!(body.contains("1st and 3rd Sunday of the month 10:30\u{2013}12:00"));
+    assert!(body.contains("Church Hall, 1 High Street, Wrexham, LL11 1AA"));
+    let today = Timestamp::now().strftime("%-d %B %Y").to_string();
+    assert!(body.contains(&format!("Produced on {today}")), "{body}");
+    // Sources of the listed meetings, escaped, with their freshness (none recorded here).
+    assert!(body.contains("Other &lt;b&gt;feed&lt;/b&gt;"));
+    assert!(
+        body.contains("<td>Test feed</td><td>Made up for tests</td><td>not recorded</td>"),
+        "{body}"
+    );
+    // Bad filters are still a 400.
+    let (status, _) = server.get("/v1/handout?radius=5").await;
+    assert_eq!(status, 400);
+}
