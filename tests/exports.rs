@@ -6,7 +6,7 @@ use common::*;
 use icalendar::parser::{read_calendar, unfold, Component};
 use jiff::civil::{Date, DateTime};
 use jiff::{SignedDuration, Timestamp};
-use meetingmap::domain::{Day, LocalTime, Schedule, SourceRef, Zone};
+use meetingmap::domain::{Day, ImportCounts, ImportOutcome, ImportRun, LocalTime, Schedule, SourceRef, Zone};
 use serde_json::Value;
 
 async fn fetch(server: &TestServer, path: &str, accept: Option<&str>) -> (u16, String, String) {
@@ -363,6 +363,39 @@ async fn csv_matches_json() {
             assert_eq!(col(row, "online.url"), m["online"]["url"].as_str().unwrap_or(""));
         }
     }
+    // CSV pages by the Link header; the pages together are every result once.
+    let mut path = format!("/v1/meetings?{query}&format=csv&limit=1");
+    let mut ids = Vec::new();
+    loop {
+        let response = server
+            .client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        let link = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = response.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(body.as_bytes());
+        ids.extend(reader.records().map(|r| r.unwrap()[0].to_string()));
+        match link {
+            Some(link) => {
+                let url = link.trim_start_matches('<').split('>').next().unwrap();
+                assert!(link.ends_with("rel=\"next\""), "{link}");
+                path = url.to_string();
+            }
+            None => break,
+        }
+    }
+    let json_ids: Vec<&str> = json["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, json_ids);
     // Occurrences too.
     let (_, json) = server.get("/v1/occurrences?from=2026-11-23T00:00:00Z").await;
     let (status, _, body) = fetch(
@@ -479,6 +512,28 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
     };
     let first = monthly(meeting("monthly", HOME), Day::Sun, "10:30", vec![1, 3]);
     let server = TestServer::start(vec![meeting("plain", HOME), evil, first]).await;
+    let run = |at: &str, outcome: ImportOutcome| ImportRun {
+        source_id: "test".into(),
+        started_at: at.parse().unwrap(),
+        finished_at: at.parse::<Timestamp>().unwrap() + SignedDuration::from_secs(30),
+        outcome,
+        reason: None,
+        forced: false,
+        counts: ImportCounts::default(),
+        rejects: Vec::new(),
+        unknown_types: Vec::new(),
+        etag: None,
+        last_modified: None,
+    };
+    let store = &server.directory.store;
+    store
+        .record_import(&run("2026-11-20T08:00:00Z", ImportOutcome::Succeeded))
+        .await
+        .unwrap();
+    store
+        .record_import(&run("2026-11-21T08:00:00Z", ImportOutcome::Failed))
+        .await
+        .unwrap();
     let (status, content_type, body) = fetch(
         &server,
         &format!("/v1/handout?lat={}&lon={}", HOME.0, HOME.1),
@@ -511,10 +566,10 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
     assert!(body.contains("Church Hall, 1 High Street, Wrexham, LL11 1AA"));
     let today = Timestamp::now().strftime("%-d %B %Y").to_string();
     assert!(body.contains(&format!("Produced on {today}")), "{body}");
-    // Sources of the listed meetings, escaped, with their freshness (none recorded here).
-    assert!(body.contains("Other &lt;b&gt;feed&lt;/b&gt;"));
+    // Sources of the listed meetings, escaped, with their last success (not the later failure).
+    assert!(body.contains("<td>Other &lt;b&gt;feed&lt;/b&gt;</td><td>© Someone</td><td>not recorded</td>"));
     assert!(
-        body.contains("<td>Test feed</td><td>Made up for tests</td><td>not recorded</td>"),
+        body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 UTC</td>"),
         "{body}"
     );
     // Bad filters are still a 400.

@@ -75,7 +75,7 @@ fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
     let schedule = meeting.schedule.as_ref()?;
     let from = meeting.first_seen_at;
     let occurrence = schedule
-        .occurrences(from, from + SignedDuration::from_hours(24 * 62))
+        .occurrences(from, from + SignedDuration::from_hours(24 * 400))
         .next()?;
     let t = schedule.start_time;
     Some(occurrence.start.date().at(t.hour() as i8, t.minute() as i8, 0, 0))

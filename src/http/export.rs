@@ -270,3 +270,18 @@ pub fn render(format: Format, page_json: String, key: &str, columns: &[&str]) ->
         Format::Json | Format::Ics => page_json,
     }
 }
+
+/// `Link: <...>; rel="next"` for the next page, so CSV (which has no `next` field) can be paged.
+pub fn add_next_link(req: &HttpRequest, next: Option<&str>, response: &mut actix_web::HttpResponse) {
+    let Some(next) = next else { return };
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    pairs.retain(|(k, _)| k != "cursor");
+    pairs.push(("cursor".into(), next.into()));
+    let Ok(query) = serde_urlencoded::to_string(&pairs) else {
+        return;
+    };
+    let link = format!("<{}?{query}>; rel=\"next\"", req.path());
+    if let Ok(value) = header::HeaderValue::from_str(&link) {
+        response.headers_mut().insert(header::LINK, value);
+    }
+}

@@ -105,7 +105,8 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let stops: Vec<_> = page.iter().map(|h| (h.index, h.distance_km)).collect();
     let travel = page_travel(&state.geo, &request, &snapshot, &stops).await;
     let variant = if travel.notice.is_some() { "estimated" } else { "" };
-    Ok(cached(&req, &snapshot, variant, format.content_type(), || {
+    let link_next = next.clone();
+    let mut response = cached(&req, &snapshot, variant, format.content_type(), || {
         let mut body = String::with_capacity(
             128 + page
                 .iter()
@@ -143,7 +144,9 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         body.push_str(&serde_json::to_string(&travel.notice).expect("a string serialises"));
         body.push('}');
         export::render(format, body, "meetings", export::MEETING_COLUMNS)
-    }))
+    });
+    export::add_next_link(&req, link_next.as_deref(), &mut response);
+    Ok(response)
 }
 
 /// One meeting by id.

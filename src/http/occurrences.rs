@@ -206,8 +206,11 @@ pub async fn search_occurrences(
         resolved: request.resolved,
         travel_notice: travel.notice,
     };
-    Ok(cached(&req, &snapshot, &variant, format.content_type(), || {
+    let link_next = body.next.clone();
+    let mut response = cached(&req, &snapshot, &variant, format.content_type(), || {
         let json = serde_json::to_string(&body).expect("occurrences serialise");
         export::render(format, json, "occurrences", export::OCCURRENCE_COLUMNS)
-    }))
+    });
+    export::add_next_link(&req, link_next.as_deref(), &mut response);
+    Ok(response)
 }
