@@ -55,6 +55,21 @@ fn calendar_meetings() -> Vec<meetingmap::domain::Meeting> {
         tricky,
         with_schedule(meeting("late", HOME), Day::Sat, "23:30", 60, "Europe/London"),
         with_schedule(meeting("nyc", HOME), Day::Sun, "09:00", 60, "America/New_York"),
+        // Missing on the spring-forward Sunday, twice on the fall-back one.
+        with_schedule(
+            meeting("small-hours", HOME),
+            Day::Sun,
+            "01:30",
+            60,
+            "Europe/London",
+        ),
+        with_schedule(
+            meeting("nyc-small-hours", HOME),
+            Day::Sun,
+            "02:30",
+            30,
+            "America/New_York",
+        ),
         monthly(meeting("first-third", HOME), Day::Sun, "10:30", vec![1, 3]),
         monthly(meeting("last", HOME), Day::Sun, "18:00", vec![-1]),
         no_time,
@@ -91,15 +106,20 @@ fn local(text: &str) -> DateTime {
 
 /// The instant of a local time, using only the calendar's own VTIMEZONE.
 fn instant(vtimezone: &Component, at: DateTime) -> Timestamp {
-    let mut best: Option<(DateTime, i64)> = None;
+    let mut best: Option<(DateTime, i64, i64)> = None;
     for observance in &vtimezone.components {
         let onset = local(&prop(observance, "DTSTART").unwrap());
+        let from = offset_seconds(&prop(observance, "TZOFFSETFROM").unwrap());
         let to = offset_seconds(&prop(observance, "TZOFFSETTO").unwrap());
-        if onset <= at && best.is_none_or(|(b, _)| onset > b) {
-            best = Some((onset, to));
+        if onset <= at && best.is_none_or(|(b, _, _)| onset > b) {
+            best = Some((onset, from, to));
         }
     }
-    let (_, offset) = best.expect("an observance covers the time");
+    let (onset, from, to) = best.expect("an observance covers the time");
+    // RFC 5545 3.3.5: a local time in the gap when clocks go forward is read with the offset
+    // before the gap. (One that happens twice is before the onset, so it gets the earlier offset.)
+    let in_gap = to > from && at < onset + SignedDuration::from_secs(to - from);
+    let offset = if in_gap { from } else { to };
     at.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp() - SignedDuration::from_secs(offset)
 }
 
@@ -202,7 +222,17 @@ async fn calendar_parses_and_matches_occurrences_across_clock_changes() {
     // The meeting with no fixed time is left out.
     assert_eq!(
         uids,
-        ["first-third", "last", "late", "nyc", "tricky", "weekly"].map(|id| format!("{id}@meetingmap"))
+        [
+            "first-third",
+            "last",
+            "late",
+            "nyc-small-hours",
+            "nyc",
+            "small-hours",
+            "tricky",
+            "weekly"
+        ]
+        .map(|id| format!("{id}@meetingmap"))
     );
     for event in &events {
         assert!(prop(event, "DTSTAMP").unwrap().ends_with('Z'));

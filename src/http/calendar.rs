@@ -199,6 +199,9 @@ pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>)
     push_line(&mut out, "PRODID:-//meetingmap//meetingmap//EN");
     push_line(&mut out, "CALSCALE:GREGORIAN");
     push_line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
+    // Subscribers should look again twice a day (RFC 7986, and its widely read predecessor).
+    push_line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT12H");
+    push_line(&mut out, "X-PUBLISHED-TTL:PT12H");
     // Zones used, with the range of dates they must cover.
     let mut zones: BTreeMap<&str, (&TimeZone, Timestamp, Timestamp)> = BTreeMap::new();
     for (m, start) in &events {
