@@ -183,6 +183,35 @@ fn expand(event: &Component, vtimezone: &Component, from: Timestamp, until: Time
         .collect()
 }
 
+/// The starts in `[from, until)` by the `rrule` crate (IANA zones from chrono-tz, not the
+/// calendar's VTIMEZONE). Sessions under way at `from` are included, as `/v1/occurrences` does.
+fn rrule_starts(event: &Component, from: Timestamp, until: Timestamp) -> Vec<Timestamp> {
+    use chrono::TimeZone as _;
+    let text = format!(
+        "DTSTART;TZID={}:{}\nRRULE:{}",
+        param(event, "DTSTART", "TZID").unwrap(),
+        prop(event, "DTSTART").unwrap(),
+        prop(event, "RRULE").unwrap()
+    );
+    let set: rrule::RRuleSet = text.parse().unwrap();
+    let minutes: i64 = prop(event, "DURATION")
+        .unwrap()
+        .trim_start_matches("PT")
+        .trim_end_matches('M')
+        .parse()
+        .unwrap();
+    let utc = |t: Timestamp| rrule::Tz::UTC.timestamp_opt(t.as_second(), 0).unwrap();
+    let set = set
+        .after(utc(from - SignedDuration::from_mins(minutes)))
+        .before(utc(until));
+    set.all(1000)
+        .dates
+        .into_iter()
+        .map(|d| Timestamp::from_second(d.timestamp()).unwrap())
+        .filter(|t| *t + SignedDuration::from_mins(minutes) > from && *t < until)
+        .collect()
+}
+
 #[tokio::test]
 async fn calendar_parses_and_matches_occurrences_across_clock_changes() {
     let server = TestServer::start(calendar_meetings()).await;
@@ -300,6 +329,12 @@ async fn calendar_parses_and_matches_occurrences_across_clock_changes() {
                 .collect();
             assert!(!got.is_empty(), "{id}");
             assert_eq!(expected, got, "{id} from {from}");
+            // And a second, independent expansion: the `rrule` crate, with chrono-tz's zones.
+            assert_eq!(
+                rrule_starts(event, from, until),
+                got,
+                "{id} from {from}, by the rrule crate"
+            );
         }
     }
 }
