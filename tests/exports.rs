@@ -565,6 +565,34 @@ async fn unsupported_formats_are_406() {
 }
 
 #[tokio::test]
+async fn formats_chosen_by_accept_have_their_own_etags() {
+    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let get = |accept: &'static str, etag: Option<String>| {
+        let mut request = server
+            .client
+            .get(format!("{}/v1/meetings", server.base))
+            .header("Accept", accept);
+        if let Some(etag) = etag {
+            request = request.header("If-None-Match", etag);
+        }
+        request.send()
+    };
+    let json = get("application/json", None).await.unwrap();
+    let vary = json.headers()["vary"].to_str().unwrap().to_string();
+    assert!(vary.split(',').any(|v| v.trim() == "Accept"), "{vary}");
+    let json_tag = json.headers()["etag"].to_str().unwrap().to_string();
+    let csv = get("text/csv", None).await.unwrap();
+    let csv_tag = csv.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(json_tag, csv_tag);
+    // A cached JSON page does not answer for CSV, but does for JSON.
+    let again = get("text/csv", Some(json_tag.clone())).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(again.text().await.unwrap().starts_with("id,name,"));
+    let again = get("application/json", Some(json_tag)).await.unwrap();
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test]
 async fn handout_escapes_feed_text_and_shows_freshness() {
     let mut evil = meeting("evil", HOME);
     evil.name = "<script>alert('x')</script> Group".into();

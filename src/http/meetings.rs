@@ -63,7 +63,10 @@ pub struct MeetingPage {
     tag = "meetings",
     params(SearchParams, FormatParams),
     responses(
-        (status = 200, description = "A page of meetings", content(
+        (status = 200, description = "A page of meetings", headers(
+            ("Link" = String, description = "`<...>; rel=\"next\"`: the next page, when there is one (how CSV pages)"),
+            ("ETag" = String, description = "Changes with the data, the request and the format"),
+        ), content(
             (MeetingPage = "application/json"),
             (serde_json::Value = "application/geo+json"),
             (String = "text/csv"),

@@ -88,7 +88,10 @@ pub struct OccurrencePage {
     tag = "meetings",
     params(SearchParams, WindowParams),
     responses(
-        (status = 200, description = "A page of sessions", content(
+        (status = 200, description = "A page of sessions", headers(
+            ("Link" = String, description = "`<...>; rel=\"next\"`: the next page, when there is one (how CSV pages)"),
+            ("ETag" = String, description = "Changes with the data, the request and the format"),
+        ), content(
             (OccurrencePage = "application/json"),
             (serde_json::Value = "application/geo+json"),
             (String = "text/csv"),
