@@ -177,8 +177,16 @@ fn vtimezone(out: &mut String, tz: &TimeZone, name: &str, from: Timestamp, until
         push_line(out, &format!("TZNAME:{}", escape(info.abbreviation())));
         push_line(out, &format!("END:{kind}"));
     };
-    // The offset in force at the start of the range, then every change in it.
-    observance(out, from, tz.to_offset(from));
+    // The change that put in force the offset at the start of the range (or, for a zone that has
+    // never changed, that offset since the range start), then every change after it.
+    match tz.preceding(from).next() {
+        Some(t) => observance(
+            out,
+            t.timestamp(),
+            tz.to_offset(t.timestamp() - SignedDuration::from_secs(1)),
+        ),
+        None => observance(out, from, tz.to_offset(from)),
+    }
     for transition in tz.following(from).take_while(|t| t.timestamp() < until) {
         let at = transition.timestamp();
         let before = tz.to_offset(at - SignedDuration::from_secs(1));
@@ -368,6 +376,38 @@ mod tests {
     #[test]
     fn escapes_text() {
         assert_eq!(escape("a,b;c\\d\ne\r\n"), "a\\,b\\;c\\\\d\\ne\\n");
+    }
+
+    #[test]
+    fn zones_without_changes_still_have_an_observance() {
+        let t: Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
+        let later = t + SignedDuration::from_hours(24 * 366 * 20);
+        let mut out = String::new();
+        vtimezone(&mut out, &TimeZone::get("UTC").unwrap(), "UTC", t, later);
+        assert_eq!(out.matches("BEGIN:STANDARD").count(), 1, "{out}");
+        assert!(out.contains("TZOFFSETTO:+0000"));
+        let mut out = String::new();
+        let kolkata = TimeZone::get("Asia/Kolkata").unwrap();
+        vtimezone(&mut out, &kolkata, "Asia/Kolkata", t, later);
+        assert_eq!(out.matches("BEGIN:STANDARD").count(), 1, "{out}");
+        assert!(out.contains("TZOFFSETTO:+0530"), "{out}");
+        // London: the autumn 2025 change, then two a year.
+        let mut out = String::new();
+        let london = TimeZone::get("Europe/London").unwrap();
+        vtimezone(&mut out, &london, "Europe/London", t, later);
+        assert!(
+            out.contains(
+                "BEGIN:DAYLIGHT\r\nDTSTART:20260329T010000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "BEGIN:STANDARD\r\nDTSTART:20261025T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000"
+            ),
+            "{out}"
+        );
+        assert_eq!(out.matches("BEGIN:DAYLIGHT").count(), 21, "{out}");
     }
 
     #[test]
