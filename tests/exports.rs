@@ -384,7 +384,15 @@ async fn one_meeting_calendar() {
 async fn csv_matches_json() {
     let mut odd = meeting("odd", north_of(HOME, 1.0));
     odd.name = "Commas, \"quotes\"\nand lines".into();
-    let server = TestServer::start(vec![meeting("a", HOME), odd, online("web")]).await;
+    let mut formula = meeting("formula", north_of(HOME, 2.0));
+    formula.name = "=HYPERLINK(\"http://evil.invalid\",\"x\")".into();
+    formula.online = Some(meetingmap::domain::Online {
+        url: None,
+        phone: Some("+44 20 7946 0000".into()),
+        notes: None,
+    });
+    formula.attendance = meetingmap::domain::Attendance::Hybrid;
+    let server = TestServer::start(vec![meeting("a", HOME), odd, formula, online("web")]).await;
     let query = format!(
         "lat={}&lon={}&attendance=in_person,online&mode=walk",
         HOME.0, HOME.1
@@ -407,7 +415,14 @@ async fn csv_matches_json() {
         };
         for (row, m) in rows.iter().zip(meetings) {
             assert_eq!(col(row, "id"), m["id"].as_str().unwrap());
-            assert_eq!(col(row, "name"), m["name"].as_str().unwrap());
+            let name = m["name"].as_str().unwrap();
+            if name.starts_with('=') {
+                // Never a formula in a spreadsheet.
+                assert_eq!(col(row, "name"), format!("'{name}"));
+                assert_eq!(col(row, "online.phone"), "'+44 20 7946 0000");
+            } else {
+                assert_eq!(col(row, "name"), name);
+            }
             assert_eq!(
                 col(row, "schedule.start_time"),
                 m["schedule"]["start_time"].as_str().unwrap()
@@ -426,6 +441,11 @@ async fn csv_matches_json() {
                 m["travel"]["minutes"].to_string().replace("null", "")
             );
             assert_eq!(col(row, "online.url"), m["online"]["url"].as_str().unwrap_or(""));
+            // Negative numbers stay numbers.
+            assert_eq!(
+                col(row, "location.lon").parse::<f64>().ok(),
+                m["location"]["lon"].as_f64()
+            );
         }
     }
     // CSV pages by the Link header; the pages together are every result once.

@@ -3,7 +3,8 @@
 //! Both are made from the JSON page itself, so they cannot disagree with it: GeoJSON wraps each
 //! result as a feature's `properties` (geometry `[lon, lat]`, or null without coordinates), and
 //! CSV has one row per result with a fixed set of columns named by the JSON fields (`location.lat`
-//! for nested ones; lists joined with `;`).
+//! for nested ones; lists joined with `;`; text that a spreadsheet would run as a formula is
+//! prefixed with `'`).
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
@@ -209,10 +210,21 @@ fn lookup<'a>(item: &'a Value, path: &str) -> &'a Value {
         .fold(item, |v, key| v.get(key).unwrap_or(&Value::Null))
 }
 
+/// Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading
+/// `'`, as OWASP advises for CSV from untrusted sources: feed text must not become a formula on a
+/// keyworker's computer. Numbers are written as numbers.
+fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => defuse(s),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
         other => other.to_string(),
     }
