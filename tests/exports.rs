@@ -582,6 +582,21 @@ async fn unsupported_formats_are_406() {
     }
     let (status, _, _) = fetch(&server, "/v1/meetings?format=json", None).await;
     assert_eq!(status, 200);
+    // Preferences by q, and q=0 means "not this".
+    for (accept, expected) in [
+        ("text/csv;q=0, application/json", "application/json"),
+        (
+            "application/json;q=0.5, application/geo+json",
+            "application/geo+json",
+        ),
+        ("text/calendar", "text/calendar; charset=utf-8"),
+        ("text/*", "text/csv; charset=utf-8; header=present"),
+    ] {
+        let (status, content_type, _) = fetch(&server, "/v1/meetings", Some(accept)).await;
+        assert_eq!((status, content_type.as_str()), (200, expected), "{accept}");
+    }
+    let (status, _, _) = fetch(&server, "/v1/occurrences", Some("text/calendar")).await;
+    assert_eq!(status, 406);
 }
 
 #[tokio::test]
