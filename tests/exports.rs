@@ -700,6 +700,12 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 UTC</td>"),
         "{body}"
     );
+    // Centred on a place: it says where, and lists what the search finds.
+    let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&limit=1", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Meetings near LL11"), "{body}");
+    assert!(body.contains("Only the first 1 meetings are listed."), "{body}");
+    assert!(body.contains(" km away</p>"), "{body}");
     // Bad filters are still a 400.
     let (status, _) = server.get("/v1/handout?radius=5").await;
     assert_eq!(status, 400);
