@@ -6,6 +6,7 @@
 //! `search`, used by `http` and by importers.
 
 pub mod cli;
+pub mod coverage;
 pub mod demo;
 pub mod directory;
 pub mod domain;

@@ -24,7 +24,7 @@ use crate::search::fold_text;
 pub use postcode::Postcode;
 
 const OUTCODES_CSV: &str = include_str!("../../data/uk-outcodes.csv");
-const SECTORS_CSV: &str = include_str!("../../data/uk-postcode-sectors.csv");
+pub(crate) const SECTORS_CSV: &str = include_str!("../../data/uk-postcode-sectors.csv");
 const PLACES_CSV: &str = include_str!("../../data/gb-places.csv");
 
 /// A unit postcode covers about 15 addresses, within roughly 100 m of its centroid.

@@ -1,6 +1,7 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
 mod calendar;
+mod coverage;
 mod cursor;
 mod export;
 mod geocode;
@@ -64,6 +65,8 @@ pub struct AppState {
         sources::source_imports,
         health::health,
         health::ready,
+        coverage::coverage_summary,
+        coverage::coverage_gaps,
     ),
     components(schemas(problem::InvalidParam)),
     tags(
@@ -72,6 +75,7 @@ pub struct AppState {
         (name = "places", description = "Postcodes and place names, as the `near` parameter reads them"),
         (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
         (name = "sources", description = "Where meetings come from, and how fresh each source is"),
+        (name = "coverage", description = "How much of GB is within reach of a meeting, and the gaps"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -129,6 +133,8 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .service(sources::source_imports)
             .service(health::health)
             .service(health::ready)
+            .service(coverage::coverage_summary)
+            .service(coverage::coverage_gaps)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi())

@@ -364,6 +364,93 @@ impl Snapshot {
     }
 }
 
+/// Meetings in person (or hybrid) within reach of one point, for coverage analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Reach {
+    /// Great-circle distance to the nearest matching meeting, if any within the search limit.
+    pub nearest_km: Option<f64>,
+    /// Matching weekly meetings within the threshold.
+    pub within: u32,
+    /// Whether any of those is open to anyone.
+    pub open: bool,
+    /// Whether any of those is on a Saturday or Sunday.
+    pub weekend: bool,
+    /// Whether any of those starts at or after 17:00 local time.
+    pub evening: bool,
+}
+
+/// Evening starts at 17:00.
+const EVENING_MINUTE: u16 = 17 * 60;
+
+impl Snapshot {
+    /// The meetings matching `filter` that someone at (`lat`, `lon`) can reach in person, per
+    /// fellowship (`reach[i]` for fellowship index `i`, for each `i` in the `fellowships` bit
+    /// mask): the nearest (looked for up to `search_km`) and those within `threshold_km`.
+    /// Online-only meetings never count (they are not anywhere); hybrid and in-person ones do.
+    /// Temporarily closed meetings do not count. One nearest-first scan serves every fellowship.
+    pub fn reach(
+        &self,
+        filter: &Filter,
+        fellowships: u32,
+        (lat, lon): (f64, f64),
+        threshold_km: f64,
+        search_km: f64,
+        reach: &mut [Reach],
+    ) {
+        reach.iter_mut().for_each(|r| *r = Reach::default());
+        let centre = to_cartesian(lat, lon);
+        let threshold = chord_km(threshold_km).powi(2);
+        let limit = chord_km(search_km.max(threshold_km)).powi(2);
+        let mut missing = fellowships;
+        for (node, d2) in self.rooms.nearest_neighbor_iter_with_distance_2(&centre) {
+            if d2 > limit || (d2 > threshold && missing == 0) {
+                break;
+            }
+            let c = &node.data;
+            let bit = 1u32 << c.fellowship;
+            if fellowships & bit == 0 || (d2 > threshold && missing & bit == 0) {
+                continue;
+            }
+            if !self.covers(filter, c) {
+                continue;
+            }
+            let r = &mut reach[c.fellowship as usize];
+            if r.nearest_km.is_none() {
+                r.nearest_km = Some(great_circle_km(d2));
+                missing &= !bit;
+            }
+            if d2 <= threshold {
+                r.within += 1;
+                r.open |= c.access == Access::Open;
+                r.weekend |= c.day == 0 || c.day == 6;
+                r.evening |= c.start_minute != UNSCHEDULED_MINUTE && c.start_minute >= EVENING_MINUTE;
+            }
+        }
+    }
+
+    /// Whether a meeting counts as a place to go for coverage.
+    fn covers(&self, filter: &Filter, c: &Compact) -> bool {
+        c.active
+            && c.attendance != Attendance::Online
+            && filter.attendance_matches(c.attendance)
+            && filter.accepts_compact(c)
+            && (!filter.needs_entry() || filter.accepts_entry(&self.entries[c.index as usize]))
+    }
+
+    /// The in-person and hybrid active meetings matching `filter`, as (lat, lon, fellowship
+    /// index), for counting meetings per area.
+    pub fn rooms_matching<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = (f64, f64, u8)> + 'a {
+        self.rooms
+            .iter()
+            .filter(move |n| self.covers(filter, &n.data))
+            .filter_map(|n| {
+                let m = &self.meetings[n.data.index as usize];
+                let (lat, lon) = m.location.as_ref().and_then(Location::point)?;
+                Some((lat, lon, n.data.fellowship))
+            })
+    }
+}
+
 /// A matching meeting before ordering: its index and squared chord distance (km²).
 #[derive(Debug, Clone, Copy)]
 struct Candidate {

@@ -1,0 +1,464 @@
+//! Coverage gaps: where people live, and how far they are from a meeting of each fellowship.
+//!
+//! Demand points are GB postcode sectors weighted by their count of live postcodes (an address
+//! proxy), or any points with weights read from CSV ([`read_points`]). For each point and
+//! fellowship, [`analyse`] finds the nearest meeting someone can attend in person (in-person and
+//! hybrid meetings; online-only ones are not anywhere, and temporarily closed ones do not count)
+//! and the weekly meetings within the threshold (a distance, or minutes by a travel mode through
+//! the offline estimate). [`summarise`] adds points up per area (local authority, upper-tier
+//! authority or Welsh health board, nation) and [`gaps`] lists the points beyond the threshold,
+//! heaviest first.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
+use serde::Serialize;
+
+use crate::domain::Fellowship;
+use crate::search::{Filter, Reach, Snapshot};
+use crate::travel::{self, Mode};
+
+const LAD_LOOKUP_CSV: &str = include_str!("../../data/uk-lad-lookup.csv");
+
+/// How far the nearest meeting is looked for beyond the threshold; further is reported as none.
+pub const NEAREST_SEARCH_KM: f64 = 100.0;
+
+/// Where people are, and how many.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemandPoint {
+    /// The postcode sector, or the label given.
+    pub label: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Live postcodes (sectors), or the weight given.
+    pub weight: f64,
+    /// Local authority district code and name (empty when unknown).
+    pub lad_code: String,
+    pub lad_name: String,
+    pub country: String,
+}
+
+/// GB postcode sectors bundled with the gazetteer, weighted by live postcodes.
+pub fn bundled_sectors() -> Vec<DemandPoint> {
+    let mut reader = csv::Reader::from_reader(crate::gazetteer::SECTORS_CSV.as_bytes());
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| {
+            Some(DemandPoint {
+                label: r[0].to_string(),
+                lat: r[1].parse().ok()?,
+                lon: r[2].parse().ok()?,
+                weight: r[3].parse().ok()?,
+                lad_code: r[5].to_string(),
+                lad_name: r[6].to_string(),
+                country: r[7].to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Reads user-supplied demand points: a CSV with a header naming at least `lat`, `lon` and
+/// `weight`, and optionally `label`, `lad_code`, `lad_name` and `country`. Rows with a missing or
+/// bad coordinate or a negative weight are errors, reported with their line.
+pub fn read_points(input: impl Read) -> anyhow::Result<Vec<DemandPoint>> {
+    let mut reader = csv::Reader::from_reader(input);
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let (Some(lat), Some(lon), Some(weight)) = (column("lat"), column("lon"), column("weight")) else {
+        anyhow::bail!("the header must name lat, lon and weight columns");
+    };
+    let optional = |name| column(name);
+    let (label, lad_code, lad_name, country) = (
+        optional("label"),
+        optional("lad_code"),
+        optional("lad_name"),
+        optional("country"),
+    );
+    let mut points = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record?;
+        let line = i + 2;
+        let text = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim().to_string();
+        let number = |c: usize, name: &str| -> anyhow::Result<f64> {
+            record
+                .get(c)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| anyhow::anyhow!("line {line}: {name} is not a number"))
+        };
+        let (la, lo, w) = (
+            number(lat, "lat")?,
+            number(lon, "lon")?,
+            number(weight, "weight")?,
+        );
+        if !(-90.0..=90.0).contains(&la) || !(-180.0..=180.0).contains(&lo) {
+            anyhow::bail!("line {line}: lat or lon out of range");
+        }
+        if w < 0.0 {
+            anyhow::bail!("line {line}: weight is negative");
+        }
+        let label = text(label);
+        points.push(DemandPoint {
+            label: if label.is_empty() {
+                format!("point {}", i + 1)
+            } else {
+                label
+            },
+            lat: la,
+            lon: lo,
+            weight: w,
+            lad_code: text(lad_code),
+            lad_name: text(lad_name),
+            country: text(country),
+        });
+    }
+    Ok(points)
+}
+
+/// How far is within reach.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    Km(f64),
+    Minutes(Mode, f64),
+}
+
+impl Threshold {
+    /// The straight-line distance that is within the threshold.
+    pub fn km(self) -> f64 {
+        match self {
+            Threshold::Km(km) => km,
+            Threshold::Minutes(mode, minutes) => travel::reach_km(mode, minutes),
+        }
+    }
+
+    fn mode(self) -> Option<Mode> {
+        match self {
+            Threshold::Km(_) => None,
+            Threshold::Minutes(mode, _) => Some(mode),
+        }
+    }
+}
+
+/// One demand point and one fellowship.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointCoverage {
+    /// Index into the demand points analysed.
+    pub point: u32,
+    pub fellowship: Fellowship,
+    pub reach: Reach,
+    /// Estimated minutes to the nearest meeting by the threshold's mode.
+    pub nearest_minutes: Option<f64>,
+}
+
+impl PointCoverage {
+    pub fn covered(&self) -> bool {
+        self.reach.within > 0
+    }
+}
+
+/// What to analyse.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub filter: Filter,
+    pub fellowships: Vec<Fellowship>,
+    pub threshold: Threshold,
+}
+
+/// Every point against every fellowship asked for, point by point (fellowships in the order
+/// given within a point).
+pub fn analyse(snapshot: &Snapshot, points: &[DemandPoint], analysis: &Analysis) -> Vec<PointCoverage> {
+    let mask = analysis.fellowships.iter().fold(0u32, |m, f| m | 1 << f.index());
+    let threshold_km = analysis.threshold.km();
+    let mode = analysis.threshold.mode();
+    let slots = analysis
+        .fellowships
+        .iter()
+        .map(|f| f.index() + 1)
+        .max()
+        .unwrap_or(0);
+    let mut reach = vec![Reach::default(); slots];
+    let mut out = Vec::with_capacity(points.len() * analysis.fellowships.len());
+    for (i, p) in points.iter().enumerate() {
+        snapshot.reach(
+            &analysis.filter,
+            mask,
+            (p.lat, p.lon),
+            threshold_km,
+            NEAREST_SEARCH_KM,
+            &mut reach,
+        );
+        for &f in &analysis.fellowships {
+            let r = reach[f.index()];
+            out.push(PointCoverage {
+                point: i as u32,
+                fellowship: f,
+                reach: r,
+                nearest_minutes: mode
+                    .zip(r.nearest_km)
+                    .map(|(m, km)| travel::estimate_minutes(m, km)),
+            });
+        }
+    }
+    out
+}
+
+/// Which areas to add points up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Level {
+    /// Local authority district.
+    #[default]
+    Lad,
+    /// Upper-tier authority (county or unitary); in Wales, the local health board.
+    Utla,
+    Nation,
+}
+
+impl Level {
+    pub fn parse(text: &str) -> Option<Level> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "lad" => Some(Level::Lad),
+            "utla" => Some(Level::Utla),
+            "nation" => Some(Level::Nation),
+            _ => None,
+        }
+    }
+}
+
+/// Local authority districts to upper-tier authorities and Welsh health boards.
+pub struct AreaLookup {
+    /// LAD code to (upper-tier code, name).
+    upper: HashMap<String, (String, String)>,
+}
+
+impl AreaLookup {
+    /// From the bundled `uk-lad-lookup.csv`. Welsh districts map to their health board.
+    pub fn bundled() -> AreaLookup {
+        let mut reader = csv::Reader::from_reader(LAD_LOOKUP_CSV.as_bytes());
+        let upper = reader
+            .records()
+            .filter_map(Result::ok)
+            .map(|r| {
+                let (code, name) = if !r[5].is_empty() {
+                    (&r[5], &r[6])
+                } else {
+                    (&r[3], &r[4])
+                };
+                (r[0].to_string(), (code.to_string(), name.to_string()))
+            })
+            .collect();
+        AreaLookup { upper }
+    }
+
+    /// The area (code, name) a point belongs to at `level`.
+    pub fn area(&self, p: &DemandPoint, level: Level) -> (String, String) {
+        match level {
+            Level::Lad => (p.lad_code.clone(), p.lad_name.clone()),
+            Level::Utla => self
+                .upper
+                .get(&p.lad_code)
+                .cloned()
+                .unwrap_or_else(|| (p.lad_code.clone(), p.lad_name.clone())),
+            Level::Nation => (p.country.clone(), p.country.clone()),
+        }
+    }
+}
+
+/// A demand point in a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PointReport {
+    pub label: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub weight: f64,
+    pub fellowship: Fellowship,
+    /// Great-circle distance to the nearest meeting; null when none within 100 km.
+    pub nearest_km: Option<f64>,
+    /// Estimated minutes to it by the threshold's mode; null with `max_km`.
+    pub nearest_minutes: Option<u32>,
+    /// Meetings within the threshold.
+    pub meetings_within: u32,
+    pub any_open: bool,
+    pub any_weekend: bool,
+    pub any_evening: bool,
+}
+
+impl PointReport {
+    pub fn new(p: &DemandPoint, c: &PointCoverage) -> PointReport {
+        PointReport {
+            label: p.label.clone(),
+            lat: p.lat,
+            lon: p.lon,
+            weight: p.weight,
+            fellowship: c.fellowship,
+            nearest_km: c.reach.nearest_km.map(|km| (km * 100.0).round() / 100.0),
+            nearest_minutes: c.nearest_minutes.map(|m| m.ceil() as u32),
+            meetings_within: c.reach.within,
+            any_open: c.reach.open,
+            any_weekend: c.reach.weekend,
+            any_evening: c.reach.evening,
+        }
+    }
+}
+
+/// One area and one fellowship.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaSummary {
+    pub code: String,
+    pub name: String,
+    pub fellowship: Fellowship,
+    /// Sum of the weights of the area's points.
+    pub weight_total: f64,
+    /// Sum of the weights of the points with a meeting within the threshold.
+    pub weight_within_reach: f64,
+    /// `weight_within_reach / weight_total` (0 for an area without weight).
+    pub share_within_reach: f64,
+    /// Matching meetings located in the area (nearest demand point's area).
+    pub meetings: u32,
+    /// `meetings` per 10,000 weight (addresses, for sectors).
+    pub meetings_per_10k: f64,
+    /// The heaviest points beyond the threshold, at most [`WORST_POINTS`].
+    pub worst_served: Vec<PointReport>,
+}
+
+/// Worst-served points listed per area.
+pub const WORST_POINTS: usize = 5;
+
+/// Counts the matching meetings per (area, fellowship index): each meeting falls in the area of
+/// the demand point nearest to it.
+pub fn meetings_per_area(
+    snapshot: &Snapshot,
+    points: &[DemandPoint],
+    filter: &Filter,
+    area_of: &[u32],
+) -> HashMap<(u32, u8), u32> {
+    let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| GeomWithData::new(plane(p.lat, p.lon), i as u32))
+            .collect(),
+    );
+    let mut counts = HashMap::new();
+    for (lat, lon, fellowship) in snapshot.rooms_matching(filter) {
+        if let Some(nearest) = tree.nearest_neighbor(&plane(lat, lon)) {
+            *counts
+                .entry((area_of[nearest.data as usize], fellowship))
+                .or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// An equirectangular projection good enough for nearest-centroid lookups at GB latitudes.
+fn plane(lat: f64, lon: f64) -> [f64; 2] {
+    [lon * 54f64.to_radians().cos(), lat]
+}
+
+/// Adds up `coverage` (from [`analyse`] over `points`) per area at `level` and fellowship,
+/// ordered by area code and then fellowship. `only_area` keeps one area.
+pub fn summarise(
+    snapshot: &Snapshot,
+    points: &[DemandPoint],
+    analysis: &Analysis,
+    coverage: &[PointCoverage],
+    lookup: &AreaLookup,
+    level: Level,
+    only_area: Option<&str>,
+) -> Vec<AreaSummary> {
+    let mut areas: Vec<(String, String)> = Vec::new();
+    let mut index: HashMap<String, u32> = HashMap::new();
+    let area_of: Vec<u32> = points
+        .iter()
+        .map(|p| {
+            let (code, name) = lookup.area(p, level);
+            *index.entry(code.clone()).or_insert_with(|| {
+                areas.push((code, name));
+                areas.len() as u32 - 1
+            })
+        })
+        .collect();
+    let counts = meetings_per_area(snapshot, points, &analysis.filter, &area_of);
+    let mut rows: HashMap<(u32, Fellowship), AreaSummary> = HashMap::new();
+    let mut gaps: HashMap<(u32, Fellowship), Vec<&PointCoverage>> = HashMap::new();
+    for c in coverage {
+        let p = &points[c.point as usize];
+        let area = area_of[c.point as usize];
+        let (code, name) = &areas[area as usize];
+        if only_area.is_some_and(|a| a != code) {
+            continue;
+        }
+        let row = rows.entry((area, c.fellowship)).or_insert_with(|| AreaSummary {
+            code: code.clone(),
+            name: name.clone(),
+            fellowship: c.fellowship,
+            weight_total: 0.0,
+            weight_within_reach: 0.0,
+            share_within_reach: 0.0,
+            meetings: counts
+                .get(&(area, c.fellowship.index() as u8))
+                .copied()
+                .unwrap_or(0),
+            meetings_per_10k: 0.0,
+            worst_served: Vec::new(),
+        });
+        row.weight_total += p.weight;
+        if c.covered() {
+            row.weight_within_reach += p.weight;
+        } else {
+            gaps.entry((area, c.fellowship)).or_default().push(c);
+        }
+    }
+    for (key, row) in rows.iter_mut() {
+        if row.weight_total > 0.0 {
+            row.share_within_reach = row.weight_within_reach / row.weight_total;
+            row.meetings_per_10k = row.meetings as f64 * 10_000.0 / row.weight_total;
+        }
+        if let Some(list) = gaps.get_mut(key) {
+            rank_gaps(list, points);
+            row.worst_served = list
+                .iter()
+                .take(WORST_POINTS)
+                .map(|c| PointReport::new(&points[c.point as usize], c))
+                .collect();
+        }
+    }
+    let mut rows: Vec<AreaSummary> = rows.into_values().collect();
+    rows.sort_by(|a, b| (&a.code, a.fellowship.index()).cmp(&(&b.code, b.fellowship.index())));
+    rows
+}
+
+/// Heaviest first; then furthest from a meeting (none at all first); then by label.
+fn rank_gaps(list: &mut [&PointCoverage], points: &[DemandPoint]) {
+    list.sort_by(|a, b| {
+        let (pa, pb) = (&points[a.point as usize], &points[b.point as usize]);
+        let far = |c: &PointCoverage| c.reach.nearest_km.unwrap_or(f64::INFINITY);
+        pb.weight
+            .total_cmp(&pa.weight)
+            .then_with(|| far(b).total_cmp(&far(a)))
+            .then_with(|| pa.label.cmp(&pb.label))
+    });
+}
+
+/// The points beyond the threshold, heaviest first, at most `limit`, optionally in one area.
+pub fn gaps(
+    points: &[DemandPoint],
+    coverage: &[PointCoverage],
+    in_area: impl Fn(&DemandPoint) -> bool,
+    limit: usize,
+) -> Vec<PointReport> {
+    let mut list: Vec<&PointCoverage> = coverage
+        .iter()
+        .filter(|c| !c.covered() && in_area(&points[c.point as usize]))
+        .collect();
+    rank_gaps(&mut list, points);
+    list.into_iter()
+        .take(limit)
+        .map(|c| PointReport::new(&points[c.point as usize], c))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
