@@ -327,11 +327,7 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
     let mut errors = Vec::new();
     let query = with_default_limit(req.query_string());
     let (search, NoExtra {}, fingerprint) = params::parse(&query, &mut errors)?;
-    let place = super::geocode::resolve_near(&state.geo, search.near(), &mut errors).await;
-    let request = match search.validate(&mut errors, fingerprint, place) {
-        Some(request) if errors.is_empty() => request,
-        _ => return Err(ApiError::InvalidParams(errors)),
-    };
+    let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = super::search_response::page_offset(&request, &snapshot)?;
     let (hits, _) = snapshot.search(&request.query, offset + request.limit);
     let page = hits.get(offset..).unwrap_or_default();

@@ -12,7 +12,6 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use jiff::Timestamp;
 
-use super::geocode::resolve_near;
 use super::params::{self, NoExtra, SearchParams};
 use super::problem::{ApiError, Problem};
 use super::search_response::{page_offset, round_km};
@@ -209,11 +208,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let snapshot = state.index.current();
     let mut errors = Vec::new();
     let (search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
-    let place = resolve_near(&state.geo, search.near(), &mut errors).await;
-    let request = match search.validate(&mut errors, fingerprint, place) {
-        Some(request) if errors.is_empty() => request,
-        _ => return Err(ApiError::InvalidParams(errors)),
-    };
+    let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let page = hits.get(offset..).unwrap_or_default();

@@ -7,7 +7,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::export::{self, Format, FormatParams};
-use super::geocode::resolve_near;
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, Problem};
 use super::search_response::{cached, cached_json, directions_json, next_cursor, page_offset, round_km};
@@ -88,11 +87,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         format.as_deref(),
         &[Format::Json, Format::GeoJson, Format::Csv, Format::Ics],
     )?;
-    let place = resolve_near(&state.geo, search.near(), &mut errors).await;
-    let request = match search.validate(&mut errors, fingerprint, place) {
-        Some(request) if errors.is_empty() => request,
-        _ => return Err(ApiError::InvalidParams(errors)),
-    };
+    let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, None);

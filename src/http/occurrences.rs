@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::export::{self, Format};
-use super::geocode::resolve_near;
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
@@ -148,12 +147,7 @@ pub async fn search_occurrences(
             }
         },
     };
-    let place = resolve_near(&state.geo, search.near(), &mut errors).await;
-    let request = search.validate(&mut errors, fingerprint, place);
-    let request = match request {
-        Some(r) if errors.is_empty() => r,
-        _ => return Err(ApiError::InvalidParams(errors)),
-    };
+    let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = page_offset(&request, &snapshot)?;
     // A later page keeps the first page's "now", so the window does not move under the reader.
     // "Now" is taken to the minute, so repeated requests within a minute share an ETag.

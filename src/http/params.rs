@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::cursor::Cursor;
+use super::geocode::{resolve_near, Geo};
 use super::problem::{ApiError, InvalidParam};
 use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
 use crate::gazetteer::Resolved;
@@ -253,9 +254,24 @@ impl SearchParams {
         self.near.as_deref()
     }
 
+    /// Resolves `near` and checks every parameter: the search, or one 400 naming every problem,
+    /// including those the caller found already in `errors`.
+    pub async fn check(
+        self,
+        mut errors: Vec<InvalidParam>,
+        fingerprint: u64,
+        geo: &Geo,
+    ) -> Result<SearchRequest, ApiError> {
+        let place = resolve_near(geo, self.near(), &mut errors).await;
+        match self.validate(&mut errors, fingerprint, place) {
+            Some(request) if errors.is_empty() => Ok(request),
+            _ => Err(ApiError::InvalidParams(errors)),
+        }
+    }
+
     /// Checks every parameter, reporting all problems together. `place` is what `near` resolved
     /// to (the caller has reported it when it did not resolve).
-    pub fn validate(
+    fn validate(
         self,
         errors: &mut Vec<InvalidParam>,
         fingerprint: u64,
