@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::params::{self, NoExtra, SearchParams, MAX_LIMIT};
 use super::problem::{ApiError, Problem};
-use super::search_response::cached;
+use super::search_response::{cached, meeting_index};
 use super::AppState;
 use crate::domain::{Meeting, Status};
 use crate::search::Snapshot;
@@ -297,9 +297,7 @@ pub async fn meeting_calendar(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
-    let index = snapshot
-        .find(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))?;
+    let index = meeting_index(&snapshot, &id)?;
     let meeting = snapshot.meeting(index);
     if meeting.schedule.is_none() {
         return Err(ApiError::NotFound(format!(

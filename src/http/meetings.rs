@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use super::export::{self, Format, FormatParams};
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, Problem};
-use super::search_response::{cached, cached_json, directions_json, next_cursor, page_offset, round_km};
+use super::search_response::{
+    cached, cached_json, directions_json, meeting_index, next_cursor, page_offset, round_km,
+};
 use super::travel::page_travel;
 use super::AppState;
 use crate::domain::Meeting;
@@ -163,9 +165,7 @@ pub async fn get_meeting(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
-    let index = snapshot
-        .find(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))?;
+    let index = meeting_index(&snapshot, &id)?;
     Ok(cached_json(&req, &snapshot, "", || {
         let meeting = snapshot.meeting(index);
         let link = directions_json(None, meeting);

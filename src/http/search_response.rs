@@ -113,3 +113,10 @@ pub fn directions_url(request: Option<&SearchRequest>, meeting: &Meeting) -> Opt
     let mode = request.and_then(|r| r.travel).map(|t| t.mode);
     Some(travel::directions_url(point, from, mode))
 }
+
+/// The meeting with this id (or merged into one), or a 404 naming it.
+pub fn meeting_index(snapshot: &Snapshot, id: &str) -> Result<u32, ApiError> {
+    snapshot
+        .find(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))
+}
