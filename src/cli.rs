@@ -17,7 +17,7 @@ use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Meeting, Zone};
 use crate::gazetteer::remote::{RemoteGeocoder, Service};
 use crate::gazetteer::Gazetteer;
-use crate::http::{self, AppState, Geo};
+use crate::http::{self, AllowedOrigins, AppState, Geo};
 use crate::import::csv_feed::CsvMapping;
 use crate::import::fetch::Fetcher;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};
@@ -137,6 +137,10 @@ enum Command {
         /// Do not refresh sources in the background.
         #[arg(long)]
         no_refresh: bool,
+        /// Web origins allowed to read the API from a browser: `*` (any) or a comma-separated
+        /// list such as `https://a.example,https://b.example`.
+        #[arg(long, env = "MEETINGMAP_CORS_ORIGINS", default_value = "*", value_parser = AllowedOrigins::parse)]
+        cors_origins: AllowedOrigins,
     },
     /// Import feeds: defined sources, or one file.
     Import {
@@ -284,6 +288,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             importers,
             no_refresh,
             geo,
+            cors_origins,
         } => {
             let geo = std::sync::Arc::new(geo.build()?);
             let directory = Directory::open(&database.url).await?;
@@ -315,6 +320,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     sources,
                     geo,
                 },
+                cors_origins,
             )?;
             println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");
             server.await?;

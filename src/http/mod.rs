@@ -1,6 +1,7 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
 mod calendar;
+mod cors;
 mod coverage;
 mod cursor;
 mod export;
@@ -19,9 +20,8 @@ mod vocab;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, Logger};
+use actix_web::middleware::{from_fn, Compress, Logger};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -30,6 +30,7 @@ use crate::import::source::SourceDefinition;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
+pub use cors::AllowedOrigins;
 pub use geocode::Geo;
 pub use problem::{ApiError, InvalidParam, Problem};
 
@@ -90,17 +91,11 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
     Err(ApiError::NotFound(format!("there is nothing at {}", req.path())))
 }
 
-/// Starts serving on an already-bound listener (port 0 in tests).
-pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+/// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from
+/// browsers.
+pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
-        // Public, read-only, no cookies: any site may embed searches.
-        let cors = Cors::default()
-            .allow_any_origin()
-            .send_wildcard()
-            .allowed_methods(["GET", "HEAD"])
-            .expose_headers(["ETag"])
-            .max_age(86_400);
         App::new()
             .app_data(state.clone())
             .app_data(
@@ -118,7 +113,8 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
                     .custom_request_replace("PATH", |req| req.path().to_string()),
             )
             .wrap(Compress::default())
-            .wrap(cors)
+            .wrap(cors.middleware())
+            .wrap(from_fn(cors::problem_responses))
             .service(meetings::search_meetings)
             .service(calendar::search_calendar)
             // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.

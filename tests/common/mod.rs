@@ -10,7 +10,7 @@ use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AppState, Geo};
+use meetingmap::http::{self, AllowedOrigins, AppState, Geo};
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -112,6 +112,11 @@ impl TestServer {
 
     /// [`TestServer::start`] with the given places and routing services.
     pub async fn start_with(meetings: Vec<Meeting>, geo: Geo) -> TestServer {
+        TestServer::start_configured(meetings, geo, AllowedOrigins::Any).await
+    }
+
+    /// [`TestServer::start_with`], letting only `cors` read the API from browsers.
+    pub async fn start_configured(meetings: Vec<Meeting>, geo: Geo, cors: AllowedOrigins) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let directory = Directory::open(&url).await.unwrap();
@@ -129,6 +134,7 @@ impl TestServer {
                 sources: Arc::new(Vec::new()),
                 geo: Arc::new(geo),
             },
+            cors,
         )
         .unwrap();
         tokio::spawn(server);

@@ -1,0 +1,107 @@
+//! Cross-origin reads from a real server: any origin by default, only the listed ones when
+//! `--cors-origins` is given; preflights and simple GETs; a refused preflight is a problem.
+
+mod common;
+
+use common::*;
+use meetingmap::http::{AllowedOrigins, Geo};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+
+const AGENCY: &str = "https://agency.example";
+const OTHER: &str = "https://other.example";
+
+async fn get(server: &TestServer, origin: &str) -> HeaderMap {
+    let response = server
+        .client
+        .get(format!("{}/v1/meetings?fellowship=aa", server.base))
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers().clone()
+}
+
+async fn preflight(server: &TestServer, origin: &str, method: &str) -> (u16, HeaderMap, String) {
+    let response = server
+        .client
+        .request(
+            Method::OPTIONS,
+            format!("{}/v1/occurrences?near=LL11", server.base),
+        )
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", method)
+        .header("Access-Control-Request-Headers", "accept")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap())
+}
+
+/// A refused preflight is a 400 problem naming the request header at fault.
+fn assert_problem(status: u16, headers: &HeaderMap, body: &str, name: &str) {
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(header(headers, "content-type"), Some("application/problem+json"));
+    let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(problem["invalid_params"][0]["name"], name, "{problem}");
+    assert_eq!(header(headers, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn any_origin_may_read_by_default() {
+    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+
+    let headers = get(&server, AGENCY).await;
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+    assert_eq!(header(&headers, "access-control-allow-credentials"), None);
+    assert!(header(&headers, "access-control-expose-headers")
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("etag"));
+
+    let (status, headers, _) = preflight(&server, OTHER, "GET").await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+    let methods = header(&headers, "access-control-allow-methods").unwrap();
+    assert!(methods.contains("GET") && methods.contains("HEAD") && !methods.contains("POST"));
+    assert_eq!(header(&headers, "access-control-allow-credentials"), None);
+    assert_eq!(header(&headers, "access-control-max-age"), Some("86400"));
+
+    // The API is read-only: a browser is told so before it sends anything else.
+    let (status, headers, body) = preflight(&server, AGENCY, "POST").await;
+    assert_problem(status, &headers, &body, "Access-Control-Request-Method");
+}
+
+#[tokio::test]
+async fn only_listed_origins_may_read_when_configured() {
+    let allowed = AllowedOrigins::parse(&format!("{AGENCY},http://127.0.0.1:9")).unwrap();
+    let server = TestServer::start_configured(vec![meeting("a", HOME)], Geo::offline(), allowed).await;
+
+    let headers = get(&server, AGENCY).await;
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some(AGENCY));
+    assert!(header(&headers, "vary").unwrap().contains("Origin"));
+    assert_eq!(header(&headers, "access-control-allow-credentials"), None);
+
+    // Another page still gets the data (it is public) but no permission for its scripts to read it.
+    let headers = get(&server, OTHER).await;
+    assert_eq!(header(&headers, "access-control-allow-origin"), None);
+    assert!(header(&headers, "vary").unwrap().contains("Origin"));
+
+    let (status, headers, _) = preflight(&server, "http://127.0.0.1:9", "GET").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("http://127.0.0.1:9")
+    );
+    assert!(header(&headers, "vary").unwrap().contains("Origin"));
+
+    let (status, headers, body) = preflight(&server, OTHER, "GET").await;
+    assert_problem(status, &headers, &body, "Origin");
+}
