@@ -4,6 +4,7 @@ mod calendar;
 mod cors;
 mod coverage;
 mod cursor;
+mod embed;
 mod export;
 mod geocode;
 mod handout;
@@ -68,6 +69,8 @@ pub struct AppState {
         health::ready,
         coverage::coverage_summary,
         coverage::coverage_gaps,
+        embed::script,
+        embed::page,
     ),
     components(schemas(problem::InvalidParam)),
     tags(
@@ -77,6 +80,7 @@ pub struct AppState {
         (name = "vocabularies", description = "Codes accepted by the filters, with labels"),
         (name = "sources", description = "Where meetings come from, and how fresh each source is"),
         (name = "coverage", description = "How much of GB is within reach of a meeting, and the gaps"),
+        (name = "embed", description = "The meeting finder for other websites: a script tag or an iframe"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -131,6 +135,8 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             .service(health::ready)
             .service(coverage::coverage_summary)
             .service(coverage::coverage_gaps)
+            .service(embed::script)
+            .service(embed::page)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi())

@@ -89,7 +89,7 @@ pub fn cached(
 }
 
 /// A short stable hash (FNV-1a) for ETags: stable across builds, unlike std's hasher.
-fn fnv(text: &str) -> u64 {
+pub fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })

@@ -1,0 +1,210 @@
+//! The embeddable finder: `/embed.js`, which any web page can load with one script tag to show
+//! this week's meetings near a place, and `/embed`, a page that runs the same script for sites
+//! that would rather use an iframe.
+//!
+//! The script (`embed/embed.js`) is compiled into the binary, so the finder is always the one
+//! that matches the API serving it.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header;
+use actix_web::{get, HttpRequest, HttpResponse};
+
+use super::handout::escape;
+use super::params::MAX_MINUTES;
+use super::problem::{ApiError, InvalidParam, Problem};
+use super::search_response::fnv;
+use crate::domain::{Day, Fellowship};
+use crate::travel::Mode;
+
+const SCRIPT: &str = include_str!("embed/embed.js");
+
+/// Changes whenever the script does.
+static SCRIPT_ETAG: LazyLock<String> = LazyLock::new(|| format!("\"{:x}\"", fnv(SCRIPT)));
+
+/// Longest value `/embed` passes on, as for the search parameters.
+const MAX_VALUE_CHARS: usize = 200;
+
+/// The finder's settings, as `/embed` takes them from its query string: each becomes the script's
+/// `data-` attribute of the same name (`max_minutes` as `data-max-minutes`). `None` means any
+/// text, left for the API to judge when the finder searches.
+const SETTINGS: &[(&str, Option<&[&str]>)] = &[
+    ("near", None),
+    ("fellowship", None),
+    ("access", Some(&["open", "closed"])),
+    ("attendance", Some(&["in_person", "online", "hybrid", "any"])),
+    ("day", None),
+    ("time", Some(&["morning", "afternoon", "evening"])),
+    ("mode", Some(&["walk", "cycle", "drive", "transit"])),
+    ("max_minutes", None),
+];
+
+/// The finder's script, for `<script src=".../embed.js" async>` on any page.
+///
+/// Plain JavaScript that renders the finder (a postcode or place box, "use my location", filters
+/// for fellowship, open or closed, attendance, day, time of day and travel, and this week's
+/// meetings by day) into a shadow root where the tag is, or into `data-target`. Settings are the
+/// tag's data attributes: `data-near`, `data-fellowship`, `data-access`, `data-attendance`,
+/// `data-day`, `data-time` (`morning`, `afternoon`, `evening`), `data-mode`, `data-max-minutes`.
+/// It calls only this server, sets no cookies and stores nothing.
+#[utoipa::path(
+    tag = "embed",
+    responses(
+        (status = 200, description = "The script", body = String, content_type = "text/javascript"),
+        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+    )
+)]
+#[get("/embed.js")]
+pub async fn script(req: HttpRequest) -> HttpResponse {
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == SCRIPT_ETAG.as_str()));
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, SCRIPT_ETAG.as_str()))
+        // Long enough to spare the server on busy pages, short enough that a fix arrives the same day.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // Pages that isolate themselves (COEP) may still load it.
+        .insert_header(("Cross-Origin-Resource-Policy", "cross-origin"));
+    if fresh {
+        response.finish()
+    } else {
+        response
+            .content_type("text/javascript; charset=utf-8")
+            .body(SCRIPT)
+    }
+}
+
+/// Checks one `/embed` setting, returning its reason for refusal.
+fn check(name: &str, value: &str) -> Option<String> {
+    let allowed = SETTINGS.iter().find(|(s, _)| *s == name).and_then(|(_, a)| *a);
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Some(format!("must be at most {MAX_VALUE_CHARS} characters"));
+    }
+    let items = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
+    let unknown = match name {
+        "fellowship" => items().find(|code| Fellowship::parse(code).is_none()),
+        "day" => items().find(|day| Day::parse(day).is_none()),
+        "mode" => Mode::parse(value).is_none().then_some(value),
+        "max_minutes" => {
+            return (!value.parse::<u32>().is_ok_and(|n| (1..=MAX_MINUTES).contains(&n)))
+                .then(|| format!("must be a whole number from 1 to {MAX_MINUTES}"))
+        }
+        _ => allowed.filter(|allowed| !allowed.contains(&value)).map(|_| value),
+    };
+    unknown.map(|item| match allowed {
+        Some(allowed) => format!("has unknown value `{item}` (one of: {})", allowed.join(", ")),
+        None => format!("has unknown value `{item}`"),
+    })
+}
+
+/// The finder as a page of its own, for an iframe.
+///
+/// `<iframe src=".../embed?fellowship=aa,na&near=LL11" title="Meetings near you">`. Takes the
+/// script's settings as query parameters (`near`, `fellowship`, `access`, `attendance`, `day`,
+/// `time`, `mode`, `max_minutes`); its Content-Security-Policy lets it load only this server's
+/// script and data, and any site may frame it.
+#[utoipa::path(
+    tag = "embed",
+    params(
+        ("near" = Option<String>, Query, description = "Where to search around at first", example = "LL11"),
+        ("fellowship" = Option<String>, Query, description = "Fellowship codes ticked at first", example = "aa,na"),
+        ("access" = Option<String>, Query, description = "`open` or `closed`"),
+        ("attendance" = Option<String>, Query, description = "`in_person` (default), `online`, `hybrid` or `any`"),
+        ("day" = Option<String>, Query, description = "Weekdays ticked at first (`sun`..`sat`)"),
+        ("time" = Option<String>, Query, description = "`morning`, `afternoon` or `evening`"),
+        ("mode" = Option<String>, Query, description = "`walk`, `cycle`, `drive` or `transit`"),
+        ("max_minutes" = Option<u32>, Query, description = "Travel time limit with `mode`, 1 to 240"),
+    ),
+    responses(
+        (status = 200, description = "An HTML page running the finder", body = String, content_type = "text/html"),
+        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/embed")]
+pub async fn page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::param("query", format!("is not a valid query string: {e}")))?;
+    let mut errors = Vec::new();
+    let mut values: Vec<(&str, String)> = Vec::new();
+    for (name, value) in &pairs {
+        let value = value.trim();
+        let Some(setting) = SETTINGS.iter().map(|(s, _)| *s).find(|s| s == name) else {
+            errors.push(InvalidParam::new(name, "is not a parameter of this endpoint"));
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        match values.iter_mut().find(|(n, _)| *n == setting) {
+            // A repeated parameter means the same as a comma list, as in searches.
+            Some((_, joined)) => {
+                joined.push(',');
+                joined.push_str(value);
+            }
+            None => values.push((setting, value.to_string())),
+        }
+    }
+    for (name, value) in &values {
+        if let Some(reason) = check(name, value) {
+            errors.push(InvalidParam::new(*name, reason));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidParams(errors));
+    }
+    let attributes: String = values
+        .iter()
+        .map(|(name, value)| format!(" data-{}=\"{}\"", name.replace('_', "-"), escape(value)))
+        .collect();
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Mutual aid meetings this week</title></head>\
+         <body><main><script src=\"/embed.js\"{attributes} async></script></main></body></html>\n"
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        // Only this server's script and data; framing is the point, so any site may frame it.
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+             base-uri 'none'; form-action 'none'",
+        ))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_settings() {
+        assert_eq!(check("near", "LL11 1AA"), None);
+        assert_eq!(check("fellowship", "aa, na"), None);
+        assert!(check("fellowship", "aa,xx").unwrap().contains("`xx`"));
+        assert_eq!(check("day", "mon,sat"), None);
+        assert!(check("day", "someday").is_some());
+        assert_eq!(check("mode", "walk"), None);
+        assert!(check("mode", "fly").is_some());
+        assert_eq!(check("max_minutes", "30"), None);
+        for bad in ["0", "241", "x", "-3"] {
+            assert!(check("max_minutes", bad).is_some(), "{bad}");
+        }
+        assert_eq!(check("time", "evening"), None);
+        assert!(check("time", "noon")
+            .unwrap()
+            .contains("morning, afternoon, evening"));
+        assert!(check("near", &"x".repeat(201)).is_some());
+    }
+}
