@@ -1,0 +1,164 @@
+//! End-to-end tests in a real browser: the embeddable finder on another origin's page and in an
+//! iframe (filters, keyboard use, privacy, phone width, an axe-core scan) and the hand-out printed
+//! to A4 PDF. The tests are JavaScript in `tests/browser/`, run by node's test runner driving the
+//! system's Chromium with playwright-core; this starts the real server they test, over synthetic
+//! meetings, and fails with node's output when they fail.
+//!
+//! Without Chromium (`/usr/bin/chromium`, or `MEETINGMAP_CHROMIUM`) or `tests/browser/node_modules`
+//! (`npm ci --prefix tests/browser`) the test is skipped, except under CI (`CI=true`), where
+//! that is a failure.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use meetingmap::domain::{Access, Attendance, Day, Fellowship, Meeting, Online};
+
+/// Wrexham's postcode district, which the finder starts at.
+const NEAR: &str = "LL11";
+/// Central London: the hand-out's meetings, far enough from Wrexham to stay out of the finder.
+const LONDON: (f64, f64) = (51.5074, -0.1278);
+const HANDOUT_MEETINGS: usize = 60;
+
+fn chromium() -> PathBuf {
+    std::env::var_os("MEETINGMAP_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// Every weekday at three times of day, around Wrexham, in four fellowships, open and closed;
+/// weekly, so each is held once in any seven days. Plus one hybrid and one online-only meeting.
+fn finder_meetings() -> Vec<Meeting> {
+    let fellowships = ["aa", "na", "ca", "smart"];
+    let times = ["09:30", "14:00", "19:30"];
+    let towns = ["Wrexham", "Gresford", "Rhosllanerchrugog"];
+    let mut meetings = Vec::new();
+    for (d, day) in Day::ALL.into_iter().enumerate() {
+        for (t, time) in times.into_iter().enumerate() {
+            let i = d * times.len() + t;
+            let id = format!("finder-{i}");
+            let mut m = with_schedule(
+                meeting(&id, north_of(HOME, 0.4 * i as f64 - 4.0)),
+                day,
+                time,
+                60,
+                "Europe/London",
+            );
+            m.fellowship = Fellowship::parse(fellowships[i % fellowships.len()]).unwrap();
+            m.access = if i % 3 == 0 { Access::Closed } else { Access::Open };
+            m.name = format!("{} {} group", towns[i % towns.len()], day.full_name());
+            if let Some(location) = m.location.as_mut() {
+                location.town = Some(towns[i % towns.len()].into());
+            }
+            meetings.push(m);
+        }
+    }
+    let mut hybrid = with_schedule(
+        meeting("finder-hybrid", HOME),
+        Day::Wed,
+        "20:00",
+        90,
+        "Europe/London",
+    );
+    hybrid.fellowship = Fellowship::parse("na").unwrap();
+    hybrid.name = "Wrexham hybrid group".into();
+    hybrid.attendance = Attendance::Hybrid;
+    hybrid.online = Some(Online {
+        url: Some("https://example.invalid/hybrid-room".into()),
+        phone: None,
+        notes: None,
+    });
+    let mut remote = with_schedule(online("finder-online"), Day::Thu, "12:30", 60, "Europe/London");
+    remote.name = "Lunchtime online group".into();
+    meetings.extend([hybrid, remote]);
+    meetings
+}
+
+/// Enough meetings, with long notes and an unbroken long link, to print on several A4 pages.
+fn handout_meetings() -> Vec<Meeting> {
+    (0..HANDOUT_MEETINGS)
+        .map(|i| {
+            let mut m = with_schedule(
+                meeting(&format!("handout-{i}"), north_of(LONDON, 0.05 * i as f64)),
+                Day::ALL[i % 7],
+                "18:30",
+                90,
+                "Europe/London",
+            );
+            m.name = format!("Westminster meeting {i}");
+            m.notes = Some(
+                "Step study in the upstairs room; the lift is at the back of the building. \
+                 Newcomers are welcome to arrive early and talk to someone before the meeting."
+                    .into(),
+            );
+            m.online = Some(Online {
+                url: Some(format!(
+                    "https://meet.example.invalid/j/{i}0000000000000000000000000000000000000?pwd=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
+                )),
+                phone: Some("+44 20 7946 0000".into()),
+                notes: None,
+            });
+            m.attendance = Attendance::Hybrid;
+            m
+        })
+        .collect()
+}
+
+/// Why the browser tests cannot run here, if they cannot.
+fn missing(dir: &Path) -> Option<String> {
+    if !chromium().is_file() {
+        return Some(format!("no Chromium at {}", chromium().display()));
+    }
+    if !dir.join("node_modules/playwright-core").is_dir() || !dir.join("node_modules/axe-core").is_dir() {
+        return Some(format!(
+            "no {}/node_modules (run `npm ci --prefix tests/browser`)",
+            dir.display()
+        ));
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finder_and_handout_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    if let Some(why) = missing(&dir) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "browser tests cannot run under CI: {why}"
+        );
+        println!("skipping the browser tests: {why}");
+        return;
+    }
+    let mut meetings = finder_meetings();
+    meetings.extend(handout_meetings());
+    let server = TestServer::start(meetings).await;
+
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["--test", "--test-timeout=60000", "tests/browser/"])
+            .current_dir(root)
+            .env("MEETINGMAP_BASE_URL", base)
+            .env("MEETINGMAP_CHROMIUM", chromium())
+            .env("MEETINGMAP_NEAR", NEAR)
+            .env(
+                "MEETINGMAP_HANDOUT_QUERY",
+                format!(
+                    "lat={}&lon={}&radius_km=5&limit={HANDOUT_MEETINGS}",
+                    LONDON.0, LONDON.1
+                ),
+            )
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs (is Node.js installed?)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the browser tests failed:\n{report}");
+    println!("{report}");
+}

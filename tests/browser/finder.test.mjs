@@ -1,0 +1,350 @@
+// The embeddable finder in Chromium, on a page from another origin and in an iframe: meetings
+// by day, filters, errors, keyboard use, privacy, phone width and an axe-core scan.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import axe from 'axe-core';
+import { api, BASE, hostPage, launch, NEAR } from './helpers.mjs';
+
+// A host page whose CSS would wreck any widget it reached: the finder must not notice it.
+const HOST_HTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>An agency's page</title>
+<link rel="icon" href="data:,">
+<style>
+  * { font-size: 9px !important; letter-spacing: 3px !important; }
+  ul, li { display: inline !important; }
+  h3, h4, button, input, fieldset { display: none !important; }
+</style></head>
+<body><header><p><a id="before" href="#before">Agency home</a></p></header>
+<main><h1>Find a meeting</h1>
+<script src="${BASE}/embed.js" data-fellowship="aa,na" data-near="${NEAR}" async></script>
+</main>
+<footer><p><a id="after" href="#after">Contact the agency</a></p></footer>
+</body></html>`;
+
+const FRAME_QUERY = `fellowship=na&near=${encodeURIComponent(NEAR)}&time=evening`;
+const FRAME_HTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>An agency's page with a frame</title><link rel="icon" href="data:,"></head>
+<body><main><h1>Meetings</h1>
+<iframe src="${BASE}/embed?${FRAME_QUERY}" title="Mutual aid meetings near you" width="600" height="900"></iframe>
+</main></body></html>`;
+
+let browser;
+let host;
+let framer;
+
+before(async () => {
+  browser = await launch();
+  host = await hostPage(HOST_HTML);
+  framer = await hostPage(FRAME_HTML);
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await framer?.close();
+});
+
+/** A fresh browser context on the host page, recording every request it makes. */
+async function open(contextOptions = {}) {
+  const context = await browser.newContext(contextOptions);
+  const requests = [];
+  context.on('request', (request) => requests.push(request.url()));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(host.origin);
+  const status = await settled(page);
+  return { context, page, requests, errors, status };
+}
+
+/** Waits until the finder has answered (its status is set and no search is under way). */
+async function settled(frame) {
+  await frame.waitForFunction(() => {
+    const root = document.querySelector('meetingmap-finder')?.shadowRoot;
+    const text = root?.querySelector('.mm-status')?.textContent || '';
+    return text !== '' && !text.endsWith('…') && !root.querySelector('.mm-days[aria-busy]');
+  }, null, { timeout: 15000 });
+  return frame.evaluate(() => document.querySelector('meetingmap-finder').shadowRoot.querySelector('.mm-status').textContent);
+}
+
+/** What the finder shows: days in order, each with its meetings. */
+function shown(frame) {
+  return frame.evaluate(() => {
+    const root = document.querySelector('meetingmap-finder').shadowRoot;
+    return [...root.querySelectorAll('.mm-day')].map((day) => ({
+      date: day.dataset.date,
+      heading: day.querySelector('h3').textContent,
+      meetings: [...day.querySelectorAll('.mm-meeting')].map((m) => ({
+        name: m.querySelector('h4').textContent,
+        start: m.querySelector('time').getAttribute('datetime'),
+        text: m.textContent,
+      })),
+    }));
+  });
+}
+
+const meetingsOf = (days) => days.flatMap((day) => day.meetings);
+
+/** Sessions the API lists for `query` this week, all pages. */
+async function expected(query) {
+  const { status, body } = await api(`/v1/occurrences?${query}&sort=time&limit=500`);
+  assert.equal(status, 200, JSON.stringify(body));
+  return body;
+}
+
+/** Clicks a control in the finder by its label and waits for the new results. */
+async function choose(page, label) {
+  await page.getByLabel(label, { exact: true }).click();
+  return settled(page);
+}
+
+test('loads on another origin and shows this week\'s meetings by day', async () => {
+  const { context, page, status, errors } = await open();
+  const days = await shown(page);
+  const want = await expected(`near=${NEAR}&fellowship=aa,na`);
+  assert.ok(want.occurrences.length >= 8, 'the synthetic week has AA and NA meetings near the place');
+  assert.equal(status, `${want.occurrences.length} meetings this week near ${want.resolved.label}.`);
+  assert.deepEqual(
+    meetingsOf(days).map((m) => [m.start, m.name]),
+    want.occurrences.map((o) => [o.start, o.name]),
+  );
+  assert.ok(days.length >= 5, `grouped by day: ${days.map((d) => d.date)}`);
+  for (const [i, day] of days.entries()) {
+    if (i > 0) assert.ok(day.date > days[i - 1].date, 'days in order, each once');
+    for (const m of day.meetings) assert.equal(m.start.slice(0, 10), day.date, `${m.name} under its own day`);
+    const weekday = new Date(`${day.date}T12:00:00Z`).toLocaleDateString('en-GB', { weekday: 'long', timeZone: 'UTC' });
+    assert.ok(day.heading.includes(weekday), `${day.heading} names ${weekday}`);
+  }
+  // Each result: time, fellowship, open or closed, place, distance in words, links, freshness.
+  const first = want.occurrences[0];
+  const item = page.locator('meetingmap-finder .mm-meeting').first();
+  assert.equal(await item.locator('time').first().textContent(), first.start.slice(11, 16));
+  const text = await item.textContent();
+  assert.match(text, /Alcoholics Anonymous|Narcotics Anonymous/);
+  assert.match(text, /(Open|Closed) meeting/);
+  assert.match(text, / kilometres? away/);
+  assert.match(text, /Listed by Test feed, checked 1 November 2026/);
+  assert.equal(
+    await item.getByRole('link', { name: /^Add to calendar/ }).getAttribute('href'),
+    `${BASE}/v1/meetings/${first.meeting_id}.ics`,
+  );
+  assert.equal(await item.getByRole('link', { name: /^Directions/ }).getAttribute('href'), first.directions_url);
+  // The host page's CSS did not get in.
+  const look = await page.evaluate(() => {
+    const root = document.querySelector('meetingmap-finder').shadowRoot;
+    const style = (selector) => getComputedStyle(root.querySelector(selector));
+    return { font: style('.mm').fontSize, heading: style('h3').display, buttonShown: style('button').display !== 'none' };
+  });
+  assert.deepEqual(look, { font: '16px', heading: 'block', buttonShown: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('filters narrow the meetings as the API does, and more pages load on request', async () => {
+  const { context, page } = await open();
+  const check = async (query, test) => {
+    const status = await settled(page);
+    const want = await expected(`near=${NEAR}&${query}`);
+    const got = meetingsOf(await shown(page));
+    assert.deepEqual(got.map((m) => m.name).sort(), want.occurrences.map((o) => o.name).sort(), `${query}: ${status}`);
+    assert.ok(got.length > 0, `${query} finds something`);
+    for (const m of got) assert.ok(test(m), `${query}: ${m.text}`);
+  };
+
+  await choose(page, 'Alcoholics Anonymous');
+  await check('fellowship=na', (m) => m.text.includes('Narcotics Anonymous'));
+
+  await choose(page, 'Narcotics Anonymous');
+  await choose(page, 'Closed: for people with the problem');
+  await check('access=closed', (m) => m.text.includes('Closed meeting'));
+
+  await choose(page, 'Wednesday');
+  await check('access=closed&day=wed', (m) => new Date(`${m.start.slice(0, 10)}T12:00:00Z`).getUTCDay() === 3);
+
+  await choose(page, 'Open or closed');
+  await page.getByLabel('Time of day').selectOption('evening');
+  await check('day=wed&start_after=17:00', (m) => m.start.slice(11, 16) >= '17:00');
+
+  await page.getByLabel('Travel', { exact: true }).selectOption('walk');
+  await settled(page);
+  await page.getByLabel('Within (minutes)').fill('60');
+  await page.getByLabel('Within (minutes)').press('Enter');
+  await check('day=wed&start_after=17:00&mode=walk&max_minutes=60', (m) => / min walking/.test(m.text));
+
+  // Every day, every fellowship: more than a page, so "show more" fetches the rest.
+  await choose(page, 'Wednesday');
+  await page.getByLabel('Time of day').selectOption({ index: 0 });
+  await page.getByLabel('Travel', { exact: true }).selectOption({ index: 0 });
+  const status = await settled(page);
+  const all = await expected(`near=${NEAR}`);
+  assert.ok(all.occurrences.length > 20, 'the synthetic week is more than one page');
+  assert.equal(status, `Showing the first 20 meetings this week near ${all.resolved.label}.`);
+  await page.getByRole('button', { name: 'Show more meetings' }).click();
+  assert.equal(await settled(page), `${all.occurrences.length} meetings this week near ${all.resolved.label}.`);
+  assert.deepEqual(meetingsOf(await shown(page)).map((m) => m.start), all.occurrences.map((o) => o.start));
+  const focused = await page.evaluate(() => document.querySelector('meetingmap-finder').shadowRoot.activeElement?.textContent);
+  assert.equal(focused, all.occurrences[20].name, 'focus moves to the first meeting added');
+  assert.equal(await page.getByRole('button', { name: 'Show more meetings' }).isVisible(), false);
+  await context.close();
+});
+
+test('a place the API does not know shows its message and suggestions by the box', async () => {
+  const { context, page } = await open();
+  const { status, body } = await api('/v1/occurrences?near=LL99');
+  assert.equal(status, 400);
+  const reason = body.invalid_params.find((p) => p.name === 'near').reason.replace(/`/g, '');
+  assert.match(reason, /did you mean LL19/);
+  const box = page.getByLabel('Postcode or place');
+  await box.fill('LL99');
+  await box.press('Enter');
+  const said = await settled(page);
+  assert.ok(said.includes(reason), `status: ${said}`);
+  const error = page.locator('meetingmap-finder #mm-near-error');
+  assert.equal(await error.textContent(), `“LL99” ${reason}`);
+  assert.equal(await box.getAttribute('aria-invalid'), 'true');
+  assert.match(await box.getAttribute('aria-describedby'), /mm-near-error/);
+  assert.equal(await page.locator('meetingmap-finder .mm-meeting').count(), 0);
+  await context.close();
+});
+
+test('works by keyboard alone, with focus always visible and no trap', async () => {
+  const { context, page } = await open({
+    geolocation: { latitude: 53.0462, longitude: -2.993 },
+    permissions: ['geolocation'],
+  });
+  // What has focus: an element of the page, or of the finder's shadow root.
+  const focus = () => page.evaluate(() => {
+    let el = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    const style = getComputedStyle(el);
+    return {
+      id: el.id,
+      tag: el.tagName.toLowerCase(),
+      name: (el.getAttribute('aria-label') || el.labels?.[0]?.textContent || el.textContent || el.value || '').trim(),
+      checked: el.checked,
+      inFinder: el.getRootNode() !== document,
+      visible: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+    };
+  });
+  await page.keyboard.press('Tab');
+  assert.equal((await focus()).id, 'before');
+  await page.keyboard.press('Tab');
+  assert.deepEqual([(await focus()).id, (await focus()).visible], ['mm-near', true]);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('LL11 1');
+  await page.keyboard.press('Enter');
+  assert.match(await settled(page), /meetings? this week near LL11 1\.$/);
+
+  await page.keyboard.press('Tab');
+  assert.deepEqual([(await focus()).name, (await focus()).visible], ['Search', true]);
+  await page.keyboard.press('Tab');
+  assert.deepEqual([(await focus()).name, (await focus()).visible], ['Use my location', true]);
+  await page.keyboard.press('Enter');
+  assert.match(await settled(page), /meetings? this week near your location\.$/);
+
+  await page.keyboard.press('Tab');
+  let now = await focus();
+  assert.deepEqual([now.name, now.checked, now.visible], ['Alcoholics Anonymous', true, true]);
+  await page.keyboard.press('Space');
+  await settled(page);
+  assert.equal((await focus()).checked, false);
+  for (const m of meetingsOf(await shown(page))) assert.ok(!m.text.includes('Alcoholics Anonymous'), m.text);
+
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await focus()).name, 'Use my location');
+
+  // On through every control and result to the page after the finder.
+  const seen = [];
+  for (let i = 0; i < 200; i++) {
+    await page.keyboard.press('Tab');
+    now = await focus();
+    if (now.id === 'after') break;
+    assert.ok(now.inFinder, `focus left the finder early, at ${now.tag} ${now.id}`);
+    assert.ok(now.visible, `focus is visible on ${now.tag} "${now.name}"`);
+    seen.push(now.name);
+  }
+  assert.equal(now.id, 'after', 'Tab leaves the finder');
+  for (const name of ['Narcotics Anonymous', 'Open or closed', 'In person', 'Monday', 'Time of day', 'Travel']) {
+    assert.ok(seen.some((s) => s.startsWith(name)), `Tab reaches ${name}: ${seen.join(' | ')}`);
+  }
+  await context.close();
+});
+
+test('talks only to the page and the API, sets no cookies, stores nothing', async () => {
+  const { context, page, requests } = await open();
+  await choose(page, 'Alcoholics Anonymous');
+  const origins = new Set(requests.map((url) => new URL(url).origin));
+  assert.deepEqual([...origins].sort(), [BASE, host.origin].sort());
+  assert.deepEqual(await context.cookies(), []);
+  const stored = await page.evaluate(() => [document.cookie, localStorage.length, sessionStorage.length]);
+  assert.deepEqual(stored, ['', 0, 0]);
+  await context.close();
+});
+
+test('fits a 360 pixel wide phone screen without scrolling sideways', async () => {
+  const { context, page } = await open({ viewport: { width: 360, height: 740 }, isMobile: true });
+  const overflow = await page.evaluate(() => {
+    const root = document.querySelector('meetingmap-finder').shadowRoot;
+    const wide = [...root.querySelectorAll('*')]
+      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+      .map((el) => `${el.tagName} ${el.className} ${el.textContent.slice(0, 30)}`);
+    return { scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, wide };
+  });
+  assert.ok(overflow.scroll <= overflow.client, JSON.stringify(overflow));
+  assert.deepEqual(overflow.wide, []);
+  await context.close();
+});
+
+/** Serious and critical axe-core violations on the page, including inside the finder's shadow root. */
+async function violations(frame) {
+  await frame.evaluate(axe.source);
+  const results = await frame.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' > ')).join(', ')}`);
+}
+
+test('axe-core finds no serious or critical problems, with results or an error shown', async () => {
+  const { context, page } = await open();
+  assert.ok(await page.locator('meetingmap-finder .mm-meeting').count() > 0);
+  assert.deepEqual(await violations(page), []);
+  const box = page.getByLabel('Postcode or place');
+  await box.fill('LL99');
+  await box.press('Enter');
+  await settled(page);
+  assert.deepEqual(await violations(page), []);
+  await context.close();
+});
+
+test('the iframe variant runs the same finder under its strict CSP', async () => {
+  const context = await browser.newContext();
+  const requests = [];
+  context.on('request', (request) => requests.push(request.url()));
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  await page.goto(framer.origin);
+  const frame = page.frames().find((f) => f.url().startsWith(`${BASE}/embed`));
+  assert.ok(frame, 'the frame loaded');
+  const status = await settled(frame);
+  const want = await expected(`near=${NEAR}&fellowship=na&start_after=17:00`);
+  assert.equal(status, `${want.occurrences.length} meetings this week near ${want.resolved.label}.`);
+  const got = meetingsOf(await shown(frame));
+  assert.deepEqual(got.map((m) => m.start), want.occurrences.map((o) => o.start));
+  for (const m of got) assert.ok(m.text.includes('Narcotics Anonymous') && m.start.slice(11, 16) >= '17:00', m.text);
+  // Styled (constructed stylesheets pass style-src 'self'), and nothing was refused.
+  assert.equal(await frame.evaluate(() => getComputedStyle(document.querySelector('meetingmap-finder').shadowRoot.querySelector('.mm')).borderTopStyle), 'solid');
+  assert.deepEqual(problems, []);
+  const origins = new Set(requests.map((url) => new URL(url).origin));
+  assert.deepEqual([...origins].sort(), [BASE, framer.origin].sort());
+  assert.deepEqual(await violations(frame), []);
+  await context.close();
+});
