@@ -55,7 +55,7 @@ const SETTINGS: &[(&str, Option<&[&str]>)] = &[
     )
 )]
 #[get("/embed.js")]
-pub async fn script(req: HttpRequest) -> HttpResponse {
+pub async fn embed_script(req: HttpRequest) -> HttpResponse {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -129,7 +129,7 @@ fn check(name: &str, value: &str) -> Option<String> {
     )
 )]
 #[get("/embed")]
-pub async fn page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn embed_page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::param("query", format!("is not a valid query string: {e}")))?;
     let mut errors = Vec::new();

@@ -69,8 +69,8 @@ pub struct AppState {
         health::ready,
         coverage::coverage_summary,
         coverage::coverage_gaps,
-        embed::script,
-        embed::page,
+        embed::embed_script,
+        embed::embed_page,
     ),
     components(schemas(problem::InvalidParam)),
     tags(
@@ -135,8 +135,8 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             .service(health::ready)
             .service(coverage::coverage_summary)
             .service(coverage::coverage_gaps)
-            .service(embed::script)
-            .service(embed::page)
+            .service(embed::embed_script)
+            .service(embed::embed_page)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi())
