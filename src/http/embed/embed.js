@@ -40,7 +40,7 @@
     ['any', 'Any', 'in_person,online'],
   ];
   const ACCESS = [
-    ['', 'Open or closed'],
+    ['', 'Either'],
     ['open', 'Open: anyone may go'],
     ['closed', 'Closed: for people with the problem'],
   ];
@@ -81,7 +81,7 @@ button:hover { background: #0b3f73; border-color: #0b3f73; color: #fff; }
 .mm-filters { display: flex; flex-wrap: wrap; gap: 8px 16px; margin: 12px 0 0; }
 fieldset { border: 1px solid #6f777b; padding: 6px 10px 8px; margin: 0; min-width: 0; flex: 1 1 14em; }
 legend { font-weight: 600; padding: 0 4px; }
-.mm-choices { display: flex; flex-wrap: wrap; gap: 2px 14px; list-style: none; margin: 0; padding: 0; }
+.mm-choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(9em, 1fr)); gap: 2px 14px; list-style: none; margin: 0; padding: 0; }
 .mm-choices label { display: inline-flex; align-items: center; min-height: 32px; }
 .mm-field { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; margin: 4px 0; }
 .mm-hint { color: #4a5257; font-size: 0.9em; }
