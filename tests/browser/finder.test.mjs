@@ -31,20 +31,33 @@ const FRAME_HTML = `<!DOCTYPE html>
 <iframe src="${BASE}/embed?${FRAME_QUERY}" title="Mutual aid meetings near you" width="600" height="900"></iframe>
 </main></body></html>`;
 
+// The finder placed by data-target, beside the page's own controls, which its CSS must not touch.
+const TARGET_HTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>An agency's page with a place for the finder</title>
+<link rel="icon" href="data:,"></head>
+<body><main><h1>Meetings</h1>
+<script src="${BASE}/embed.js" data-near="${NEAR}" data-target="#finder-here" async></script>
+<h2 id="host-heading">Our own services</h2><button id="host-button" type="button">Call us</button>
+<div id="finder-here"></div>
+</main></body></html>`;
+
 let browser;
 let host;
 let framer;
+let targeted;
 
 before(async () => {
   browser = await launch();
   host = await hostPage(HOST_HTML);
   framer = await hostPage(FRAME_HTML);
+  targeted = await hostPage(TARGET_HTML);
 });
 
 after(async () => {
   await browser?.close();
   await host?.close();
   await framer?.close();
+  await targeted?.close();
 });
 
 /** A fresh browser context on the host page, recording every request it makes. */
@@ -273,6 +286,29 @@ test('works by keyboard alone, with focus always visible and no trap', async () 
   for (const name of ['Narcotics Anonymous', 'Either', 'In person', 'Monday', 'Time of day', 'Travel']) {
     assert.ok(seen.some((s) => s.startsWith(name)), `Tab reaches ${name}: ${seen.join(' | ')}`);
   }
+  await context.close();
+});
+
+test('data-target places the finder, and its CSS stays out of the page', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(targeted.origin);
+  await settled(page);
+  const placed = await page.evaluate(() => {
+    const finder = document.querySelector('meetingmap-finder');
+    const style = (el) => getComputedStyle(el);
+    return {
+      parent: finder.parentElement.id,
+      meetings: finder.shadowRoot.querySelectorAll('.mm-meeting').length,
+      // Chromium's defaults, not the finder's blue buttons and 1.3em headings.
+      button: style(document.getElementById('host-button')).backgroundColor,
+      heading: style(document.getElementById('host-heading')).fontSize,
+    };
+  });
+  assert.equal(placed.parent, 'finder-here');
+  assert.ok(placed.meetings > 0);
+  assert.notEqual(placed.button, 'rgb(29, 95, 160)');
+  assert.equal(placed.heading, '24px');
   await context.close();
 });
 

@@ -132,9 +132,18 @@ legend { font-weight: 600; padding: 0 4px; }
     }
   }
 
+  /** The element a selector names, or null when there is none or the selector is not valid. */
+  function find(selector) {
+    try {
+      return selector ? document.querySelector(selector) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   // Where the finder goes: before its script tag, or into data-target.
   const host = document.createElement('meetingmap-finder');
-  const target = options.target ? document.querySelector(options.target) : null;
+  const target = find(options.target);
   if (target) {
     target.append(host);
   } else if (script.parentNode && script.parentNode !== document.head) {
@@ -205,7 +214,7 @@ legend { font-weight: 600; padding: 0 4px; }
       el('fieldset', {},
         el('legend', {}, 'How you take part'),
         el('p', { class: 'mm-hint' }, 'In person and online both include hybrid meetings'),
-        radios('attendance', ATTENDANCE.map(([value, label]) => [value, label]), options.attendance || 'in_person')),
+        radios('attendance', ATTENDANCE, options.attendance || 'in_person')),
       el('fieldset', {},
         el('legend', {}, 'Day'),
         el('p', { class: 'mm-hint' }, 'None ticked: every day this week'),
