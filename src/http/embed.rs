@@ -15,7 +15,6 @@ use super::params::MAX_MINUTES;
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::fnv;
 use crate::domain::{Day, Fellowship};
-use crate::travel::Mode;
 
 const SCRIPT: &str = include_str!("embed/embed.js");
 
@@ -26,18 +25,28 @@ static SCRIPT_ETAG: LazyLock<String> = LazyLock::new(|| format!("\"{:x}\"", fnv(
 const MAX_VALUE_CHARS: usize = 200;
 
 /// The finder's settings, as `/embed` takes them from its query string: each becomes the script's
-/// `data-` attribute of the same name (`max_minutes` as `data-max-minutes`). `None` means any
-/// text, left for the API to judge when the finder searches.
-const SETTINGS: &[(&str, Option<&[&str]>)] = &[
-    ("near", None),
-    ("fellowship", None),
-    ("access", Some(&["open", "closed"])),
-    ("attendance", Some(&["in_person", "online", "hybrid", "any"])),
-    ("day", None),
-    ("time", Some(&["morning", "afternoon", "evening"])),
-    ("mode", Some(&["walk", "cycle", "drive", "transit"])),
-    ("max_minutes", None),
+/// `data-` attribute of the same name (`max_minutes` as `data-max-minutes`).
+const SETTINGS: &[&str] = &[
+    "near",
+    "fellowship",
+    "access",
+    "attendance",
+    "day",
+    "time",
+    "mode",
+    "max_minutes",
 ];
+
+/// The values the script knows for the settings that take one of a few words.
+fn choices(setting: &str) -> Option<&'static [&'static str]> {
+    match setting {
+        "access" => Some(&["open", "closed"]),
+        "attendance" => Some(&["in_person", "online", "hybrid", "any"]),
+        "time" => Some(&["morning", "afternoon", "evening"]),
+        "mode" => Some(&["walk", "cycle", "drive", "transit"]),
+        _ => None,
+    }
+}
 
 /// The finder's script, for `<script src=".../embed.js" async>` on any page.
 ///
@@ -82,27 +91,27 @@ pub async fn embed_script(req: HttpRequest) -> HttpResponse {
     }
 }
 
-/// Checks one `/embed` setting, returning its reason for refusal.
+/// Checks one `/embed` setting, returning its reason for refusal. `near` is left to the API,
+/// which answers the finder's search with suggestions.
 fn check(name: &str, value: &str) -> Option<String> {
-    let allowed = SETTINGS.iter().find(|(s, _)| *s == name).and_then(|(_, a)| *a);
     if value.chars().count() > MAX_VALUE_CHARS {
         return Some(format!("must be at most {MAX_VALUE_CHARS} characters"));
     }
     let items = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
-    let unknown = match name {
-        "fellowship" => items().find(|code| Fellowship::parse(code).is_none()),
-        "day" => items().find(|day| Day::parse(day).is_none()),
-        "mode" => Mode::parse(value).is_none().then_some(value),
-        "max_minutes" => {
-            return (!value.parse::<u32>().is_ok_and(|n| (1..=MAX_MINUTES).contains(&n)))
-                .then(|| format!("must be a whole number from 1 to {MAX_MINUTES}"))
-        }
-        _ => allowed.filter(|allowed| !allowed.contains(&value)).map(|_| value),
-    };
-    unknown.map(|item| match allowed {
-        Some(allowed) => format!("has unknown value `{item}` (one of: {})", allowed.join(", ")),
-        None => format!("has unknown value `{item}`"),
-    })
+    let unknown = |item: &str, known: &str| format!("has unknown value `{item}` ({known})");
+    match name {
+        "fellowship" => items()
+            .find(|code| Fellowship::parse(code).is_none())
+            .map(|code| unknown(code, "see /v1/fellowships")),
+        "day" => items()
+            .find(|day| Day::parse(day).is_none())
+            .map(|day| unknown(day, "sun, mon, tue, wed, thu, fri or sat")),
+        "max_minutes" => (!value.parse::<u32>().is_ok_and(|n| (1..=MAX_MINUTES).contains(&n)))
+            .then(|| format!("must be a whole number from 1 to {MAX_MINUTES}")),
+        _ => choices(name)
+            .filter(|known| !known.contains(&value))
+            .map(|known| unknown(value, &format!("one of: {}", known.join(", ")))),
+    }
 }
 
 /// The finder as a page of its own, for an iframe.
@@ -136,7 +145,7 @@ pub async fn embed_page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut values: Vec<(&str, String)> = Vec::new();
     for (name, value) in &pairs {
         let value = value.trim();
-        let Some(setting) = SETTINGS.iter().map(|(s, _)| *s).find(|s| s == name) else {
+        let Some(setting) = SETTINGS.iter().copied().find(|s| s == name) else {
             errors.push(InvalidParam::new(name, "is not a parameter of this endpoint"));
             continue;
         };
