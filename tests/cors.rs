@@ -105,3 +105,76 @@ async fn only_listed_origins_may_read_when_configured() {
     let (status, headers, body) = preflight(&server, OTHER, "GET").await;
     assert_problem(status, &headers, &body, "Origin");
 }
+
+/// `serve --cors-origins` (and its environment variable) reach the server, and a value that is
+/// not a list of origins stops it with a reason.
+#[tokio::test]
+async fn the_serve_command_takes_its_origins_from_the_flag_or_the_environment() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cors.db");
+    let serve = |origins_flag: Option<&str>, origins_env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_meetingmap"));
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--no-refresh", "--database"])
+            .arg(&db)
+            .env_remove("MEETINGMAP_CORS_ORIGINS");
+        if let Some(origins) = origins_flag {
+            command.args(["--cors-origins", origins]);
+        }
+        if let Some(origins) = origins_env {
+            command.env("MEETINGMAP_CORS_ORIGINS", origins);
+        }
+        command
+    };
+
+    let refused = serve(Some("https://agency.example,ftp://files.example"), None)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let reason = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        reason.contains("--cors-origins") && reason.contains("`ftp://files.example` is not an origin"),
+        "{reason}"
+    );
+
+    for (flag, env) in [(Some(AGENCY), None), (None, Some(AGENCY))] {
+        let mut server = serve(flag, env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        let allow = |origin: &'static str| {
+            let url = format!("{base}/v1/fellowships");
+            async move {
+                let response = reqwest::Client::new()
+                    .get(url)
+                    .header("Origin", origin)
+                    .send()
+                    .await
+                    .unwrap();
+                header(response.headers(), "access-control-allow-origin").map(str::to_string)
+            }
+        };
+        let (agency, other) = (allow(AGENCY).await, allow(OTHER).await);
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_eq!(
+            (agency.as_deref(), other),
+            (Some(AGENCY), None),
+            "{flag:?} {env:?}"
+        );
+    }
+}
