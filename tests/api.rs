@@ -688,3 +688,30 @@ async fn unscheduled_and_unplaced_meetings_are_listed_but_never_near_or_dated() 
         .collect();
     assert_eq!(ids, ["no-coordinates", "placed"]);
 }
+
+#[tokio::test]
+async fn head_answers_as_get_without_a_body() {
+    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    for path in [
+        "/v1/meetings?fellowship=aa",
+        "/v1/meetings/a",
+        "/v1/meetings/a.ics",
+        "/v1/meetings/missing",
+        "/v1/meetings?fellowship=nope",
+        "/embed.js",
+    ] {
+        let url = format!("{}{path}", server.base);
+        let get = server.client.get(&url).send().await.unwrap();
+        let head = server.client.head(&url).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        for name in ["etag", "content-type", "cache-control"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{path}: {name}"
+            );
+        }
+        assert!(!get.bytes().await.unwrap().is_empty(), "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}

@@ -21,8 +21,10 @@ mod vocab;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress, Logger};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{from_fn, Compress, Logger, Next};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -95,6 +97,19 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
     Err(ApiError::NotFound(format!("there is nothing at {}", req.path())))
 }
 
+/// Answers `HEAD` as `GET`. Routes are declared for `GET` only; the HTTP layer still knows
+/// the request was `HEAD` and sends the headers without the body (RFC 9110 §9.3.2), so link
+/// checkers and caches see the same status, `ETag` and length as a `GET` would.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
+}
+
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from
 /// browsers.
 pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> std::io::Result<Server> {
@@ -119,6 +134,7 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             .wrap(Compress::default())
             .wrap(cors.middleware())
             .wrap(from_fn(cors::problem_responses))
+            .wrap(from_fn(head_as_get))
             .service(meetings::search_meetings)
             .service(calendar::search_calendar)
             // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.
