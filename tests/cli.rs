@@ -1,7 +1,10 @@
 //! The command line, run as a user would run the binary.
 
+mod common;
+
 use std::process::Command;
 
+use common::ServeProcess;
 use meetingmap::cli::ExportFile;
 
 fn meetingmap(args: &[&str]) -> String {
@@ -184,7 +187,6 @@ fn import_a_file_prints_a_summary_and_fails_loudly() {
 
 #[test]
 fn the_server_refreshes_enabled_sources_in_the_background() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let feed = feed_file(dir.path(), 5);
     let importers = dir.path().join("importers");
@@ -198,30 +200,18 @@ fn the_server_refreshes_enabled_sources_in_the_background() {
     )
     .unwrap();
     let db = dir.path().join("s.db");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            db.to_str().unwrap(),
-            "--importers",
-            importers.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_meetingmap"));
+    command.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--database",
+        db.to_str().unwrap(),
+        "--importers",
+        importers.to_str().unwrap(),
+    ]);
+    let server = ServeProcess::start(command);
+    let base = &server.base;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let sources = runtime.block_on(async {
         for _ in 0..100 {
@@ -238,8 +228,7 @@ fn the_server_refreshes_enabled_sources_in_the_background() {
         }
         panic!("the source was not imported");
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let local = &sources["sources"][0];
     assert_eq!(
         (

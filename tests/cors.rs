@@ -110,8 +110,7 @@ async fn only_listed_origins_may_read_when_configured() {
 /// not a list of origins stops it with a reason.
 #[tokio::test]
 async fn the_serve_command_takes_its_origins_from_the_flag_or_the_environment() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cors.db");
@@ -141,21 +140,8 @@ async fn the_serve_command_takes_its_origins_from_the_flag_or_the_environment() 
     );
 
     for (flag, env) in [(Some(AGENCY), None), (None, Some(AGENCY))] {
-        let mut server = serve(flag, env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap()
-            .trim_end_matches('/')
-            .to_string();
+        let server = ServeProcess::start(serve(flag, env));
+        let base = server.base.clone();
         let allow = |origin: &'static str| {
             let url = format!("{base}/v1/fellowships");
             async move {
@@ -169,8 +155,7 @@ async fn the_serve_command_takes_its_origins_from_the_flag_or_the_environment() 
             }
         };
         let (agency, other) = (allow(AGENCY).await, allow(OTHER).await);
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         assert_eq!(
             (agency.as_deref(), other),
             (Some(AGENCY), None),

@@ -182,3 +182,40 @@ impl TestServer {
             .collect()
     }
 }
+
+/// `meetingmap serve` run as a real process on a free port, killed when dropped (also when the
+/// test fails).
+pub struct ServeProcess {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ServeProcess {
+    /// Starts `command` (`serve --bind 127.0.0.1:0 ...`) and waits for the URL it prints.
+    pub fn start(mut command: std::process::Command) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("serve printed no URL: {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        ServeProcess { child, base }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
