@@ -104,6 +104,19 @@ async fn only_listed_origins_may_read_when_configured() {
 
     let (status, headers, body) = preflight(&server, OTHER, "GET").await;
     assert_problem(status, &headers, &body, "Origin");
+
+    // The finder's iframe page may be framed by the same sites only.
+    let page = server
+        .client
+        .get(format!("{}/embed", server.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = header(page.headers(), "content-security-policy").unwrap();
+    assert!(
+        csp.ends_with("; frame-ancestors https://agency.example http://127.0.0.1:9"),
+        "{csp}"
+    );
 }
 
 /// `serve --cors-origins` (and its environment variable) reach the server, and a value that is

@@ -43,6 +43,16 @@ impl AllowedOrigins {
         }
     }
 
+    /// The `frame-ancestors` directive for pages meant to be framed (`/embed`): with a list of
+    /// origins, only their pages may frame them, as only their scripts may read the API; without
+    /// one, none (any site may frame them).
+    pub fn frame_ancestors(&self) -> Option<String> {
+        match self {
+            AllowedOrigins::Any => None,
+            AllowedOrigins::Only(origins) => Some(format!("frame-ancestors {}", origins.join(" "))),
+        }
+    }
+
     /// The CORS middleware for this setting: GET and HEAD only, never credentials.
     pub fn middleware(&self) -> Cors {
         let cors = match self {

@@ -8,8 +8,9 @@
 use std::sync::LazyLock;
 
 use actix_web::http::header;
-use actix_web::{get, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 
+use super::cors::AllowedOrigins;
 use super::handout::escape;
 use super::params::MAX_MINUTES;
 use super::problem::{ApiError, InvalidParam, Problem};
@@ -119,7 +120,7 @@ fn check(name: &str, value: &str) -> Option<String> {
 /// `<iframe src=".../embed?fellowship=aa,na&near=LL11" title="Meetings near you">`. Takes the
 /// script's settings as query parameters (`near`, `fellowship`, `access`, `attendance`, `day`,
 /// `time`, `mode`, `max_minutes`); its Content-Security-Policy lets it load only this server's
-/// script and data, and any site may frame it.
+/// script and data. Any site may frame it, or only the origins given to `--cors-origins`.
 #[utoipa::path(
     tag = "embed",
     params(
@@ -138,7 +139,10 @@ fn check(name: &str, value: &str) -> Option<String> {
     )
 )]
 #[get("/embed")]
-pub async fn embed_page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn embed_page(
+    req: HttpRequest,
+    origins: web::Data<AllowedOrigins>,
+) -> Result<HttpResponse, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| ApiError::param("query", format!("is not a valid query string: {e}")))?;
     let mut errors = Vec::new();
@@ -179,15 +183,18 @@ pub async fn embed_page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
          <title>Mutual aid meetings this week</title></head>\
          <body><main><script src=\"/embed.js\"{attributes} async></script></main></body></html>\n"
     );
+    // Only this server's script and data. Framing is the point, so no X-Frame-Options.
+    let mut policy = String::from(
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+         base-uri 'none'; form-action 'none'",
+    );
+    if let Some(ancestors) = origins.frame_ancestors() {
+        policy = format!("{policy}; {ancestors}");
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        // Only this server's script and data; framing is the point, so any site may frame it.
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-             base-uri 'none'; form-action 'none'",
-        ))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(body))

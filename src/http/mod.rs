@@ -114,9 +114,11 @@ async fn head_as_get(
 /// browsers.
 pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> std::io::Result<Server> {
     let state = web::Data::new(state);
+    let origins = web::Data::new(cors);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(origins.clone())
             .app_data(
                 web::QueryConfig::default()
                     .error_handler(|e, _| ApiError::param("query", e.to_string()).into()),
@@ -132,7 +134,7 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
                     .custom_request_replace("PATH", |req| req.path().to_string()),
             )
             .wrap(Compress::default())
-            .wrap(cors.middleware())
+            .wrap(origins.middleware())
             .wrap(from_fn(cors::problem_responses))
             .wrap(from_fn(head_as_get))
             .service(meetings::search_meetings)
