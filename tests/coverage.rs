@@ -143,7 +143,8 @@ async fn bad_parameters_are_named() {
         ("fellowship=aa&max_km=-1", "max_km"),
         ("fellowship=aa&max_km=5&area=X99999999", "area"),
         ("fellowship=aa&max_km=5&level=ward", "level"),
-        ("fellowship=aa&max_km=5&format=xml", "format"),
+        ("fellowship=aa&max_km=5&points=households", "points"),
+        ("fellowship=aa&max_km=5&radius_km=3", "radius_km"),
     ] {
         let (status, body) = server.get(&format!("/v1/coverage/gaps?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");

@@ -30,6 +30,7 @@ use crate::import::source::SourceDefinition;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
+pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
 pub use geocode::Geo;
 pub use problem::{ApiError, InvalidParam, Problem};
 
@@ -40,6 +41,8 @@ pub struct AppState {
     /// The source definitions in use, for `/v1/sources`.
     pub sources: Arc<Vec<SourceDefinition>>,
     pub geo: Arc<Geo>,
+    /// Outlines for the coverage report, and recent coverage answers.
+    pub coverage: Arc<CoverageState>,
 }
 
 #[derive(OpenApi)]
@@ -66,7 +69,9 @@ pub struct AppState {
         health::health,
         health::ready,
         coverage::coverage_summary,
+        coverage::coverage_summary_for_points,
         coverage::coverage_gaps,
+        coverage::coverage_gaps_for_points,
     ),
     components(schemas(problem::InvalidParam)),
     tags(
@@ -134,7 +139,9 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
             .service(health::health)
             .service(health::ready)
             .service(coverage::coverage_summary)
+            .service(coverage::coverage_summary_for_points)
             .service(coverage::coverage_gaps)
+            .service(coverage::coverage_gaps_for_points)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi())

@@ -128,6 +128,7 @@ impl TestServer {
                 store: directory.store.clone(),
                 sources: Arc::new(Vec::new()),
                 geo: Arc::new(geo),
+                coverage: Default::default(),
             },
         )
         .unwrap();
