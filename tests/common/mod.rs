@@ -5,12 +5,13 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AppState, Geo};
+use meetingmap::http::{self, AppState, CoverageState, Geo};
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -112,6 +113,15 @@ impl TestServer {
 
     /// [`TestServer::start`] with the given places and routing services.
     pub async fn start_with(meetings: Vec<Meeting>, geo: Geo) -> TestServer {
+        TestServer::launch(meetings, geo, CoverageState::default()).await
+    }
+
+    /// [`TestServer::start`] with area outlines for the coverage report.
+    pub async fn start_with_boundaries(meetings: Vec<Meeting>, boundaries: Boundaries) -> TestServer {
+        TestServer::launch(meetings, Geo::offline(), CoverageState::new(Some(boundaries))).await
+    }
+
+    async fn launch(meetings: Vec<Meeting>, geo: Geo, coverage: CoverageState) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let directory = Directory::open(&url).await.unwrap();
@@ -128,7 +138,7 @@ impl TestServer {
                 store: directory.store.clone(),
                 sources: Arc::new(Vec::new()),
                 geo: Arc::new(geo),
-                coverage: Default::default(),
+                coverage: Arc::new(coverage),
             },
         )
         .unwrap();
