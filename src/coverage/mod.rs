@@ -269,6 +269,16 @@ pub struct Analysis {
 /// Every point against every fellowship asked for, point by point (fellowships in the order
 /// given within a point).
 pub fn analyse(snapshot: &Snapshot, points: &[DemandPoint], analysis: &Analysis) -> Vec<PointCoverage> {
+    analyse_where(snapshot, points, analysis, |_| true)
+}
+
+/// [`analyse`] for the points `keep` accepts only (say, one area's), indexed as in `points`.
+pub fn analyse_where(
+    snapshot: &Snapshot,
+    points: &[DemandPoint],
+    analysis: &Analysis,
+    keep: impl Fn(&DemandPoint) -> bool,
+) -> Vec<PointCoverage> {
     let mask = analysis.fellowships.iter().fold(0u32, |m, f| m | 1 << f.index());
     let threshold_km = analysis.threshold.km();
     let mode = analysis.threshold.mode();
@@ -280,7 +290,7 @@ pub fn analyse(snapshot: &Snapshot, points: &[DemandPoint], analysis: &Analysis)
         .unwrap_or(0);
     let mut reach = vec![Reach::default(); slots];
     let mut out = Vec::with_capacity(points.len() * analysis.fellowships.len());
-    for (i, p) in points.iter().enumerate() {
+    for (i, p) in points.iter().enumerate().filter(|(_, p)| keep(p)) {
         snapshot.reach(
             &analysis.filter,
             mask,

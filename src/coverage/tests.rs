@@ -46,9 +46,14 @@ fn bundled_sectors_are_all_of_them() {
 fn bundled_places_are_the_gb_ones_weighted_by_population() {
     let places = Demand::Places.points();
     assert_eq!(places.len(), 5_792);
-    assert!(places.iter().all(|p| p.country != "Northern Ireland" && !p.lad_code.is_empty()));
+    assert!(places
+        .iter()
+        .all(|p| p.country != "Northern Ireland" && !p.lad_code.is_empty()));
     let london = places.iter().find(|p| p.label == "London").unwrap();
-    assert_eq!((london.weight, london.lad_code.as_str()), (8_961_989.0, "E09000033"));
+    assert_eq!(
+        (london.weight, london.lad_code.as_str()),
+        (8_961_989.0, "E09000033")
+    );
 }
 
 #[test]
@@ -128,6 +133,21 @@ fn inside_is_covered_outside_is_a_gap() {
     assert_eq!(rows[0].meetings, 1);
     assert!((rows[0].meetings_per_10k - 10_000.0 / 150.0).abs() < 1e-9);
     assert_eq!(rows[0].worst_served.len(), 1);
+}
+
+#[test]
+fn analysing_some_points_keeps_their_indexes() {
+    let home = (53.0462, -2.9930);
+    let snapshot = Snapshot::build(meetings(&[home]));
+    let points = [
+        point("a", home.0, home.1, 1.0, "A"),
+        point("b", home.0 + 0.5, home.1, 1.0, "B"),
+        point("c", home.0, home.1, 1.0, "A"),
+    ];
+    let some = analyse_where(&snapshot, &points, &aa(), |p| p.lad_code == "A");
+    let all = analyse(&snapshot, &points, &aa());
+    assert_eq!(some, vec![all[0], all[2]]);
+    assert_eq!(some[1].point, 2);
 }
 
 #[test]

@@ -352,9 +352,11 @@ pub fn render(
     produced: Timestamp,
 ) -> String {
     let points = query.demand.points();
-    let result = coverage::analyse(snapshot, points, &query.analysis);
-    let threshold_km = (query.analysis.threshold.km() * 1000.0).round() / 1000.0;
     let (area, level) = (query.area.as_deref(), query.level);
+    let in_area = |p: &DemandPoint| area.is_none_or(|a| lookup().area(p, level).0 == a);
+    // Only the area's points are analysed: one district is a hundredth of GB.
+    let result = coverage::analyse_where(snapshot, points, &query.analysis, in_area);
+    let threshold_km = (query.analysis.threshold.km() * 1000.0).round() / 1000.0;
     let summarise = || coverage::summarise(snapshot, points, &query.analysis, &result, lookup(), level, area);
     match output {
         Output::Summary => serde_json::to_string(&CoverageSummary {
@@ -372,12 +374,7 @@ pub fn render(
             produced,
         }),
         Output::Gaps(format) => {
-            let gaps = coverage::gaps(
-                points,
-                &result,
-                |p| area.is_none_or(|a| lookup().area(p, level).0 == a),
-                query.limit,
-            );
+            let gaps = coverage::gaps(points, &result, in_area, query.limit);
             let json = serde_json::to_string(&CoverageGaps { threshold_km, gaps }).expect("gaps serialise");
             match format {
                 Format::GeoJson => geojson(&json),

@@ -24,6 +24,9 @@ const MAP_MAX_HEIGHT: f64 = 900.0;
 /// Gap circles' radius range in pixels (by the square root of the weight, so area shows weight).
 const GAP_MIN_RADIUS: f64 = 3.0;
 const GAP_MAX_RADIUS: f64 = 12.0;
+/// Most gap circles drawn (the heaviest): all of GB at a short threshold has ten thousand, and
+/// each carries its tooltip.
+const MAX_GAP_CIRCLES: usize = 3_000;
 /// Outline vertices closer than this (in pixels) to the simplified line are dropped.
 const OUTLINE_TOLERANCE_PX: f64 = 0.5;
 
@@ -442,7 +445,7 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
     }
     out.push_str("</g><g class=\"gaps\">");
     let heaviest = gaps.first().map_or(0.0, |g| points[g.point].weight);
-    for gap in gaps {
+    for gap in gaps.iter().take(MAX_GAP_CIRCLES) {
         let p = &points[gap.point];
         let (x, y) = projection.xy(p.lat, p.lon);
         let share = if heaviest > 0.0 {
@@ -466,7 +469,7 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
          meeting within the threshold for at least one fellowship (red circles, larger for more \
          weight){}.</desc></svg>",
         seen.len(),
-        gaps.len(),
+        gaps_shown(gaps.len()),
         if input.boundaries.is_some() {
             ", over area outlines"
         } else {
@@ -474,6 +477,19 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
         }
     );
     seen.len()
+}
+
+/// How many of `total` gap points the map shows, in words.
+fn gaps_shown(total: usize) -> String {
+    if total > MAX_GAP_CIRCLES {
+        format!(
+            "the heaviest {} of {}",
+            amount(MAX_GAP_CIRCLES as f64),
+            amount(total as f64)
+        )
+    } else {
+        amount(total as f64)
+    }
 }
 
 /// A gap point's tooltip.
@@ -529,7 +545,7 @@ fn legend(out: &mut String, meetings: usize, gaps: usize, outlines: bool, focus:
         swatch(&format!(
             "<circle cx=\"8\" cy=\"8\" r=\"6\" fill=\"{GAP_COLOUR}\" stroke=\"#6b1208\"/>"
         )),
-        amount(gaps as f64)
+        gaps_shown(gaps)
     );
     if outlines {
         let _ = write!(
@@ -583,11 +599,15 @@ fn tables(out: &mut String, input: &ReportInput) {
     }
     for (i, a) in input.areas.iter().enumerate() {
         if i == 0 || input.areas[i - 1].code != a.code {
+            let code = if a.code == a.name {
+                String::new()
+            } else {
+                format!(" <span class=\"small\">{}</span>", escape(&a.code))
+            };
             let _ = write!(
                 out,
-                "<section><h3>{} <span class=\"small\">{}</span></h3><table class=\"area\" data-code=\"{}\">{}<tbody>",
+                "<section><h3>{}{code}</h3><table class=\"area\" data-code=\"{}\">{}<tbody>",
                 escape(&a.name),
-                escape(&a.code),
                 escape(&a.code),
                 head(true)
             );

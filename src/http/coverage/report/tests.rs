@@ -329,3 +329,22 @@ fn an_empty_analysis_still_renders() {
     });
     assert!(html.contains("No demand points fall in the areas asked about."));
 }
+
+#[test]
+fn only_the_heaviest_gaps_are_drawn() {
+    let snapshot = Snapshot::build(meetings(&[HOME]));
+    let points: Vec<DemandPoint> = (0..MAX_GAP_CIRCLES + 1)
+        .map(|i| {
+            let at = (52.0 + (i / 60) as f64 * 0.01, -4.0 + (i % 60) as f64 * 0.01);
+            point(&format!("P{i}"), at, 10.0 + i as f64, "W06000023")
+        })
+        .collect();
+    let html = render_report(&snapshot, "fellowship=aa&max_km=1", points, None);
+    let drawn = circles(&html, "g");
+    assert_eq!(drawn.len(), MAX_GAP_CIRCLES);
+    assert!(
+        drawn.iter().all(|c| !c.3.starts_with("P0 ")),
+        "the lightest is left out"
+    );
+    assert!(html.contains("the heaviest 3,000 of 3,001 shown"));
+}
