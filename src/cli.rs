@@ -13,11 +13,14 @@ use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::coverage::boundaries::Boundaries;
 use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Meeting, Zone};
 use crate::gazetteer::remote::{RemoteGeocoder, Service};
 use crate::gazetteer::Gazetteer;
-use crate::http::{self, AllowedOrigins, AppState, Geo};
+use crate::http::{
+    self, AllowedOrigins, ApiError, AppState, CoverageOutput, CoverageQuery, CoverageState, Geo,
+};
 use crate::import::csv_feed::CsvMapping;
 use crate::import::fetch::Fetcher;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};
@@ -141,7 +144,13 @@ enum Command {
         /// list such as `https://a.example,https://b.example`.
         #[arg(long, env = "MEETINGMAP_CORS_ORIGINS", default_value = "*", value_parser = AllowedOrigins::parse)]
         cors_origins: AllowedOrigins,
+        /// Area outlines for the coverage report's map: a GeoJSON FeatureCollection of
+        /// (Multi)Polygons with `code` and `name` properties, such as uk-lad-2024-bgc.geojson.
+        #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
+        boundaries: Option<PathBuf>,
     },
+    /// Coverage of meetings over demand points: the HTML report, or the summary or gaps.
+    Coverage(CoverageArgs),
     /// Import feeds: defined sources, or one file.
     Import {
         /// Source ids to import (repeatable).
@@ -206,6 +215,115 @@ enum Command {
         #[command(flatten)]
         database: Database,
     },
+}
+
+/// `meetingmap coverage`: the parameters of `/v1/coverage`, as options.
+#[derive(Args)]
+struct CoverageArgs {
+    /// Fellowship codes, comma-separated (default: every fellowship).
+    #[arg(long)]
+    fellowship: Option<String>,
+    /// `open` or `closed`.
+    #[arg(long)]
+    access: Option<String>,
+    /// `in_person`, `hybrid`, comma-separated.
+    #[arg(long)]
+    attendance: Option<String>,
+    /// Weekdays (`sun`..`sat`), comma-separated.
+    #[arg(long)]
+    day: Option<String>,
+    /// Earliest local start time, `HH:MM`.
+    #[arg(long)]
+    start_after: Option<String>,
+    /// Latest local start time, `HH:MM`.
+    #[arg(long)]
+    start_before: Option<String>,
+    /// Meeting types that must all apply, comma-separated.
+    #[arg(long = "type")]
+    types: Option<String>,
+    /// Within reach: this straight-line distance in km.
+    #[arg(long)]
+    max_km: Option<String>,
+    /// Within reach: this many estimated minutes by --mode.
+    #[arg(long)]
+    max_minutes: Option<String>,
+    /// `walk`, `cycle`, `drive` or `transit`.
+    #[arg(long)]
+    mode: Option<String>,
+    /// `lad`, `utla` or `nation`.
+    #[arg(long)]
+    level: Option<String>,
+    /// Only this area's code (at --level).
+    #[arg(long)]
+    area: Option<String>,
+    /// Demand points: `sectors` (default), `places`, or a CSV file with `lat`, `lon` and `weight`
+    /// columns (write `./places` for a file called places).
+    #[arg(long)]
+    points: Option<String>,
+    /// Gaps listed by `--format geojson|csv` (default 100).
+    #[arg(long)]
+    limit: Option<String>,
+    /// `html` (the report), `json` (the summary per area), `geojson` or `csv` (the gaps).
+    #[arg(long, default_value = "html", value_parser = ["html", "json", "geojson", "csv"])]
+    format: String,
+    /// Area outlines for the report's map (as for `serve --boundaries`).
+    #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
+    boundaries: Option<PathBuf>,
+    /// File to write; standard output when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    database: Database,
+}
+
+impl CoverageArgs {
+    /// The options as the API's query and points, checked by the API's own rules.
+    fn query(&self) -> anyhow::Result<CoverageQuery> {
+        let mut pairs: Vec<(&str, &str)> = [
+            ("fellowship", &self.fellowship),
+            ("access", &self.access),
+            ("attendance", &self.attendance),
+            ("day", &self.day),
+            ("start_after", &self.start_after),
+            ("start_before", &self.start_before),
+            ("type", &self.types),
+            ("max_km", &self.max_km),
+            ("max_minutes", &self.max_minutes),
+            ("mode", &self.mode),
+            ("level", &self.level),
+            ("area", &self.area),
+            ("limit", &self.limit),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_deref()?)))
+        .collect();
+        let supplied = match self.points.as_deref() {
+            None => None,
+            Some(keyword @ ("sectors" | "places")) => {
+                pairs.push(("points", keyword));
+                None
+            }
+            Some(file) => {
+                let reader = std::fs::File::open(file).with_context(|| format!("cannot read {file}"))?;
+                let mut points =
+                    crate::coverage::read_points(reader).with_context(|| format!("points file {file}"))?;
+                crate::coverage::place_in_areas(&mut points);
+                Some(points)
+            }
+        };
+        let query = serde_urlencoded::to_string(&pairs)?;
+        CoverageQuery::parse(&query, supplied).map_err(|e| match e {
+            ApiError::InvalidParams(params) => anyhow::anyhow!(
+                "{}",
+                params
+                    .iter()
+                    .map(|p| format!("--{} {}", p.name.replace('_', "-"), p.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => anyhow::anyhow!("{other}"),
+        })
+    }
 }
 
 /// The backup file: the API's own meeting representation, with a header.
@@ -289,8 +407,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             no_refresh,
             geo,
             cors_origins,
+            boundaries,
         } => {
             let geo = std::sync::Arc::new(geo.build()?);
+            let boundaries = boundaries.as_deref().map(Boundaries::load).transpose()?;
             let directory = Directory::open(&database.url).await?;
             if demo && directory.index.current().is_empty() {
                 load_demo(&directory, demo_meetings, 1).await?;
@@ -319,6 +439,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     store: directory.store,
                     sources,
                     geo,
+                    coverage: Arc::new(CoverageState::new(boundaries)),
                 },
                 cors_origins,
             )?;
@@ -375,6 +496,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let directory = Directory::open(&database.url).await?;
             run_imports(directory, chosen, force).await?;
+        }
+        Command::Coverage(args) => {
+            let output =
+                CoverageOutput::named(&args.format).context("--format must be html, json, geojson or csv")?;
+            let query = args.query()?;
+            let boundaries = args.boundaries.as_deref().map(Boundaries::load).transpose()?;
+            let directory = Directory::open(&args.database.url).await?;
+            let snapshot = directory.index.current();
+            let body =
+                http::render_coverage(output, &snapshot, &query, boundaries.as_ref(), Timestamp::now());
+            match &args.out {
+                Some(path) => {
+                    std::fs::write(path, &body)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    println!(
+                        "wrote {} ({} KB): {} demand points against {} meetings",
+                        path.display(),
+                        body.len().div_ceil(1024),
+                        query.demand.points().len(),
+                        snapshot.len()
+                    );
+                }
+                None => writeln!(std::io::stdout().lock(), "{body}")?,
+            }
         }
         Command::Migrate { database } => {
             Directory::open(&database.url).await?;

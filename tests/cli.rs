@@ -240,3 +240,80 @@ fn the_server_refreshes_enabled_sources_in_the_background() {
     );
     assert_eq!(local["last_counts"]["added"], 5);
 }
+
+#[test]
+fn coverage_writes_the_report_and_the_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let db = db.to_str().unwrap();
+    meetingmap(&["demo-data", "--meetings", "300", "--seed", "5", "--database", db]);
+    let areas = dir.path().join("areas.geojson");
+    std::fs::write(
+        &areas,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"W06000006","name":"Wrexham <outline>"},
+            "geometry":{"type":"Polygon","coordinates":[[[-3.2,52.9],[-2.8,52.9],[-2.8,53.2],[-3.2,53.2]]]}}]}"#,
+    )
+    .unwrap();
+    let report = dir.path().join("report.html");
+    let args = [
+        "coverage",
+        "--fellowship",
+        "na",
+        "--max-minutes",
+        "30",
+        "--mode",
+        "transit",
+        "--area",
+        "W06000006",
+        "--database",
+        db,
+    ];
+    let mut with_report = args.to_vec();
+    with_report.extend([
+        "--boundaries",
+        areas.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    let out = meetingmap(&with_report);
+    assert!(out.contains("10846 demand points against 300 meetings"), "{out}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains(
+        "<h1>Coverage: Narcotics Anonymous within 30 minutes by transit (estimated), Wrexham</h1>"
+    ));
+    assert!(html.contains("class=\"area focus\" data-code=\"W06000006\""));
+    assert!(html.contains("<title>Wrexham &lt;outline&gt; (W06000006)</title>"));
+
+    // The gaps as CSV on standard output, over places or points from a file.
+    let mut csv = args.to_vec();
+    csv.extend(["--format", "csv", "--points", "places"]);
+    let text = meetingmap(&csv);
+    assert!(text.starts_with("label,lat,lon,weight,fellowship,"), "{text}");
+    let points = dir.path().join("points.csv");
+    std::fs::write(
+        &points,
+        "label,lat,lon,weight,lad_code\nRemote farm,53.0,-3.17,3,W06000006\n",
+    )
+    .unwrap();
+    let mut geojson = args.to_vec();
+    geojson.extend(["--format", "geojson", "--points", points.to_str().unwrap()]);
+    let body: serde_json::Value = serde_json::from_str(&meetingmap(&geojson)).unwrap();
+    let features = body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "{body}");
+    for f in features {
+        assert_eq!(f["geometry"]["coordinates"], serde_json::json!([-3.17, 53.0]));
+        assert_eq!(f["properties"]["label"], "Remote farm");
+    }
+
+    // Bad options are named as options, and nothing is written.
+    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(["coverage", "--max-km", "500", "--level", "ward", "--database", db])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--max-km must be") && stderr.contains("--level must be"),
+        "{stderr}"
+    );
+}

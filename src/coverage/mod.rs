@@ -1,16 +1,20 @@
 //! Coverage gaps: where people live, and how far they are from a meeting of each fellowship.
 //!
-//! Demand points are GB postcode sectors weighted by their count of live postcodes (an address
-//! proxy), or any points with weights read from CSV ([`read_points`]). For each point and
+//! Demand points ([`Demand`]) are GB postcode sectors weighted by their count of live postcodes
+//! (an address proxy), GB places weighted by population, or any points with weights read from CSV
+//! ([`read_points`]). For each point and
 //! fellowship, [`analyse`] finds the nearest meeting someone can attend in person (in-person and
 //! hybrid meetings; online-only ones are not anywhere, and temporarily closed ones do not count)
 //! and the weekly meetings within the threshold (a distance, or minutes by a travel mode through
 //! the offline estimate). [`summarise`] adds points up per area (local authority, upper-tier
 //! authority or Welsh health board, nation) and [`gaps`] lists the points beyond the threshold,
-//! heaviest first.
+//! heaviest first. [`boundaries`] reads area outlines for the report's map.
+
+pub mod boundaries;
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::OnceLock;
 
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -59,6 +63,101 @@ pub fn bundled_sectors() -> Vec<DemandPoint> {
         })
         .collect()
 }
+
+/// GB places (England, Scotland, Wales) bundled with the gazetteer, weighted by population.
+pub fn bundled_places() -> Vec<DemandPoint> {
+    let mut reader = csv::Reader::from_reader(crate::gazetteer::PLACES_CSV.as_bytes());
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter(|r| matches!(&r[6], "England" | "Scotland" | "Wales"))
+        .filter_map(|r| {
+            Some(DemandPoint {
+                label: r[1].to_string(),
+                lat: r[2].parse().ok()?,
+                lon: r[3].parse().ok()?,
+                weight: r[4].parse().ok()?,
+                lad_code: r[7].to_string(),
+                lad_name: r[8].to_string(),
+                country: r[6].to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Which demand points an analysis is over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Demand {
+    /// GB postcode sectors, weighted by live postcodes (the default).
+    Sectors,
+    /// GB places, weighted by population.
+    Places,
+    /// Points someone supplied as CSV ([`read_points`]).
+    Supplied(Vec<DemandPoint>),
+}
+
+impl Demand {
+    pub fn points(&self) -> &[DemandPoint] {
+        static SECTORS: OnceLock<Vec<DemandPoint>> = OnceLock::new();
+        static PLACES: OnceLock<Vec<DemandPoint>> = OnceLock::new();
+        match self {
+            Demand::Sectors => SECTORS.get_or_init(bundled_sectors),
+            Demand::Places => PLACES.get_or_init(bundled_places),
+            Demand::Supplied(points) => points,
+        }
+    }
+
+    /// What the points are and what their weight means, in words.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Demand::Sectors => {
+                "the GB postcode sectors (OS Code-Point Open), each weighted by its number of live \
+                 postcodes, a proxy for addresses"
+            }
+            Demand::Places => {
+                "the populated places of England, Scotland and Wales (GeoNames), each weighted by \
+                 its population"
+            }
+            Demand::Supplied(_) => "points supplied as CSV, each with the weight given",
+        }
+    }
+
+    /// What a point's weight counts, when known.
+    pub fn weight_unit(&self) -> Option<&'static str> {
+        match self {
+            Demand::Sectors => Some("postcodes"),
+            Demand::Places => Some("people"),
+            Demand::Supplied(_) => None,
+        }
+    }
+}
+
+/// Gives supplied points without a local authority the one of the nearest postcode sector (when
+/// one is within [`PLACING_KM`]), so they are added up by area like the bundled points.
+pub fn place_in_areas(points: &mut [DemandPoint]) {
+    let sectors = Demand::Sectors.points();
+    let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
+        sectors
+            .iter()
+            .enumerate()
+            .map(|(i, p)| GeomWithData::new(plane(p.lat, p.lon), i as u32))
+            .collect(),
+    );
+    for p in points.iter_mut().filter(|p| p.lad_code.is_empty()) {
+        let Some(nearest) = tree.nearest_neighbor(&plane(p.lat, p.lon)) else {
+            continue;
+        };
+        let sector = &sectors[nearest.data as usize];
+        if crate::domain::distance_km(p.lat, p.lon, sector.lat, sector.lon) <= PLACING_KM {
+            p.lad_code.clone_from(&sector.lad_code);
+            p.lad_name.clone_from(&sector.lad_name);
+            p.country.clone_from(&sector.country);
+        }
+    }
+}
+
+/// How far a supplied point may be from the nearest postcode sector and still take its area.
+pub const PLACING_KM: f64 = 20.0;
 
 /// Reads user-supplied demand points: a CSV with a header naming at least `lat`, `lon` and
 /// `weight`, and optionally `label`, `lad_code`, `lad_name` and `country`. Rows with a missing or
@@ -170,6 +269,16 @@ pub struct Analysis {
 /// Every point against every fellowship asked for, point by point (fellowships in the order
 /// given within a point).
 pub fn analyse(snapshot: &Snapshot, points: &[DemandPoint], analysis: &Analysis) -> Vec<PointCoverage> {
+    analyse_where(snapshot, points, analysis, |_| true)
+}
+
+/// [`analyse`] for the points `keep` accepts only (say, one area's), indexed as in `points`.
+pub fn analyse_where(
+    snapshot: &Snapshot,
+    points: &[DemandPoint],
+    analysis: &Analysis,
+    keep: impl Fn(&DemandPoint) -> bool,
+) -> Vec<PointCoverage> {
     let mask = analysis.fellowships.iter().fold(0u32, |m, f| m | 1 << f.index());
     let threshold_km = analysis.threshold.km();
     let mode = analysis.threshold.mode();
@@ -181,7 +290,7 @@ pub fn analyse(snapshot: &Snapshot, points: &[DemandPoint], analysis: &Analysis)
         .unwrap_or(0);
     let mut reach = vec![Reach::default(); slots];
     let mut out = Vec::with_capacity(points.len() * analysis.fellowships.len());
-    for (i, p) in points.iter().enumerate() {
+    for (i, p) in points.iter().enumerate().filter(|(_, p)| keep(p)) {
         snapshot.reach(
             &analysis.filter,
             mask,
@@ -227,29 +336,34 @@ impl Level {
     }
 }
 
-/// Local authority districts to upper-tier authorities and Welsh health boards.
+/// Local authority districts to upper-tier authorities and Welsh health boards, and nations.
 pub struct AreaLookup {
     /// LAD code to (upper-tier code, name).
     upper: HashMap<String, (String, String)>,
+    /// LAD code to nation.
+    country: HashMap<String, String>,
 }
 
 impl AreaLookup {
     /// From the bundled `uk-lad-lookup.csv`. Welsh districts map to their health board.
     pub fn bundled() -> AreaLookup {
         let mut reader = csv::Reader::from_reader(LAD_LOOKUP_CSV.as_bytes());
-        let upper = reader
-            .records()
-            .filter_map(Result::ok)
-            .map(|r| {
-                let (code, name) = if !r[5].is_empty() {
-                    (&r[5], &r[6])
-                } else {
-                    (&r[3], &r[4])
-                };
-                (r[0].to_string(), (code.to_string(), name.to_string()))
-            })
-            .collect();
-        AreaLookup { upper }
+        let mut lookup = AreaLookup {
+            upper: HashMap::new(),
+            country: HashMap::new(),
+        };
+        for r in reader.records().filter_map(Result::ok) {
+            let (code, name) = if !r[5].is_empty() {
+                (&r[5], &r[6])
+            } else {
+                (&r[3], &r[4])
+            };
+            lookup
+                .upper
+                .insert(r[0].to_string(), (code.to_string(), name.to_string()));
+            lookup.country.insert(r[0].to_string(), r[2].to_string());
+        }
+        lookup
     }
 
     /// The area (code, name) a point belongs to at `level`.
@@ -262,6 +376,18 @@ impl AreaLookup {
                 .cloned()
                 .unwrap_or_else(|| (p.lad_code.clone(), p.lad_name.clone())),
             Level::Nation => (p.country.clone(), p.country.clone()),
+        }
+    }
+
+    /// Whether the local authority district `lad` is part of the area `code` at `level`.
+    pub fn contains(&self, level: Level, code: &str, lad: &str) -> bool {
+        match level {
+            Level::Lad => lad == code,
+            Level::Utla => self
+                .upper
+                .get(lad)
+                .map_or(lad == code, |(upper, _)| upper == code),
+            Level::Nation => self.country.get(lad).is_some_and(|c| c == code),
         }
     }
 }

@@ -43,6 +43,36 @@ fn bundled_sectors_are_all_of_them() {
 }
 
 #[test]
+fn bundled_places_are_the_gb_ones_weighted_by_population() {
+    let places = Demand::Places.points();
+    assert_eq!(places.len(), 5_792);
+    assert!(places
+        .iter()
+        .all(|p| p.country != "Northern Ireland" && !p.lad_code.is_empty()));
+    let london = places.iter().find(|p| p.label == "London").unwrap();
+    assert_eq!(
+        (london.weight, london.lad_code.as_str()),
+        (8_961_989.0, "E09000033")
+    );
+}
+
+#[test]
+fn supplied_points_take_the_area_of_the_nearest_sector() {
+    let mut points = vec![
+        point("Wrexham", 53.0462, -2.9930, 1.0, ""),
+        point("Kept", 53.0462, -2.9930, 1.0, "X1"),
+        point("Atlantic", 45.0, -30.0, 1.0, ""),
+    ];
+    place_in_areas(&mut points);
+    assert_eq!(
+        (points[0].lad_code.as_str(), points[0].lad_name.as_str()),
+        ("W06000006", "Wrexham")
+    );
+    assert_eq!(points[1].lad_code, "X1");
+    assert_eq!(points[2].lad_code, "");
+}
+
+#[test]
 fn lookup_maps_districts_upwards() {
     let lookup = AreaLookup::bundled();
     let p = point("x", 0.0, 0.0, 1.0, "E06000001");
@@ -50,6 +80,11 @@ fn lookup_maps_districts_upwards() {
     assert_eq!(lookup.area(&p, Level::Nation).0, "Wales");
     assert_eq!(Level::parse("UTLA"), Some(Level::Utla));
     assert_eq!(Level::parse("ward"), None);
+    // Flintshire is in Betsi Cadwaladr health board, and in Wales.
+    assert!(lookup.contains(Level::Utla, "W11000023", "W06000005"));
+    assert!(lookup.contains(Level::Nation, "Wales", "W06000005"));
+    assert!(!lookup.contains(Level::Nation, "England", "W06000005"));
+    assert!(lookup.contains(Level::Lad, "W06000005", "W06000005"));
 }
 
 #[test]
@@ -98,6 +133,21 @@ fn inside_is_covered_outside_is_a_gap() {
     assert_eq!(rows[0].meetings, 1);
     assert!((rows[0].meetings_per_10k - 10_000.0 / 150.0).abs() < 1e-9);
     assert_eq!(rows[0].worst_served.len(), 1);
+}
+
+#[test]
+fn analysing_some_points_keeps_their_indexes() {
+    let home = (53.0462, -2.9930);
+    let snapshot = Snapshot::build(meetings(&[home]));
+    let points = [
+        point("a", home.0, home.1, 1.0, "A"),
+        point("b", home.0 + 0.5, home.1, 1.0, "B"),
+        point("c", home.0, home.1, 1.0, "A"),
+    ];
+    let some = analyse_where(&snapshot, &points, &aa(), |p| p.lad_code == "A");
+    let all = analyse(&snapshot, &points, &aa());
+    assert_eq!(some, vec![all[0], all[2]]);
+    assert_eq!(some[1].point, 2);
 }
 
 #[test]

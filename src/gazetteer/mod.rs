@@ -25,7 +25,7 @@ pub use postcode::Postcode;
 
 const OUTCODES_CSV: &str = include_str!("../../data/uk-outcodes.csv");
 pub(crate) const SECTORS_CSV: &str = include_str!("../../data/uk-postcode-sectors.csv");
-const PLACES_CSV: &str = include_str!("../../data/gb-places.csv");
+pub(crate) const PLACES_CSV: &str = include_str!("../../data/gb-places.csv");
 
 /// A unit postcode covers about 15 addresses, within roughly 100 m of its centroid.
 pub const UNIT_PRECISION_KM: f64 = 0.1;

@@ -1,4 +1,5 @@
-//! Other representations of a search: GeoJSON (RFC 7946) and CSV, chosen by `format=` or `Accept`.
+//! Other representations of a search: GeoJSON (RFC 7946) and CSV, chosen by `format=` or `Accept`
+//! ([`negotiate`], which other endpoints with other representations use too).
 //!
 //! Both are made from the JSON page itself, so they cannot disagree with it: GeoJSON wraps each
 //! result as a feature's `properties` (geometry `[lon, lat]`, or null without coordinates), and
@@ -21,6 +22,8 @@ pub enum Format {
     GeoJson,
     Csv,
     Ics,
+    /// A page for people (the coverage report).
+    Html,
 }
 
 impl Format {
@@ -30,6 +33,7 @@ impl Format {
             Format::GeoJson => "geojson",
             Format::Csv => "csv",
             Format::Ics => "ics",
+            Format::Html => "html",
         }
     }
 
@@ -39,6 +43,7 @@ impl Format {
             Format::GeoJson => "application/geo+json",
             Format::Csv => "text/csv; charset=utf-8; header=present",
             Format::Ics => super::calendar::CONTENT_TYPE,
+            Format::Html => "text/html; charset=utf-8",
         }
     }
 
@@ -46,6 +51,7 @@ impl Format {
         match self {
             Format::Csv => "text/csv",
             Format::Ics => "text/calendar",
+            Format::Html => "text/html",
             other => other.content_type(),
         }
     }
@@ -274,12 +280,12 @@ pub fn geojson(page_json: &str, key: &str) -> String {
     Value::Object(out).to_string()
 }
 
-/// Renders a JSON page in the chosen format (not `Ics`).
+/// Renders a JSON page in the chosen format (not `Ics` or `Html`, which are made otherwise).
 pub fn render(format: Format, page_json: String, key: &str, columns: &[&str]) -> String {
     match format {
         Format::GeoJson => geojson(&page_json, key),
         Format::Csv => csv(&page_json, key, columns),
-        Format::Json | Format::Ics => page_json,
+        Format::Json | Format::Ics | Format::Html => page_json,
     }
 }
 

@@ -34,6 +34,7 @@ use crate::search::SearchIndex;
 use crate::store::Store;
 
 pub use cors::AllowedOrigins;
+pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
 pub use geocode::Geo;
 pub use problem::{ApiError, InvalidParam, Problem};
 
@@ -44,6 +45,8 @@ pub struct AppState {
     /// The source definitions in use, for `/v1/sources`.
     pub sources: Arc<Vec<SourceDefinition>>,
     pub geo: Arc<Geo>,
+    /// Outlines for the coverage report, and recent coverage answers.
+    pub coverage: Arc<CoverageState>,
 }
 
 #[derive(OpenApi)]
@@ -70,9 +73,11 @@ pub struct AppState {
         health::health,
         health::ready,
         coverage::coverage_summary,
+        coverage::coverage_summary_for_points,
         coverage::coverage_gaps,
         embed::embed_script,
         embed::embed_page,
+        coverage::coverage_gaps_for_points,
     ),
     components(schemas(problem::InvalidParam)),
     tags(
@@ -152,9 +157,11 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             .service(health::health)
             .service(health::ready)
             .service(coverage::coverage_summary)
+            .service(coverage::coverage_summary_for_points)
             .service(coverage::coverage_gaps)
             .service(embed::embed_script)
             .service(embed::embed_page)
+            .service(coverage::coverage_gaps_for_points)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi())

@@ -186,7 +186,7 @@ fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> 
 fn each<T>(
     errors: &mut Vec<InvalidParam>,
     name: &str,
-    text: &Option<String>,
+    text: Option<&str>,
     parse: impl Fn(&str) -> Option<T>,
     expected: &str,
 ) -> Vec<T> {
@@ -204,8 +204,8 @@ fn each<T>(
     out
 }
 
-fn time(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<LocalTime> {
-    let text = text.as_deref()?;
+fn time(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>) -> Option<LocalTime> {
+    let text = text?;
     let parsed = LocalTime::parse(text);
     if parsed.is_none() {
         errors.push(InvalidParam::new(
@@ -214,6 +214,107 @@ fn time(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Op
         ));
     }
     parsed
+}
+
+/// The conditions on meetings themselves, as query-string text: what every search and the
+/// coverage analysis share (`None` when not given).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FilterText<'a> {
+    pub fellowship: Option<&'a str>,
+    pub access: Option<&'a str>,
+    pub types: Option<&'a str>,
+    pub attendance: Option<&'a str>,
+    pub day: Option<&'a str>,
+    pub start_after: Option<&'a str>,
+    pub start_before: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub q: Option<&'a str>,
+}
+
+/// Checks the conditions on meetings, reporting every bad one in `errors`: the filter, and the
+/// fellowships named in the order given (repeats kept).
+pub fn filter(errors: &mut Vec<InvalidParam>, text: &FilterText) -> (Filter, Vec<Fellowship>) {
+    let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
+    let fellowships = each(
+        errors,
+        "fellowship",
+        text.fellowship,
+        Fellowship::parse,
+        &format!("known: {fellowship_codes}"),
+    );
+    let access = text.access.and_then(|a| match a.to_ascii_lowercase().as_str() {
+        "open" => Some(Access::Open),
+        "closed" => Some(Access::Closed),
+        _ => {
+            errors.push(InvalidParam::new(
+                "access",
+                format!("must be `open` or `closed`, not `{a}`"),
+            ));
+            None
+        }
+    });
+    let types = each(errors, "type", text.types, MeetingType::parse, "see /v1/types");
+    let attendance = each(
+        errors,
+        "attendance",
+        text.attendance,
+        Attendance::parse,
+        "in_person, online or hybrid",
+    );
+    let days = each(
+        errors,
+        "day",
+        text.day,
+        Day::parse,
+        "sun, mon, tue, wed, thu, fri or sat",
+    );
+    let start_after = time(errors, "start_after", text.start_after);
+    let start_before = time(errors, "start_before", text.start_before);
+    let languages = each(
+        errors,
+        "language",
+        text.language,
+        MeetingType::language,
+        "ISO 639-1 codes listed under language: in /v1/types",
+    );
+    if text.q.is_some_and(|q| q.chars().count() > MAX_TEXT) {
+        errors.push(InvalidParam::new(
+            "q",
+            format!("must be at most {MAX_TEXT} characters"),
+        ));
+    }
+    let mut filter = Filter::default()
+        .fellowships(fellowships.iter().copied())
+        .attendance(attendance)
+        .days(days)
+        .start_between(start_after, start_before)
+        .types(types)
+        .languages(languages)
+        .text(text.q.unwrap_or(""));
+    if let Some(access) = access {
+        filter = filter.access(access);
+    }
+    (filter, fellowships)
+}
+
+/// Reads a query string into `T` alone, for an endpoint that shares the search's filters but not
+/// its place or paging: repeats joined and empties dropped as for searches, and parameters `T`
+/// does not know reported in `errors`.
+pub fn parse_only<T: DeserializeOwned>(query: &str, errors: &mut Vec<InvalidParam>) -> Result<T, ApiError> {
+    Ok(claim(&parameters(query)?, errors))
+}
+
+/// `params` read into `T`, reporting the ones `T` does not know in `errors`.
+fn claim<T: DeserializeOwned>(params: &BTreeMap<String, String>, errors: &mut Vec<InvalidParam>) -> T {
+    let extra: ExtraParams<T> = deserialize(params);
+    let mut unknown: Vec<_> = extra.unknown.into_keys().collect();
+    unknown.sort();
+    errors.extend(
+        unknown
+            .into_iter()
+            .map(|name| InvalidParam::new(name, "is not a parameter of this endpoint")),
+    );
+    extra.known
 }
 
 /// Reads a query string into the common [`SearchParams`] and the endpoint-specific `T`, with the
@@ -225,15 +326,8 @@ pub fn parse<T: DeserializeOwned>(
     let params = parameters(query)?;
     let search: SearchParams = deserialize(&params);
     let leftover: BTreeMap<String, String> = search.rest.clone().into_iter().collect();
-    let extra: ExtraParams<T> = deserialize(&leftover);
-    let mut unknown: Vec<_> = extra.unknown.into_keys().collect();
-    unknown.sort();
-    errors.extend(
-        unknown
-            .into_iter()
-            .map(|name| InvalidParam::new(name, "is not a parameter of this endpoint")),
-    );
-    Ok((search, extra.known, fingerprint(&params)))
+    let extra = claim(&leftover, errors);
+    Ok((search, extra, fingerprint(&params)))
 }
 
 #[derive(Deserialize)]
@@ -333,58 +427,20 @@ impl SearchParams {
             }
         }
 
-        let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
-        let fellowships = each(
+        let (filter, _) = filter(
             errors,
-            "fellowship",
-            &self.fellowship,
-            Fellowship::parse,
-            &format!("known: {fellowship_codes}"),
+            &FilterText {
+                fellowship: self.fellowship.as_deref(),
+                access: self.access.as_deref(),
+                types: self.types.as_deref(),
+                attendance: self.attendance.as_deref(),
+                day: self.day.as_deref(),
+                start_after: self.start_after.as_deref(),
+                start_before: self.start_before.as_deref(),
+                language: self.language.as_deref(),
+                q: self.q.as_deref(),
+            },
         );
-        let access = self
-            .access
-            .as_deref()
-            .and_then(|a| match a.to_ascii_lowercase().as_str() {
-                "open" => Some(Access::Open),
-                "closed" => Some(Access::Closed),
-                _ => {
-                    errors.push(InvalidParam::new(
-                        "access",
-                        format!("must be `open` or `closed`, not `{a}`"),
-                    ));
-                    None
-                }
-            });
-        let types = each(errors, "type", &self.types, MeetingType::parse, "see /v1/types");
-        let attendance = each(
-            errors,
-            "attendance",
-            &self.attendance,
-            Attendance::parse,
-            "in_person, online or hybrid",
-        );
-        let days = each(
-            errors,
-            "day",
-            &self.day,
-            Day::parse,
-            "sun, mon, tue, wed, thu, fri or sat",
-        );
-        let start_after = time(errors, "start_after", &self.start_after);
-        let start_before = time(errors, "start_before", &self.start_before);
-        let languages = each(
-            errors,
-            "language",
-            &self.language,
-            MeetingType::language,
-            "ISO 639-1 codes listed under language: in /v1/types",
-        );
-        if self.q.as_ref().is_some_and(|q| q.chars().count() > MAX_TEXT) {
-            errors.push(InvalidParam::new(
-                "q",
-                format!("must be at most {MAX_TEXT} characters"),
-            ));
-        }
         let sort = match self.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None if has_point => Sort::Distance,
             None => Sort::Time,
@@ -467,17 +523,6 @@ impl SearchParams {
             return None;
         }
 
-        let mut filter = Filter::default()
-            .fellowships(fellowships)
-            .attendance(attendance)
-            .days(days)
-            .start_between(start_after, start_before)
-            .types(types)
-            .languages(languages)
-            .text(self.q.as_deref().unwrap_or(""));
-        if let Some(access) = access {
-            filter = filter.access(access);
-        }
         let travel = mode.map(|mode| TravelRequest { mode, max_minutes });
         // A postcode district or a town is an area, not a point: search at least as far as the
         // area reaches. A time limit instead sets the radius to how far the estimate says that

@@ -46,6 +46,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     NotAcceptable(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("the directory has changed since this page was listed")]
     StaleCursor,
     #[error("not ready: {0}")]
@@ -64,6 +68,8 @@ impl ApiError {
             ApiError::InvalidParams(_) => ("invalid-parameters", "Invalid request parameters"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::NotAcceptable(_) => ("not-acceptable", "Format not available"),
+            ApiError::TooLarge(_) => ("too-large", "Request body too large"),
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Request body type not accepted"),
             ApiError::StaleCursor => ("stale-cursor", "Cursor no longer valid"),
             ApiError::NotReady(_) => ("not-ready", "Service not ready"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
@@ -80,7 +86,10 @@ impl ApiError {
                     .collect::<Vec<_>>();
                 (detail.join("; "), params.clone())
             }
-            ApiError::NotFound(what) | ApiError::NotAcceptable(what) => (what.clone(), vec![]),
+            ApiError::NotFound(what)
+            | ApiError::NotAcceptable(what)
+            | ApiError::TooLarge(what)
+            | ApiError::UnsupportedMediaType(what) => (what.clone(), vec![]),
             ApiError::StaleCursor => (
                 "the directory was updated after this cursor was issued; start again from the first page"
                     .into(),
@@ -112,6 +121,8 @@ impl ResponseError for ApiError {
             ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::StaleCursor => StatusCode::GONE,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

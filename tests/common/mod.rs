@@ -5,12 +5,13 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AllowedOrigins, AppState, Geo};
+use meetingmap::http::{self, AllowedOrigins, AppState, CoverageState, Geo};
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -112,11 +113,26 @@ impl TestServer {
 
     /// [`TestServer::start`] with the given places and routing services.
     pub async fn start_with(meetings: Vec<Meeting>, geo: Geo) -> TestServer {
-        TestServer::start_configured(meetings, geo, AllowedOrigins::Any).await
+        TestServer::launch(meetings, geo, CoverageState::default(), AllowedOrigins::Any).await
     }
 
     /// [`TestServer::start_with`], letting only `cors` read the API from browsers.
     pub async fn start_configured(meetings: Vec<Meeting>, geo: Geo, cors: AllowedOrigins) -> TestServer {
+        TestServer::launch(meetings, geo, CoverageState::default(), cors).await
+    }
+
+    /// [`TestServer::start`] with area outlines for the coverage report.
+    pub async fn start_with_boundaries(meetings: Vec<Meeting>, boundaries: Boundaries) -> TestServer {
+        let coverage = CoverageState::new(Some(boundaries));
+        TestServer::launch(meetings, Geo::offline(), coverage, AllowedOrigins::Any).await
+    }
+
+    async fn launch(
+        meetings: Vec<Meeting>,
+        geo: Geo,
+        coverage: CoverageState,
+        cors: AllowedOrigins,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let directory = Directory::open(&url).await.unwrap();
@@ -133,6 +149,7 @@ impl TestServer {
                 store: directory.store.clone(),
                 sources: Arc::new(Vec::new()),
                 geo: Arc::new(geo),
+                coverage: Arc::new(coverage),
             },
             cors,
         )

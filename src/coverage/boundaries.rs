@@ -1,0 +1,217 @@
+//! Area outlines for the coverage report's map: a GeoJSON FeatureCollection of Polygon and
+//! MultiPolygon features with `code` and `name` properties (such as ONS's local authority
+//! district boundaries, `uk-lad-2024-bgc.geojson`), simplified once when read.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use geo::{LineString, Simplify};
+use serde_json::Value;
+
+/// Tolerance of the simplification done when reading, in degrees (about 20 m north-south): finer
+/// than any map of a district shows, and it makes a detailed boundary file several times smaller.
+pub const READ_TOLERANCE_DEG: f64 = 0.0002;
+
+/// A closed ring of `[lon, lat]` positions (first equals last).
+pub type Ring = Vec<[f64; 2]>;
+
+/// One area's outline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outline {
+    pub code: String,
+    pub name: String,
+    /// Polygons, each its outer ring followed by its holes.
+    pub polygons: Vec<Vec<Ring>>,
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: [f64; 4],
+}
+
+/// Outlines by area code.
+#[derive(Debug, Default)]
+pub struct Boundaries {
+    outlines: Vec<Outline>,
+    by_code: HashMap<String, usize>,
+}
+
+impl Boundaries {
+    /// Reads a FeatureCollection file.
+    pub fn load(path: &Path) -> anyhow::Result<Boundaries> {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Boundaries::read(std::io::BufReader::new(file))
+            .with_context(|| format!("{} is not a usable boundary file", path.display()))
+    }
+
+    /// Reads a FeatureCollection. Every feature needs a `code` and a `name` property and a
+    /// Polygon or MultiPolygon geometry; rings are closed if they were not.
+    pub fn read(input: impl Read) -> anyhow::Result<Boundaries> {
+        let json: Value = serde_json::from_reader(input).context("not JSON")?;
+        if json["type"] != "FeatureCollection" {
+            bail!("not a GeoJSON FeatureCollection");
+        }
+        let mut boundaries = Boundaries::default();
+        for (i, feature) in json["features"].as_array().into_iter().flatten().enumerate() {
+            let property = |name: &str| {
+                feature["properties"][name]
+                    .as_str()
+                    .map(str::to_string)
+                    .with_context(|| format!("feature {i} has no `{name}` property"))
+            };
+            let (code, name) = (property("code")?, property("name")?);
+            let geometry = &feature["geometry"];
+            let coordinates = &geometry["coordinates"];
+            let polygons = match geometry["type"].as_str() {
+                Some("Polygon") => vec![polygon(coordinates)],
+                Some("MultiPolygon") => coordinates
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(polygon)
+                    .collect(),
+                _ => bail!("feature {i} ({code}) is not a Polygon or MultiPolygon"),
+            }
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()
+            .with_context(|| format!("feature {i} ({code})"))?;
+            let polygons: Vec<Vec<Ring>> = polygons.into_iter().filter(|p| !p.is_empty()).collect();
+            let bbox = polygons
+                .iter()
+                .flatten()
+                .flatten()
+                .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, &[lon, lat]| {
+                    [b[0].min(lon), b[1].min(lat), b[2].max(lon), b[3].max(lat)]
+                });
+            boundaries.by_code.insert(code.clone(), boundaries.outlines.len());
+            boundaries.outlines.push(Outline {
+                code,
+                name,
+                polygons,
+                bbox,
+            });
+        }
+        Ok(boundaries)
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Outline> {
+        self.by_code.get(code).map(|&i| &self.outlines[i])
+    }
+
+    pub fn outlines(&self) -> &[Outline] {
+        &self.outlines
+    }
+}
+
+/// A polygon's rings, simplified; an outer ring that simplifies away leaves no polygon, and holes
+/// that do are dropped.
+fn polygon(rings: &Value) -> anyhow::Result<Vec<Ring>> {
+    let mut out = Vec::new();
+    for (i, ring) in rings.as_array().into_iter().flatten().enumerate() {
+        let mut positions = Vec::new();
+        for position in ring.as_array().into_iter().flatten() {
+            match (position[0].as_f64(), position[1].as_f64()) {
+                (Some(lon), Some(lat))
+                    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+                {
+                    positions.push([lon, lat])
+                }
+                _ => bail!("a position is not [lon, lat] in degrees: {position}"),
+            }
+        }
+        let ring = simplify(close(positions), READ_TOLERANCE_DEG);
+        match (i, ring) {
+            (_, Some(ring)) => out.push(ring),
+            (0, None) => return Ok(Vec::new()),
+            (_, None) => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The ring with its first position repeated at the end when it was not.
+pub fn close(mut ring: Ring) -> Ring {
+    if let (Some(&first), Some(&last)) = (ring.first(), ring.last()) {
+        if first != last {
+            ring.push(first);
+        }
+    }
+    ring
+}
+
+/// Douglas–Peucker simplification of a closed ring to `tolerance` (in the ring's units); `None`
+/// when too little is left to enclose anything.
+pub fn simplify(ring: Ring, tolerance: f64) -> Option<Ring> {
+    let line: LineString<f64> = ring.into_iter().map(|[x, y]| (x, y)).collect();
+    let simple: Ring = line
+        .simplify(tolerance)
+        .0
+        .into_iter()
+        .map(|c| [c.x, c.y])
+        .collect();
+    (simple.len() >= 4).then_some(simple)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_polygons_and_multipolygons_closing_rings() {
+        let json = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"code":"A1","name":"Square"},
+             "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}},
+            {"type":"Feature","properties":{"code":"B2","name":"Two"},
+             "geometry":{"type":"MultiPolygon","coordinates":[
+                [[[2,2],[3,2],[3,3],[2,3],[2,2]]],
+                [[[4,4],[4.00001,4],[4,4.00001],[4,4]]]]}}]}"#;
+        let b = Boundaries::read(json.as_bytes()).unwrap();
+        let a = b.get("A1").unwrap();
+        assert_eq!(a.name, "Square");
+        assert_eq!(
+            a.polygons[0][0],
+            vec![[0., 0.], [1., 0.], [1., 1.], [0., 1.], [0., 0.]]
+        );
+        assert_eq!(a.bbox, [0., 0., 1., 1.]);
+        // The second polygon of B2 is below the tolerance and simplifies away.
+        let two = b.get("B2").unwrap();
+        assert_eq!(two.polygons.len(), 1);
+        assert_eq!(two.bbox, [2., 2., 3., 3.]);
+        assert!(b.get("C3").is_none());
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_draw() {
+        for (json, says) in [
+            (r#"{"type":"Feature"}"#, "FeatureCollection"),
+            (
+                r#"{"type":"FeatureCollection","features":[{"properties":{"name":"x"},"geometry":null}]}"#,
+                "code",
+            ),
+            (
+                r#"{"type":"FeatureCollection","features":[{"properties":{"code":"x","name":"x"},"geometry":{"type":"Point","coordinates":[0,0]}}]}"#,
+                "not a Polygon",
+            ),
+            (
+                r#"{"type":"FeatureCollection","features":[{"properties":{"code":"x","name":"x"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[0,"a"]]]}}]}"#,
+                "[lon, lat]",
+            ),
+        ] {
+            let err = format!("{:#}", Boundaries::read(json.as_bytes()).unwrap_err());
+            assert!(err.contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn simplifying_keeps_rings_closed() {
+        let ring: Ring = (0..100)
+            .map(|i| {
+                let a = i as f64 / 100.0 * std::f64::consts::TAU;
+                [a.cos(), a.sin()]
+            })
+            .collect();
+        let simple = simplify(close(ring), 0.05).unwrap();
+        assert!(simple.len() < 30 && simple.len() >= 4);
+        assert_eq!(simple.first(), simple.last());
+        assert!(simplify(vec![[0., 0.], [1., 0.], [0., 0.]], 0.1).is_none());
+    }
+}
