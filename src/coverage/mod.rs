@@ -587,4 +587,4 @@ pub fn gaps(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

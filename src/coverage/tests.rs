@@ -1,7 +1,8 @@
 use super::*;
 use crate::domain::{Attendance, Meeting, Status};
 
-fn point(label: &str, lat: f64, lon: f64, weight: f64, lad: &str) -> DemandPoint {
+/// A demand point in Wales (shared with the report's tests).
+pub(crate) fn point(label: &str, (lat, lon): (f64, f64), weight: f64, lad: &str) -> DemandPoint {
     DemandPoint {
         label: label.into(),
         lat,
@@ -13,8 +14,8 @@ fn point(label: &str, lat: f64, lon: f64, weight: f64, lad: &str) -> DemandPoint
     }
 }
 
-/// Demo meetings moved to `places`, AA, in person, active.
-fn meetings(places: &[(f64, f64)]) -> Vec<Meeting> {
+/// Demo meetings moved to `places`, AA, in person, active (shared with the report's tests).
+pub(crate) fn meetings(places: &[(f64, f64)]) -> Vec<Meeting> {
     let mut all = crate::demo::generate(places.len(), 7, "2026-11-01T00:00:00Z".parse().unwrap());
     for (m, &(lat, lon)) in all.iter_mut().zip(places) {
         m.fellowship = Fellowship::parse("aa").unwrap();
@@ -59,9 +60,9 @@ fn bundled_places_are_the_gb_ones_weighted_by_population() {
 #[test]
 fn supplied_points_take_the_area_of_the_nearest_sector() {
     let mut points = vec![
-        point("Wrexham", 53.0462, -2.9930, 1.0, ""),
-        point("Kept", 53.0462, -2.9930, 1.0, "X1"),
-        point("Atlantic", 45.0, -30.0, 1.0, ""),
+        point("Wrexham", (53.0462, -2.9930), 1.0, ""),
+        point("Kept", (53.0462, -2.9930), 1.0, "X1"),
+        point("Atlantic", (45.0, -30.0), 1.0, ""),
     ];
     place_in_areas(&mut points);
     assert_eq!(
@@ -75,7 +76,7 @@ fn supplied_points_take_the_area_of_the_nearest_sector() {
 #[test]
 fn lookup_maps_districts_upwards() {
     let lookup = AreaLookup::bundled();
-    let p = point("x", 0.0, 0.0, 1.0, "E06000001");
+    let p = point("x", (0.0, 0.0), 1.0, "E06000001");
     assert_eq!(lookup.area(&p, Level::Utla).0, "E06000001");
     assert_eq!(lookup.area(&p, Level::Nation).0, "Wales");
     assert_eq!(Level::parse("UTLA"), Some(Level::Utla));
@@ -107,8 +108,8 @@ fn inside_is_covered_outside_is_a_gap() {
     let snapshot = Snapshot::build(meetings(&[home]));
     // About 2 km and about 20 km north.
     let points = [
-        point("near", home.0 + 0.018, home.1, 100.0, "A"),
-        point("far", home.0 + 0.18, home.1, 50.0, "A"),
+        point("near", (home.0 + 0.018, home.1), 100.0, "A"),
+        point("far", (home.0 + 0.18, home.1), 50.0, "A"),
     ];
     let coverage = analyse(&snapshot, &points, &aa());
     assert!(coverage[0].covered());
@@ -140,9 +141,9 @@ fn analysing_some_points_keeps_their_indexes() {
     let home = (53.0462, -2.9930);
     let snapshot = Snapshot::build(meetings(&[home]));
     let points = [
-        point("a", home.0, home.1, 1.0, "A"),
-        point("b", home.0 + 0.5, home.1, 1.0, "B"),
-        point("c", home.0, home.1, 1.0, "A"),
+        point("a", (home.0, home.1), 1.0, "A"),
+        point("b", (home.0 + 0.5, home.1), 1.0, "B"),
+        point("c", (home.0, home.1), 1.0, "A"),
     ];
     let some = analyse_where(&snapshot, &points, &aa(), |p| p.lad_code == "A");
     let all = analyse(&snapshot, &points, &aa());
@@ -157,7 +158,7 @@ fn online_and_closed_meetings_cover_nothing() {
     all[0].attendance = Attendance::Online;
     all[1].status = Status::TemporarilyClosed;
     let snapshot = Snapshot::build(all);
-    let coverage = analyse(&snapshot, &[point("here", home.0, home.1, 1.0, "A")], &aa());
+    let coverage = analyse(&snapshot, &[point("here", (home.0, home.1), 1.0, "A")], &aa());
     assert!(!coverage[0].covered());
 }
 

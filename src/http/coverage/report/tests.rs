@@ -1,34 +1,15 @@
 use super::*;
+use crate::coverage::tests::{meetings, point};
 use crate::coverage::DemandPoint;
-use crate::domain::{Attendance, Fellowship, Meeting, Status};
 
 const HOME: (f64, f64) = (53.0462, -2.9930);
 /// Degrees of latitude per km.
 const DEG_PER_KM: f64 = 1.0 / 111.195;
 
-fn point(label: &str, (lat, lon): (f64, f64), weight: f64, lad: &str) -> DemandPoint {
-    DemandPoint {
-        label: label.into(),
-        lat,
-        lon,
-        weight,
-        lad_code: lad.into(),
-        lad_name: format!("{lad} name"),
-        country: "Wales".into(),
-    }
-}
-
-/// Demo meetings moved to `places`: AA, in person, active.
-fn meetings(places: &[(f64, f64)]) -> Vec<Meeting> {
-    let mut all = crate::demo::generate(places.len(), 3, "2026-11-01T00:00:00Z".parse().unwrap());
-    for (m, &(lat, lon)) in all.iter_mut().zip(places) {
-        m.fellowship = Fellowship::parse("aa").unwrap();
-        m.attendance = Attendance::InPerson;
-        m.status = Status::Active;
-        let loc = m.location.as_mut().unwrap();
-        (loc.lat, loc.lon) = (Some(lat), Some(lon));
-    }
-    all
+/// The value of the first `name="..."` in `html` (the map's own size comes first), as a number.
+fn first_attribute(html: &str, name: &str) -> f64 {
+    let start = html.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+    html[start..].split('"').next().unwrap().parse().unwrap()
 }
 
 fn render_report(
@@ -101,15 +82,7 @@ fn gaps_and_meetings_are_drawn_where_they_are() {
     let (up, right) = (m.1 - n.1, e.0 - m.0);
     assert!((up - right).abs() / up < 0.01, "{up} vs {right}");
     // The view fits the points: the northernmost and easternmost lie near the edges (5% margin).
-    let width: f64 = html
-        .split("width=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let width = first_attribute(&html, "width");
     assert!(
         (e.0 / width - 1.0 / 1.1 - 0.05 / 1.1).abs() < 0.02,
         "{} of {width}",
@@ -244,15 +217,7 @@ fn boundaries_outline_the_area_and_its_neighbours_faintly() {
     let (class, d) = path("W06000006").unwrap();
     assert_eq!(class, "area focus");
     // The view is the area's outline plus a 5% margin: its corners sit at the margins.
-    let width: f64 = html
-        .split("width=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let width = first_attribute(&html, "width");
     let first: Vec<f64> = d[1..]
         .split('L')
         .next()
@@ -268,15 +233,7 @@ fn boundaries_outline_the_area_and_its_neighbours_faintly() {
     let (class, d) = path("E06000049").unwrap();
     assert_eq!(class, "area");
     // Clipped to just beyond the view (10 px).
-    let height: f64 = html
-        .split("height=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let height = first_attribute(&html, "height");
     let values: Vec<f64> = d
         .split(['M', 'L', 'Z', ' '])
         .filter(|v| !v.is_empty())
