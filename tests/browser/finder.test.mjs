@@ -128,6 +128,10 @@ test('loads on another origin and shows this week\'s meetings by day', async () 
     want.occurrences.map((o) => [o.start, o.name]),
   );
   assert.ok(days.length >= 5, `grouped by day: ${days.map((d) => d.date)}`);
+  // On a wide page the filters are open, and their summary counts the two fellowships ticked.
+  const filters = page.locator('meetingmap-finder details.mm-filters-box');
+  assert.equal(await filters.getAttribute('open'), '');
+  assert.equal(await filters.locator('summary').textContent(), 'Filters (2 chosen)');
   for (const [i, day] of days.entries()) {
     if (i > 0) assert.ok(day.date > days[i - 1].date, 'days in order, each once');
     for (const m of day.meetings) assert.equal(m.start.slice(0, 10), day.date, `${m.name} under its own day`);
@@ -263,12 +267,17 @@ test('works by keyboard alone, with focus always visible and no trap', async () 
 
   await page.keyboard.press('Tab');
   let now = await focus();
+  assert.deepEqual([now.tag, now.name, now.visible], ['summary', 'Filters (2 chosen)', true]);
+  await page.keyboard.press('Tab');
+  now = await focus();
   assert.deepEqual([now.name, now.checked, now.visible], ['Alcoholics Anonymous', true, true]);
   await page.keyboard.press('Space');
   await settled(page);
   assert.equal((await focus()).checked, false);
   for (const m of meetingsOf(await shown(page))) assert.ok(!m.text.includes('Alcoholics Anonymous'), m.text);
 
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await focus()).name, 'Filters (1 chosen)');
   await page.keyboard.press('Shift+Tab');
   assert.equal((await focus()).name, 'Use my location');
 
@@ -326,6 +335,17 @@ test('talks only to the page and the API, sets no cookies, stores nothing', asyn
 test('fits 320 and 360 pixel wide phone screens without scrolling sideways', async () => {
   for (const width of [320, 360]) {
     const { context, page } = await open({ viewport: { width, height: 740 }, isMobile: true });
+    // The filters start folded on a phone, so the first meetings are on the first screen; the
+    // summary line opens them from the keyboard.
+    const filters = page.locator('meetingmap-finder details.mm-filters-box');
+    assert.equal(await filters.getAttribute('open'), null, `${width} px: filters folded`);
+    assert.ok(await page.locator('meetingmap-finder .mm-meeting').first().isVisible());
+    const first = await page.locator('meetingmap-finder .mm-meeting').first().boundingBox();
+    assert.ok(first.y < 740, `${width} px: the first meeting starts at ${first.y}`);
+    await filters.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await filters.getAttribute('open'), '', `${width} px: Enter opens the filters`);
+    assert.ok(await page.getByRole('group', { name: 'Fellowship' }).isVisible());
     const overflow = await page.evaluate(() => {
       const root = document.querySelector('meetingmap-finder').shadowRoot;
       const wide = [...root.querySelectorAll('*')]

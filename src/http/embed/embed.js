@@ -78,7 +78,10 @@ button { font: inherit; font-weight: 600; min-height: 44px; padding: 6px 14px; b
 button.mm-secondary { background: #fff; color: #1d5fa0; }
 button:hover { background: #0b3f73; border-color: #0b3f73; color: #fff; }
 :focus-visible, h4:focus { outline: 3px solid #1b1b1b; outline-offset: 2px; box-shadow: 0 0 0 6px #ffdd00; }
-.mm-filters { display: flex; flex-wrap: wrap; gap: 8px 16px; margin: 12px 0 0; }
+.mm-filters-box { margin: 12px 0 0; }
+.mm-filters-box > summary { cursor: pointer; font-weight: 600; min-height: 44px; padding: 10px 0; }
+.mm-filters-box > summary .mm-hint { font-weight: 400; }
+.mm-filters { display: flex; flex-wrap: wrap; gap: 8px 16px; margin: 4px 0 0; }
 fieldset { border: 1px solid #6f777b; padding: 6px 10px 8px; margin: 0; min-width: 0; flex: 1 1 14em; }
 legend { font-weight: 600; padding: 0 4px; }
 .mm-choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(9em, 1fr)); gap: 2px 14px; list-style: none; margin: 0; padding: 0; }
@@ -179,6 +182,11 @@ legend { font-weight: 600; padding: 0 4px; }
   const status = el('p', { class: 'mm-status', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
   const days = el('ul', { class: 'mm-days', 'aria-label': 'Meetings by day' });
   const more = el('button', { type: 'button', class: 'mm-more mm-secondary', hidden: true }, 'Show more meetings');
+  const chosenCount = el('span', { class: 'mm-hint' });
+  // On a phone the filters would push the meetings off the first screen: they start folded
+  // there, and the summary line says how many are in force.
+  const hostWidth = host.getBoundingClientRect().width;
+  const narrow = hostWidth > 0 && hostWidth < 480;
 
   function radios(name, choices, chosen) {
     return el('ul', { class: 'mm-choices' }, choices.map(([value, label], i) => el('li', {},
@@ -203,28 +211,30 @@ legend { font-weight: 600; padding: 0 4px; }
       el('button', { type: 'submit' }, 'Search'),
       locate),
     nearError,
-    el('div', { class: 'mm-filters' },
-      el('fieldset', {},
-        el('legend', {}, 'Fellowship'),
-        el('p', { class: 'mm-hint' }, 'None ticked: all fellowships'),
-        fellowships),
-      el('fieldset', {},
-        el('legend', {}, 'Open or closed'),
-        radios('access', ACCESS, options.access || '')),
-      el('fieldset', {},
-        el('legend', {}, 'How you take part'),
-        el('p', { class: 'mm-hint' }, 'In person and online both include hybrid meetings'),
-        radios('attendance', ATTENDANCE, options.attendance || 'in_person')),
-      el('fieldset', {},
-        el('legend', {}, 'Day'),
-        el('p', { class: 'mm-hint' }, 'None ticked: every day this week'),
-        el('ul', { class: 'mm-choices' }, checkboxes('day', DAYS, list(options.day)))),
-      el('fieldset', {},
-        el('legend', {}, 'Time and travel'),
-        el('div', { class: 'mm-field' }, el('label', { for: 'mm-time' }, 'Time of day'), timeSelect),
-        el('div', { class: 'mm-field' }, el('label', { for: 'mm-mode' }, 'Travel'), modeSelect),
-        el('div', { class: 'mm-field' },
-          el('label', { for: 'mm-minutes' }, 'Within (minutes)'), minutesInput))));
+    el('details', { class: 'mm-filters-box', open: !narrow },
+      el('summary', {}, 'Filters', ' ', chosenCount),
+      el('div', { class: 'mm-filters' },
+        el('fieldset', {},
+          el('legend', {}, 'Fellowship'),
+          el('p', { class: 'mm-hint' }, 'None ticked: all fellowships'),
+          fellowships),
+        el('fieldset', {},
+          el('legend', {}, 'Open or closed'),
+          radios('access', ACCESS, options.access || '')),
+        el('fieldset', {},
+          el('legend', {}, 'How you take part'),
+          el('p', { class: 'mm-hint' }, 'In person and online both include hybrid meetings'),
+          radios('attendance', ATTENDANCE, options.attendance || 'in_person')),
+        el('fieldset', {},
+          el('legend', {}, 'Day'),
+          el('p', { class: 'mm-hint' }, 'None ticked: every day this week'),
+          el('ul', { class: 'mm-choices' }, checkboxes('day', DAYS, list(options.day)))),
+        el('fieldset', {},
+          el('legend', {}, 'Time and travel'),
+          el('div', { class: 'mm-field' }, el('label', { for: 'mm-time' }, 'Time of day'), timeSelect),
+          el('div', { class: 'mm-field' }, el('label', { for: 'mm-mode' }, 'Travel'), modeSelect),
+          el('div', { class: 'mm-field' },
+            el('label', { for: 'mm-minutes' }, 'Within (minutes)'), minutesInput)))));
 
   root.append(el('section', { class: 'mm', 'aria-labelledby': 'mm-title', lang: 'en' },
     el('h2', { id: 'mm-title' }, 'Mutual aid meetings this week'),
@@ -485,9 +495,20 @@ legend { font-weight: 600; padding: 0 4px; }
     run();
   });
 
+  /** "(2 chosen)": the filters in force, for the folded summary line. */
+  function countChosen() {
+    const n = checked('fellowship').length + checked('day').length
+      + (checked('access')[0] ? 1 : 0)
+      + (checked('attendance')[0] !== 'in_person' ? 1 : 0)
+      + (timeSelect.value ? 1 : 0)
+      + (modeSelect.value && minutesInput.value.trim() ? 1 : 0);
+    chosenCount.textContent = n ? `(${n} chosen)` : '(none chosen)';
+  }
+
   form.addEventListener('change', (event) => {
     if (event.target === nearInput) return;
     if (event.target === modeSelect) minutesInput.disabled = !modeSelect.value;
+    countChosen();
     run();
   });
 
@@ -517,6 +538,7 @@ legend { font-weight: 600; padding: 0 4px; }
       const body = await api('/v1/fellowships');
       fellowshipNames = Object.fromEntries(body.fellowships.map((f) => [f.id, f.name]));
       fellowships.append(...checkboxes('fellowship', body.fellowships.map((f) => [f.id, f.name]), wanted));
+      countChosen();
     } catch (problem) {
       status.textContent = explain(problem).text;
       return;
