@@ -710,3 +710,37 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
     let (status, _) = server.get("/v1/handout?radius=5").await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn handout_adds_a_blank_client_journal_on_request() {
+    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let (status, _, plain) = fetch(&server, "/v1/handout?near=LL11", None).await;
+    assert_eq!(status, 200);
+    assert!(!plain.contains("client journal"), "{plain}");
+    let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&journal=true", None).await;
+    assert_eq!(status, 200);
+    // The list first, then the journal on a page of its own, with room to write.
+    let journal = body
+        .find("<section class=\"journal\">")
+        .expect("a journal section");
+    assert!(body.find("Meeting a").unwrap() < journal);
+    let journal = &body[journal..];
+    for heading in [
+        "Your mutual aid experience: client journal",
+        "<h3>Meetings to attend</h3><ol>",
+        "<h3>Reactions to meetings</h3><ol>",
+        "<h3>Benefits of attending meetings</h3>",
+        "<h3>Disadvantages of attending meetings</h3>",
+        "<h3>Contacts</h3>",
+    ] {
+        assert!(journal.contains(heading), "{heading}: {journal}");
+    }
+    assert_eq!(journal.matches("<li>").count(), 12);
+    assert!(body.contains("section.journal { break-before: page;"));
+    let (status, _, same) = fetch(&server, "/v1/handout?near=LL11&journal=false", None).await;
+    assert_eq!((status, same.contains("client journal")), (200, false));
+
+    let (status, problem) = server.get("/v1/handout?near=LL11&journal=yes").await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["invalid_params"][0]["name"], "journal", "{problem}");
+}

@@ -12,8 +12,11 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use jiff::Timestamp;
 
-use super::params::{self, NoExtra, SearchParams};
-use super::problem::{ApiError, Problem};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::{self, SearchParams};
+use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::{page_offset, round_km};
 use super::AppState;
 use crate::domain::{Access, ImportOutcome, Meeting, Schedule, Status};
@@ -45,6 +48,11 @@ td p { margin: 0 0 0.3em; }
 .small { font-size: 9pt; color: #333; }
 .url { word-break: break-all; }
 h2 { font-size: 12pt; margin: 1.5em 0 0.3em; }
+section.journal { break-before: page; page-break-before: always; }
+section.journal h3 { font-size: 11pt; margin: 1.2em 0 0.2em; }
+.line { border-bottom: 1px solid #444; height: 1.9em; }
+.box { border: 1px solid #444; height: 5em; }
+table.contacts td { height: 1.9em; }
 @page { size: A4; margin: 12mm; }
 @media print {
   body { margin: 0; font-size: 10pt; }
@@ -182,6 +190,44 @@ fn row(out: &mut String, m: &Meeting, distance_km: Option<f64>) {
     out.push_str("</td></tr>\n");
 }
 
+/// What the hand-out adds to the search's own parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HandoutParams {
+    /// `true` adds a page for the client to fill in by hand: the "Your mutual aid experience"
+    /// journal (meetings to attend, reactions, benefits, disadvantages, contacts).
+    #[param(value_type = Option<bool>)]
+    journal: Option<String>,
+}
+
+/// The client journal of the keyworker session hand-outs ("Your mutual aid experience"), blank
+/// for the client to write in: keyworkers give it with the list of meetings and review it at the
+/// next session. It is paper only; nothing written in it reaches meetingmap.
+fn journal(out: &mut String) {
+    out.push_str("<section class=\"journal\">\n<h2>Your mutual aid experience: client journal</h2>\n");
+    for label in ["Name", "Date"] {
+        let _ = write!(out, "<p>{label}:</p><div class=\"line\"></div>");
+    }
+    for heading in ["Meetings to attend", "Reactions to meetings"] {
+        let _ = write!(out, "<h3>{heading}</h3><ol>");
+        for _ in 0..6 {
+            out.push_str("<li><div class=\"line\"></div></li>");
+        }
+        out.push_str("</ol>");
+    }
+    for heading in [
+        "Benefits of attending meetings",
+        "Disadvantages of attending meetings",
+    ] {
+        let _ = write!(out, "<h3>{heading}</h3><div class=\"box\"></div>");
+    }
+    out.push_str("<h3>Contacts</h3><table class=\"contacts\"><thead><tr><th>Name</th><th>Telephone</th></tr></thead><tbody>");
+    for _ in 0..4 {
+        out.push_str("<tr><td></td><td></td></tr>");
+    }
+    out.push_str("</tbody></table>\n</section>\n");
+}
+
 /// Freshness of one source, for the page's footer.
 struct Freshness {
     name: String,
@@ -194,10 +240,11 @@ struct Freshness {
 /// Self-contained HTML (no scripts or external requests) with a print stylesheet: each meeting's
 /// group name, summary description, when & where, and contact details, then the date the page
 /// was produced and, for each source of the listed meetings, its last successful import. Takes
-/// the same filters as `/v1/meetings` (up to `limit` meetings, default 50).
+/// the same filters as `/v1/meetings` (up to `limit` meetings, default 50); `journal=true` adds
+/// a blank client journal page.
 #[utoipa::path(
     tag = "exports",
-    params(SearchParams),
+    params(SearchParams, HandoutParams),
     responses(
         (status = 200, description = "A printable HTML page", body = String, content_type = "text/html"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
@@ -207,7 +254,15 @@ struct Freshness {
 pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
     let mut errors = Vec::new();
-    let (search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
+    let (search, extra, fingerprint) = params::parse::<HandoutParams>(req.query_string(), &mut errors)?;
+    let with_journal = match extra.journal.as_deref().map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(InvalidParam::new("journal", "must be true or false"));
+            false
+        }
+    };
     let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
@@ -277,7 +332,11 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
             when
         );
     }
-    out.push_str("</tbody></table>\n</body></html>\n");
+    out.push_str("</tbody></table>\n");
+    if with_journal {
+        journal(&mut out);
+    }
+    out.push_str("</body></html>\n");
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))

@@ -47,10 +47,26 @@ test('the hand-out prints to several A4 pages', async () => {
   await page.close();
 });
 
+test('the client journal prints on one A4 page of its own after the list', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${BASE}/v1/handout?${QUERY}`);
+  const without = mediaBoxes(await page.pdf({ preferCSSPageSize: true })).pages;
+  await page.goto(`${BASE}/v1/handout?${QUERY}&journal=true`);
+  const { pages, boxes } = mediaBoxes(await page.pdf({ preferCSSPageSize: true }));
+  assert.equal(pages, without + 1, `${pages} pages with the journal, ${without} without`);
+  for (const [width, height] of boxes) {
+    assert.ok(Math.abs(width - A4[0]) <= 1 && Math.abs(height - A4[1]) <= 1, `page is ${width} x ${height} pt, not A4`);
+  }
+  // Starting a page of its own: the list's last page is not shared with the journal.
+  const startsPage = await page.evaluate(() => getComputedStyle(document.querySelector('section.journal')).breakBefore);
+  assert.equal(startsPage, 'page');
+  await page.close();
+});
+
 test('printed at A4 width, nothing overflows sideways and long links wrap', async () => {
   const page = await browser.newPage({ viewport: { width: PRINTABLE_WIDTH_PX, height: 1000 } });
   await page.emulateMedia({ media: 'print' });
-  await page.goto(`${BASE}/v1/handout?${QUERY}`);
+  await page.goto(`${BASE}/v1/handout?${QUERY}&journal=true`);
   const layout = await page.evaluate(() => {
     const root = document.documentElement;
     const links = [...document.querySelectorAll('.url')];
