@@ -286,7 +286,7 @@ fn coverage_writes_the_report_and_the_gaps() {
 
     // The gaps as CSV on standard output, over places or points from a file.
     let mut csv = args.to_vec();
-    csv.extend(["--format", "csv", "--points", "places"]);
+    csv.extend(["--gaps", "--format", "csv", "--points", "places"]);
     let text = meetingmap(&csv);
     assert!(text.starts_with("label,lat,lon,weight,fellowship,"), "{text}");
     let points = dir.path().join("points.csv");
@@ -296,7 +296,13 @@ fn coverage_writes_the_report_and_the_gaps() {
     )
     .unwrap();
     let mut geojson = args.to_vec();
-    geojson.extend(["--format", "geojson", "--points", points.to_str().unwrap()]);
+    geojson.extend([
+        "--gaps",
+        "--format",
+        "geojson",
+        "--points",
+        points.to_str().unwrap(),
+    ]);
     let body: serde_json::Value = serde_json::from_str(&meetingmap(&geojson)).unwrap();
     let features = body["features"].as_array().unwrap();
     assert_eq!(features.len(), 1, "{body}");

@@ -1,14 +1,20 @@
-//! Area outlines for the coverage report's map: a GeoJSON FeatureCollection of Polygon and
-//! MultiPolygon features with `code` and `name` properties (such as ONS's local authority
-//! district boundaries, `uk-lad-2024-bgc.geojson`), simplified once when read.
+//! Area outlines for the coverage report's map and the summary's GeoJSON: a GeoJSON
+//! FeatureCollection of Polygon and MultiPolygon features with `code` and `name` properties (such
+//! as ONS's local authority district boundaries, `uk-lad-2024-bgc.geojson`), simplified once when
+//! read. [`Boundaries::shape`] gives an area's outline at any [`Level`]: upper-tier authorities
+//! and nations are the union of their districts.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
-use geo::{LineString, Simplify};
-use serde_json::Value;
+use geo::orient::Direction;
+use geo::{unary_union, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Simplify};
+use serde_json::{json, Value};
+
+use super::{AreaLookup, Level};
 
 /// Tolerance of the simplification done when reading, in degrees (about 20 m north-south): finer
 /// than any map of a district shows, and it makes a detailed boundary file several times smaller.
@@ -33,6 +39,8 @@ pub struct Outline {
 pub struct Boundaries {
     outlines: Vec<Outline>,
     by_code: HashMap<String, usize>,
+    /// Area shapes by code, per [`Level`] (in `Level` order), made on first use.
+    shapes: [OnceLock<HashMap<String, MultiPolygon<f64>>>; 3],
 }
 
 impl Boundaries {
@@ -100,6 +108,99 @@ impl Boundaries {
     pub fn outlines(&self) -> &[Outline] {
         &self.outlines
     }
+
+    /// The outline of the area `code` at `level`, exterior rings counterclockwise and holes
+    /// clockwise (RFC 7946's right-hand rule), positions rounded to [`SHAPE_DECIMALS`]: a
+    /// district's own polygons, or the union of the districts `lookup` puts in an upper-tier
+    /// authority or nation. The union of every area at a level is made once, on first use.
+    pub fn shape(&self, lookup: &AreaLookup, level: Level, code: &str) -> Option<&MultiPolygon<f64>> {
+        let index = match level {
+            Level::Lad => 0,
+            Level::Utla => 1,
+            Level::Nation => 2,
+        };
+        self.shapes[index]
+            .get_or_init(|| self.shapes_at(lookup, level))
+            .get(code)
+    }
+
+    fn shapes_at(&self, lookup: &AreaLookup, level: Level) -> HashMap<String, MultiPolygon<f64>> {
+        let mut members: HashMap<&str, Vec<Polygon<f64>>> = HashMap::new();
+        for outline in &self.outlines {
+            if let Some(area) = lookup.code_of(level, &outline.code) {
+                members
+                    .entry(area)
+                    .or_default()
+                    .extend(outline.polygons.iter().filter_map(|rings| to_polygon(rings)));
+            }
+        }
+        members
+            .into_iter()
+            .map(|(code, polygons)| {
+                let shape = match level {
+                    Level::Lad => MultiPolygon(polygons),
+                    // Districts share edges: the union leaves the area's outline, not theirs.
+                    Level::Utla | Level::Nation => unary_union(&polygons),
+                };
+                (code.to_string(), for_geojson(&shape))
+            })
+            .collect()
+    }
+}
+
+/// Decimal places of the positions in [`Boundaries::shape`]: 10 cm, finer than the 20 m the
+/// outlines are simplified to.
+pub const SHAPE_DECIMALS: i32 = 6;
+
+fn to_polygon(rings: &[Ring]) -> Option<Polygon<f64>> {
+    let line = |ring: &Ring| -> LineString<f64> { ring.iter().map(|&[x, y]| (x, y)).collect() };
+    let (exterior, holes) = rings.split_first()?;
+    Some(Polygon::new(line(exterior), holes.iter().map(line).collect()))
+}
+
+/// Oriented by the right-hand rule and rounded; rings that rounding leaves too short to enclose
+/// anything are dropped (a polygon with its exterior).
+fn for_geojson(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let scale = 10f64.powi(SHAPE_DECIMALS);
+    let rounded = shape.map_coords(|c| Coord {
+        x: (c.x * scale).round() / scale,
+        y: (c.y * scale).round() / scale,
+    });
+    let tidy = |ring: &LineString<f64>| -> Option<LineString<f64>> {
+        let mut coords = ring.0.clone();
+        coords.dedup();
+        let mut ring = LineString(coords);
+        ring.close();
+        (ring.0.len() >= 4).then_some(ring)
+    };
+    let polygons = rounded
+        .0
+        .iter()
+        .filter_map(|p| {
+            let exterior = tidy(p.exterior())?;
+            Some(Polygon::new(
+                exterior,
+                p.interiors().iter().filter_map(tidy).collect(),
+            ))
+        })
+        .collect();
+    MultiPolygon(polygons).orient(Direction::Default)
+}
+
+/// An RFC 7946 MultiPolygon geometry of `shape` (already oriented and rounded).
+pub fn geojson_geometry(shape: &MultiPolygon<f64>) -> Value {
+    let ring = |line: &LineString<f64>| -> Vec<[f64; 2]> { line.0.iter().map(|c| [c.x, c.y]).collect() };
+    let polygons: Vec<Vec<Vec<[f64; 2]>>> = shape
+        .0
+        .iter()
+        .map(|p| {
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(ring)
+                .collect()
+        })
+        .collect();
+    json!({"type": "MultiPolygon", "coordinates": polygons})
 }
 
 /// A polygon's rings, simplified; an outer ring that simplifies away leaves no polygon, and holes
