@@ -152,10 +152,12 @@ impl Boundaries {
 /// outlines are simplified to.
 pub const SHAPE_DECIMALS: i32 = 6;
 
+/// The rings as a polygon oriented by the right-hand rule: files wind rings either way, and a
+/// union reads a ring wound unlike the first as a hole.
 fn to_polygon(rings: &[Ring]) -> Option<Polygon<f64>> {
     let line = |ring: &Ring| -> LineString<f64> { ring.iter().map(|&[x, y]| (x, y)).collect() };
     let (exterior, holes) = rings.split_first()?;
-    Some(Polygon::new(line(exterior), holes.iter().map(line).collect()))
+    Some(Polygon::new(line(exterior), holes.iter().map(line).collect()).orient(Direction::Default))
 }
 
 /// Oriented by the right-hand rule and rounded; rings that rounding leaves too short to enclose
@@ -299,6 +301,109 @@ mod tests {
         ] {
             let err = format!("{:#}", Boundaries::read(json.as_bytes()).unwrap_err());
             assert!(err.contains(says), "{err}");
+        }
+    }
+
+    fn square(west: f64, south: f64, side: f64) -> Ring {
+        let (east, north) = (west + side, south + side);
+        // Clockwise: the wrong way round for RFC 7946.
+        vec![
+            [west, south],
+            [west, north],
+            [east, north],
+            [east, south],
+            [west, south],
+        ]
+    }
+
+    /// Two districts side by side in one upper-tier authority and nation, wound opposite ways,
+    /// and one in neither.
+    fn two_districts() -> (Boundaries, AreaLookup) {
+        let feature = |code: &str, ring: Ring| {
+            serde_json::json!({"type": "Feature", "properties": {"code": code, "name": code},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        };
+        let json = serde_json::json!({"type": "FeatureCollection", "features": [
+            feature("L1", square(0.12345678, 0.0, 1.0)),
+            // Counterclockwise, unlike L1.
+            feature("L2", square(0.12345678 + 1.0, 0.0, 1.0).into_iter().rev().collect()),
+            feature("L3", square(5.0, 5.0, 1.0)),
+        ]});
+        let lookup = AreaLookup {
+            upper: ["L1", "L2"]
+                .map(|lad| (lad.to_string(), ("U1".to_string(), "Upper".to_string())))
+                .into(),
+            country: ["L1", "L2"]
+                .map(|lad| (lad.to_string(), "Nation".to_string()))
+                .into(),
+        };
+        (Boundaries::read(json.to_string().as_bytes()).unwrap(), lookup)
+    }
+
+    fn rings(shape: &MultiPolygon<f64>) -> Vec<Vec<Vec<[f64; 2]>>> {
+        shape
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .map(|r| r.0.iter().map(|c| [c.x, c.y]).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shapes_are_rounded_and_follow_the_right_hand_rule() {
+        let (b, lookup) = two_districts();
+        let l1 = rings(b.shape(&lookup, Level::Lad, "L1").unwrap());
+        assert_eq!(
+            l1,
+            [[[
+                [0.123457, 0.0],
+                [1.123457, 0.0],
+                [1.123457, 1.0],
+                [0.123457, 1.0],
+                [0.123457, 0.0]
+            ]]]
+        );
+        let geometry = geojson_geometry(b.shape(&lookup, Level::Lad, "L1").unwrap());
+        assert_eq!(geometry["type"], "MultiPolygon");
+        assert_eq!(
+            geometry["coordinates"][0][0][1],
+            serde_json::json!([1.123457, 0.0])
+        );
+        // A district the lookup does not know is its own upper-tier area, but in no nation.
+        assert!(b.shape(&lookup, Level::Utla, "L3").is_some());
+        assert!(b.shape(&lookup, Level::Nation, "L3").is_none());
+        assert!(b.shape(&lookup, Level::Lad, "L9").is_none());
+    }
+
+    #[test]
+    fn upper_tier_areas_and_nations_are_unions_of_their_districts() {
+        let (b, lookup) = two_districts();
+        for (level, code) in [(Level::Utla, "U1"), (Level::Nation, "Nation")] {
+            let shape = b.shape(&lookup, level, code).unwrap();
+            assert_eq!(shape.0.len(), 1, "{level:?}: one polygon, the shared edge gone");
+            let polygon = &shape.0[0];
+            assert!(polygon.interiors().is_empty());
+            let ring = &polygon.exterior().0;
+            let (xs, ys): (Vec<f64>, Vec<f64>) = ring.iter().map(|c| (c.x, c.y)).unzip();
+            assert_eq!(xs.iter().copied().fold(f64::MAX, f64::min), 0.123457);
+            assert_eq!(xs.iter().copied().fold(f64::MIN, f64::max), 2.123457);
+            assert_eq!(
+                (
+                    ys.iter().copied().fold(f64::MAX, f64::min),
+                    ys.iter().copied().fold(f64::MIN, f64::max)
+                ),
+                (0.0, 1.0)
+            );
+            assert_eq!(ring.first(), ring.last());
+            let twice_area: f64 = ring.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum();
+            assert!(
+                (twice_area - 4.0).abs() < 1e-9,
+                "counterclockwise, area 2: {twice_area}"
+            );
         }
     }
 

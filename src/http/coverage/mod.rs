@@ -816,3 +816,30 @@ pub async fn coverage_gaps_for_points(
     let points = posted_points(&req, body).await?;
     respond(&req, &state, View::Gaps, Some(points)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn answers_kept_need_no_permit_and_new_questions_wait_for_one() {
+        let state = Arc::new(CoverageState::with_limit(None, 1, Duration::ZERO));
+        let snapshot = Arc::new(Snapshot::build(Vec::new()));
+        let ask = |output| {
+            let query = CoverageQuery::parse("fellowship=aa&max_km=5&area=W06000006", None).unwrap();
+            state.answer(output, snapshot.clone(), query)
+        };
+        let (json, csv) = (Output::Summary(Format::Json), Output::Summary(Format::Csv));
+        let first = ask(json).await.unwrap();
+
+        // Another analysis holds the only permit.
+        let held = state.permit().await.unwrap();
+        assert!(Arc::ptr_eq(&ask(json).await.unwrap(), &first));
+        match ask(csv).await {
+            Err(ApiError::Busy { retry_after_secs, .. }) => assert_eq!(retry_after_secs, RETRY_AFTER_SECS),
+            other => panic!("expected busy, got {other:?}"),
+        }
+        drop(held);
+        assert!(ask(csv).await.unwrap().starts_with("code,name,fellowship,"));
+    }
+}
