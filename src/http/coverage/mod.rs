@@ -703,9 +703,14 @@ async fn respond(
 /// For each demand point (GB postcode sectors weighted by live postcodes; or GB places weighted by
 /// population, `points=places`) and fellowship: is a weekly in-person or hybrid meeting matching
 /// the filters within the threshold? Added up per area: weight within reach and its share,
-/// meetings in the area per 10,000 weight, and the heaviest points out of reach. `format=html`
-/// (or `Accept: text/html`) answers with a self-contained report: a map of meetings and gaps over
-/// area outlines (when the server has `--boundaries`), a table per area, and the method.
+/// meetings in the area per 10,000 weight, and the heaviest points out of reach. `format=csv`
+/// (`Accept: text/csv`) has a row per area and fellowship, the worst-served points as text;
+/// `format=geojson` (`Accept: application/geo+json`) the same rows as Features with the area's
+/// outline as a MultiPolygon (upper-tier authorities and nations the union of their districts;
+/// null when the server has no `--boundaries`). `format=html` (or `Accept: text/html`) answers
+/// with a self-contained report: a map of meetings and gaps over area outlines (when the server
+/// has `--boundaries`), a table per area, and the method. Questions not answered recently wait
+/// for a free core up to 2 s, else are a 503 with `Retry-After`.
 #[utoipa::path(
     tag = "coverage",
     params(CoverageParams),
@@ -714,11 +719,16 @@ async fn respond(
             ("ETag" = String, description = "Changes with the data, the request and the format"),
         ), content(
             (CoverageSummary = "application/json"),
+            (serde_json::Value = "application/geo+json"),
+            (String = "text/csv"),
             (String = "text/html"),
         )),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/coverage")]
@@ -743,12 +753,17 @@ pub async fn coverage_summary(
     responses(
         (status = 200, description = "Coverage per area and fellowship", content(
             (CoverageSummary = "application/json"),
+            (serde_json::Value = "application/geo+json"),
+            (String = "text/csv"),
             (String = "text/html"),
         )),
         (status = 400, description = "Bad parameters, or a bad row (named by line)", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many points", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/coverage")]
@@ -780,6 +795,9 @@ pub async fn coverage_summary_for_points(
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/coverage/gaps")]
@@ -805,6 +823,9 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many points", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/coverage/gaps")]
