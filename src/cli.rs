@@ -144,7 +144,7 @@ enum Command {
         /// list such as `https://a.example,https://b.example`.
         #[arg(long, env = "MEETINGMAP_CORS_ORIGINS", default_value = "*", value_parser = AllowedOrigins::parse)]
         cors_origins: AllowedOrigins,
-        /// Area outlines for the coverage report's map: a GeoJSON FeatureCollection of
+        /// Area outlines for the coverage report's map and GeoJSON summary: a FeatureCollection of
         /// (Multi)Polygons with `code` and `name` properties, such as uk-lad-2024-bgc.geojson.
         #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
         boundaries: Option<PathBuf>,
@@ -271,7 +271,7 @@ struct CoverageArgs {
     /// The points out of reach (as /v1/coverage/gaps) instead of the summary.
     #[arg(long)]
     gaps: bool,
-    /// Area outlines for the report's map (as for `serve --boundaries`).
+    /// Area outlines for the report's map and GeoJSON summary (as for `serve --boundaries`).
     #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
     boundaries: Option<PathBuf>,
     /// File to write; standard output when absent.
