@@ -5,6 +5,7 @@
 //! and nations are the union of their districts.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 use anyhow::{bail, Context};
 use geo::orient::Direction;
 use geo::{unary_union, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Simplify};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{AreaLookup, Level};
 
@@ -189,20 +190,27 @@ fn for_geojson(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     MultiPolygon(polygons).orient(Direction::Default)
 }
 
-/// An RFC 7946 MultiPolygon geometry of `shape` (already oriented and rounded).
-pub fn geojson_geometry(shape: &MultiPolygon<f64>) -> Value {
-    let ring = |line: &LineString<f64>| -> Vec<[f64; 2]> { line.0.iter().map(|c| [c.x, c.y]).collect() };
-    let polygons: Vec<Vec<Vec<[f64; 2]>>> = shape
-        .0
-        .iter()
-        .map(|p| {
-            std::iter::once(p.exterior())
-                .chain(p.interiors())
-                .map(ring)
-                .collect()
-        })
-        .collect();
-    json!({"type": "MultiPolygon", "coordinates": polygons})
+/// An RFC 7946 MultiPolygon geometry of `shape` (already oriented and rounded), as JSON text:
+/// written directly, as a country's outline is tens of thousands of positions.
+pub fn geojson_geometry(shape: &MultiPolygon<f64>) -> String {
+    let mut out = String::from(r#"{"type":"MultiPolygon","coordinates":["#);
+    for (i, polygon) in shape.0.iter().enumerate() {
+        out.push_str(if i == 0 { "[" } else { ",[" });
+        for (j, ring) in std::iter::once(polygon.exterior())
+            .chain(polygon.interiors())
+            .enumerate()
+        {
+            out.push_str(if j == 0 { "[" } else { ",[" });
+            for (k, c) in ring.0.iter().enumerate() {
+                // f64's Display is the shortest text that reads back as the same number.
+                let _ = write!(out, "{}[{},{}]", if k == 0 { "" } else { "," }, c.x, c.y);
+            }
+            out.push(']');
+        }
+        out.push(']');
+    }
+    out.push_str("]}");
+    out
 }
 
 /// A polygon's rings, simplified; an outer ring that simplifies away leaves no polygon, and holes
@@ -367,11 +375,13 @@ mod tests {
                 [0.123457, 0.0]
             ]]]
         );
-        let geometry = geojson_geometry(b.shape(&lookup, Level::Lad, "L1").unwrap());
+        let geometry: Value =
+            serde_json::from_str(&geojson_geometry(b.shape(&lookup, Level::Lad, "L1").unwrap())).unwrap();
         assert_eq!(geometry["type"], "MultiPolygon");
+        let second = &geometry["coordinates"][0][0][1];
         assert_eq!(
-            geometry["coordinates"][0][0][1],
-            serde_json::json!([1.123457, 0.0])
+            (second[0].as_f64(), second[1].as_f64()),
+            (Some(1.123457), Some(0.0))
         );
         // A district the lookup does not know is its own upper-tier area, but in no nation.
         assert!(b.shape(&lookup, Level::Utla, "L3").is_some());

@@ -9,6 +9,7 @@
 mod report;
 
 use std::collections::VecDeque;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -447,16 +448,26 @@ fn summary_geojson<'a>(
     areas: &[AreaSummary],
     shape: impl Fn(&str) -> Option<&'a geo::MultiPolygon<f64>>,
 ) -> String {
-    let features: Vec<Value> = areas
-        .iter()
-        .map(|area| {
-            let geometry = shape(&area.code).map_or(Value::Null, boundaries::geojson_geometry);
-            json!({"type": "Feature", "id": area.code, "geometry": geometry, "properties": flat_row(area)})
-        })
-        .collect();
-    json!({"type": "FeatureCollection", "threshold_km": threshold_km, "features": features}).to_string()
+    let mut out = format!(r#"{{"type":"FeatureCollection","threshold_km":{threshold_km},"features":["#);
+    // Rows are ordered by area: each area's outline is written out once and copied per fellowship.
+    let mut geometry: (&str, String) = ("", String::new());
+    for (i, area) in areas.iter().enumerate() {
+        if i == 0 || geometry.0 != area.code {
+            let text = shape(&area.code).map_or_else(|| "null".to_string(), boundaries::geojson_geometry);
+            geometry = (&area.code, text);
+        }
+        let _ = write!(
+            out,
+            r#"{}{{"type":"Feature","id":{},"geometry":{},"properties":{}}}"#,
+            if i == 0 { "" } else { "," },
+            Value::String(area.code.clone()),
+            geometry.1,
+            flat_row(area)
+        );
+    }
+    out.push_str("]}");
+    out
 }
-
 /// RFC 7946: the gaps as a FeatureCollection of Points, coordinates `[lon, lat]`; `threshold_km`
 /// stays as a foreign member.
 fn geojson(gaps_json: &str) -> String {
