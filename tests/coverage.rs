@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use common::{meeting, online, TestServer};
 use meetingmap::coverage::boundaries::Boundaries;
-use meetingmap::http::CoverageState;
+use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery, CoverageState};
+use meetingmap::search::Snapshot;
 use serde_json::{json, Value};
 
 /// Wrexham LL11 1 sector centroid region; a meeting here covers the town's sectors at 5 km.
@@ -470,9 +471,9 @@ fn rfc7946_multipolygon(geometry: &Value) -> Vec<Vec<f64>> {
             for position in ring {
                 let (lon, lat) = (position[0].as_f64().unwrap(), position[1].as_f64().unwrap());
                 assert_eq!(position.as_array().unwrap().len(), 2);
-                // Wales and Cheshire: west of Greenwich, between 52° and 54° north.
+                // Longitude first: GB is between 9° W and 2° E, 49° and 61° N.
                 assert!(
-                    (-3.3..-2.5).contains(&lon) && (52.0..54.0).contains(&lat),
+                    (-9.0..2.0).contains(&lon) && (49.0..61.0).contains(&lat),
                     "{position}"
                 );
                 for v in [lon, lat] {
@@ -676,4 +677,38 @@ async fn analyses_beyond_the_cores_are_turned_away_with_503() {
     // Bad parameters are still a 400: checked before waiting.
     let (status, _) = server.get("/v1/coverage?fellowship=aa").await;
     assert_eq!(status, 400);
+}
+
+#[test]
+fn the_lad_boundaries_make_rfc_7946_outlines_at_every_level() {
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/uk-lad-2024-bgc.geojson");
+    if !file.exists() {
+        println!("skipped: {} is not there", file.display());
+        return;
+    }
+    let boundaries = Boundaries::load(&file).unwrap();
+    let snapshot = Snapshot::build(Vec::new());
+    // Every GB area with postcode sectors, outlined (Northern Ireland's districts have none).
+    for (level, areas) in [("lad", 350), ("utla", 192), ("nation", 3)] {
+        let query = CoverageQuery::parse(&format!("fellowship=aa&max_km=5&level={level}"), None).unwrap();
+        let output = CoverageOutput::named("geojson", false).unwrap();
+        let text = render_coverage(
+            output,
+            &snapshot,
+            &query,
+            Some(&boundaries),
+            jiff::Timestamp::now(),
+        );
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let features = body["features"].as_array().unwrap();
+        assert_eq!(features.len(), areas, "{level}");
+        for f in features {
+            assert!(
+                !rfc7946_multipolygon(&f["geometry"]).is_empty(),
+                "{level} {}",
+                f["id"]
+            );
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
 use geo::orient::Direction;
-use geo::{unary_union, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Simplify};
+use geo::{unary_union, Coord, LineString, MultiPolygon, Orient, Polygon, Simplify};
 use serde_json::Value;
 
 use super::{AreaLookup, Level};
@@ -137,14 +137,9 @@ impl Boundaries {
         }
         members
             .into_iter()
-            .map(|(code, polygons)| {
-                let shape = match level {
-                    Level::Lad => MultiPolygon(polygons),
-                    // Districts share edges: the union leaves the area's outline, not theirs.
-                    Level::Utla | Level::Nation => unary_union(&polygons),
-                };
-                (code.to_string(), for_geojson(&shape))
-            })
+            // Districts share edges: the union leaves the area's outline, not theirs. A district's
+            // own polygons go through it too, as simplifying can make a ring cross itself.
+            .map(|(code, polygons)| (code.to_string(), for_geojson(&unary_union(&polygons))))
             .collect()
     }
 }
@@ -161,33 +156,46 @@ fn to_polygon(rings: &[Ring]) -> Option<Polygon<f64>> {
     Some(Polygon::new(line(exterior), holes.iter().map(line).collect()).orient(Direction::Default))
 }
 
-/// Oriented by the right-hand rule and rounded; rings that rounding leaves too short to enclose
-/// anything are dropped (a polygon with its exterior).
+/// Rings smaller than this once rounded, in square degrees (about 1 m²): slivers a union leaves,
+/// enclosing nothing.
+const MIN_RING_AREA: f64 = 1e-10;
+
+/// Rounded, and wound by the right-hand rule as RFC 7946 checkers measure it (by the sign of the
+/// ring's area); rings that enclose nothing once rounded (too short, all in a line, slivers) are
+/// dropped (a polygon with its exterior).
 fn for_geojson(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     let scale = 10f64.powi(SHAPE_DECIMALS);
-    let rounded = shape.map_coords(|c| Coord {
-        x: (c.x * scale).round() / scale,
-        y: (c.y * scale).round() / scale,
-    });
-    let tidy = |ring: &LineString<f64>| -> Option<LineString<f64>> {
-        let mut coords = ring.0.clone();
+    let ring = |line: &LineString<f64>, counterclockwise: bool| -> Option<LineString<f64>> {
+        let mut coords: Vec<Coord<f64>> = line
+            .0
+            .iter()
+            .map(|c| Coord {
+                x: (c.x * scale).round() / scale,
+                y: (c.y * scale).round() / scale,
+            })
+            .collect();
         coords.dedup();
         let mut ring = LineString(coords);
         ring.close();
-        (ring.0.len() >= 4).then_some(ring)
+        let twice_area: f64 = ring.0.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum();
+        if ring.0.len() < 4 || twice_area.abs() < 2.0 * MIN_RING_AREA {
+            return None;
+        }
+        if (twice_area > 0.0) != counterclockwise {
+            ring.0.reverse();
+        }
+        Some(ring)
     };
-    let polygons = rounded
+    let polygons = shape
         .0
         .iter()
         .filter_map(|p| {
-            let exterior = tidy(p.exterior())?;
-            Some(Polygon::new(
-                exterior,
-                p.interiors().iter().filter_map(tidy).collect(),
-            ))
+            let exterior = ring(p.exterior(), true)?;
+            let holes = p.interiors().iter().filter_map(|h| ring(h, false)).collect();
+            Some(Polygon::new(exterior, holes))
         })
         .collect();
-    MultiPolygon(polygons).orient(Direction::Default)
+    MultiPolygon(polygons)
 }
 
 /// An RFC 7946 MultiPolygon geometry of `shape` (already oriented and rounded), as JSON text:
@@ -364,29 +372,46 @@ mod tests {
     #[test]
     fn shapes_are_rounded_and_follow_the_right_hand_rule() {
         let (b, lookup) = two_districts();
-        let l1 = rings(b.shape(&lookup, Level::Lad, "L1").unwrap());
+        let shape = b.shape(&lookup, Level::Lad, "L1").unwrap();
+        let l1 = rings(shape);
+        // Counterclockwise from wherever the union starts the ring.
+        let mut ring = l1[0][0].clone();
+        ring.pop();
+        let west_south = (0..ring.len())
+            .min_by(|&i, &j| ring[i].partial_cmp(&ring[j]).unwrap())
+            .unwrap();
+        ring.rotate_left(west_south);
         assert_eq!(
-            l1,
-            [[[
-                [0.123457, 0.0],
-                [1.123457, 0.0],
-                [1.123457, 1.0],
-                [0.123457, 1.0],
-                [0.123457, 0.0]
-            ]]]
+            (l1.len(), l1[0].len(), ring),
+            (
+                1,
+                1,
+                vec![[0.123457, 0.0], [1.123457, 0.0], [1.123457, 1.0], [0.123457, 1.0]]
+            )
         );
-        let geometry: Value =
-            serde_json::from_str(&geojson_geometry(b.shape(&lookup, Level::Lad, "L1").unwrap())).unwrap();
+        let geometry: Value = serde_json::from_str(&geojson_geometry(shape)).unwrap();
         assert_eq!(geometry["type"], "MultiPolygon");
-        let second = &geometry["coordinates"][0][0][1];
-        assert_eq!(
-            (second[0].as_f64(), second[1].as_f64()),
-            (Some(1.123457), Some(0.0))
-        );
+        let written: Vec<Vec<Vec<[f64; 2]>>> =
+            serde_json::from_value(geometry["coordinates"].clone()).unwrap();
+        assert_eq!(written, l1);
         // A district the lookup does not know is its own upper-tier area, but in no nation.
         assert!(b.shape(&lookup, Level::Utla, "L3").is_some());
         assert!(b.shape(&lookup, Level::Nation, "L3").is_none());
         assert!(b.shape(&lookup, Level::Lad, "L9").is_none());
+    }
+
+    #[test]
+    fn rings_enclosing_nothing_are_dropped() {
+        let line = |ring: Ring| -> LineString<f64> { ring.into_iter().map(|[x, y]| (x, y)).collect() };
+        // A union of all England left a hole like this one: three positions in a line.
+        let sliver = line(vec![[0.2, 0.2], [0.6, 0.6], [0.4, 0.4], [0.2, 0.2]]);
+        let shapes = MultiPolygon(vec![
+            Polygon::new(line(square(0.0, 0.0, 1.0)), vec![sliver.clone()]),
+            Polygon::new(sliver, vec![]),
+        ]);
+        let shape = for_geojson(&shapes);
+        assert_eq!(shape.0.len(), 1);
+        assert!(shape.0[0].interiors().is_empty());
     }
 
     #[test]
