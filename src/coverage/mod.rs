@@ -8,7 +8,8 @@
 //! and the weekly meetings within the threshold (a distance, or minutes by a travel mode through
 //! the offline estimate). [`summarise`] adds points up per area (local authority, upper-tier
 //! authority or Welsh health board, nation) and [`gaps`] lists the points beyond the threshold,
-//! heaviest first. [`boundaries`] reads area outlines for the report's map.
+//! heaviest first. [`boundaries`] reads area outlines for the report's map and the GeoJSON
+//! summary.
 
 pub mod boundaries;
 

@@ -372,7 +372,8 @@ const GAP_COLUMNS: &[&str] = &[
 ];
 
 /// Answers `query` against `snapshot`: the analysis, then the output asked for. `boundaries`
-/// outline areas on the report's map; `produced` is the date the report states.
+/// outline areas on the report's map and in the GeoJSON summary; `produced` is the date the
+/// report states.
 pub fn render(
     output: Output,
     snapshot: &Snapshot,
