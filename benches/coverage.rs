@@ -1,8 +1,9 @@
 //! Coverage over all of GB: 10,846 postcode sectors × 5 fellowships against the 100,000-meeting
 //! demo directory (issue 5 target: under 1 s on 2 cores); and the HTML report, analysis included,
-//! over the LAD boundaries when `../shared/data/uk-lad-2024-bgc.geojson` is there.
+//! over the LAD boundaries when `../shared/data/uk-lad-2024-bgc.geojson` is there, with the
+//! unions of those outlines into upper-tier authorities and nations and the summary as GeoJSON.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jiff::Timestamp;
 use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::coverage::{self, Analysis, AreaLookup, Level, Threshold};
@@ -52,6 +53,23 @@ fn coverage_gb(c: &mut Criterion) {
         group.bench_function("load_lad_boundaries", |b| {
             b.iter(|| Boundaries::load(&file).unwrap())
         });
+        // Made once per server, on the first GeoJSON summary at each level.
+        for (name, level) in [
+            ("union_lad_shapes", Level::Lad),
+            ("union_utla_shapes", Level::Utla),
+            ("union_nation_shapes", Level::Nation),
+        ] {
+            group.bench_function(name, |b| {
+                b.iter_batched(
+                    || Boundaries::load(&file).unwrap(),
+                    |fresh| {
+                        fresh.shape(&lookup, level, "");
+                        fresh
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
     }
     for (name, query) in [
         (
@@ -76,6 +94,15 @@ fn coverage_gb(c: &mut Criterion) {
             })
         });
     }
+    // The summary per upper-tier authority as GeoJSON, shapes already made.
+    let query = CoverageQuery::parse("fellowship=aa,na,ca,smart,al-anon&max_km=5&level=utla", None).unwrap();
+    let geojson = CoverageOutput::named("geojson", false).unwrap();
+    if let Some(b) = &boundaries {
+        b.shape(&lookup, Level::Utla, "");
+    }
+    group.bench_function("gb_utla_5km_5_fellowships_geojson", |b| {
+        b.iter(|| render_coverage(geojson, &snapshot, &query, boundaries.as_ref(), now))
+    });
     group.finish();
 }
 

@@ -144,7 +144,7 @@ enum Command {
         /// list such as `https://a.example,https://b.example`.
         #[arg(long, env = "MEETINGMAP_CORS_ORIGINS", default_value = "*", value_parser = AllowedOrigins::parse)]
         cors_origins: AllowedOrigins,
-        /// Area outlines for the coverage report's map: a GeoJSON FeatureCollection of
+        /// Area outlines for the coverage report's map and GeoJSON summary: a FeatureCollection of
         /// (Multi)Polygons with `code` and `name` properties, such as uk-lad-2024-bgc.geojson.
         #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
         boundaries: Option<PathBuf>,
@@ -260,13 +260,18 @@ struct CoverageArgs {
     /// columns (write `./places` for a file called places).
     #[arg(long)]
     points: Option<String>,
-    /// Gaps listed by `--format geojson|csv` (default 100).
+    /// Gaps listed with `--gaps` (default 100).
     #[arg(long)]
     limit: Option<String>,
-    /// `html` (the report), `json` (the summary per area), `geojson` or `csv` (the gaps).
+    /// As `format=` on /v1/coverage: `html` (the report), or the summary per area as `json`,
+    /// `geojson` (area outlines from --boundaries) or `csv`; with --gaps, the gaps as `json`,
+    /// `geojson` or `csv`.
     #[arg(long, default_value = "html", value_parser = ["html", "json", "geojson", "csv"])]
     format: String,
-    /// Area outlines for the report's map (as for `serve --boundaries`).
+    /// The points out of reach (as /v1/coverage/gaps) instead of the summary.
+    #[arg(long)]
+    gaps: bool,
+    /// Area outlines for the report's map and GeoJSON summary (as for `serve --boundaries`).
     #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
     boundaries: Option<PathBuf>,
     /// File to write; standard output when absent.
@@ -498,8 +503,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             run_imports(directory, chosen, force).await?;
         }
         Command::Coverage(args) => {
-            let output =
-                CoverageOutput::named(&args.format).context("--format must be html, json, geojson or csv")?;
+            let output = CoverageOutput::named(&args.format, args.gaps)
+                .context("with --gaps, --format must be json, geojson or csv")?;
             let query = args.query()?;
             let boundaries = args.boundaries.as_deref().map(Boundaries::load).transpose()?;
             let directory = Directory::open(&args.database.url).await?;

@@ -242,7 +242,7 @@ fn the_server_refreshes_enabled_sources_in_the_background() {
 }
 
 #[test]
-fn coverage_writes_the_report_and_the_gaps() {
+fn coverage_writes_the_report_the_summary_and_the_gaps() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let db = db.to_str().unwrap();
@@ -284,9 +284,27 @@ fn coverage_writes_the_report_and_the_gaps() {
     assert!(html.contains("class=\"area focus\" data-code=\"W06000006\""));
     assert!(html.contains("<title>Wrexham &lt;outline&gt; (W06000006)</title>"));
 
+    // The summary as CSV, and as GeoJSON outlined by the boundaries, as on /v1/coverage.
+    let mut summary = args.to_vec();
+    summary.extend(["--format", "csv"]);
+    let text = meetingmap(&summary);
+    assert!(text.starts_with("code,name,fellowship,weight_total,"), "{text}");
+    assert!(text.contains("\nW06000006,Wrexham,na,"), "{text}");
+    summary = args.to_vec();
+    summary.extend(["--format", "geojson", "--boundaries", areas.to_str().unwrap()]);
+    let body: serde_json::Value = serde_json::from_str(&meetingmap(&summary)).unwrap();
+    assert_eq!(body["features"][0]["id"], "W06000006");
+    assert_eq!(body["features"][0]["geometry"]["type"], "MultiPolygon");
+    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(["coverage", "--max-km", "5", "--gaps", "--database", db])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("with --gaps, --format must be"));
+
     // The gaps as CSV on standard output, over places or points from a file.
     let mut csv = args.to_vec();
-    csv.extend(["--format", "csv", "--points", "places"]);
+    csv.extend(["--gaps", "--format", "csv", "--points", "places"]);
     let text = meetingmap(&csv);
     assert!(text.starts_with("label,lat,lon,weight,fellowship,"), "{text}");
     let points = dir.path().join("points.csv");
@@ -296,7 +314,13 @@ fn coverage_writes_the_report_and_the_gaps() {
     )
     .unwrap();
     let mut geojson = args.to_vec();
-    geojson.extend(["--format", "geojson", "--points", points.to_str().unwrap()]);
+    geojson.extend([
+        "--gaps",
+        "--format",
+        "geojson",
+        "--points",
+        points.to_str().unwrap(),
+    ]);
     let body: serde_json::Value = serde_json::from_str(&meetingmap(&geojson)).unwrap();
     let features = body["features"].as_array().unwrap();
     assert_eq!(features.len(), 1, "{body}");

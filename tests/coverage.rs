@@ -2,8 +2,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{meeting, online, TestServer};
-use serde_json::Value;
+use meetingmap::coverage::boundaries::Boundaries;
+use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery, CoverageState};
+use meetingmap::search::Snapshot;
+use serde_json::{json, Value};
 
 /// Wrexham LL11 1 sector centroid region; a meeting here covers the town's sectors at 5 km.
 const WREXHAM: (f64, f64) = (53.0462, -2.9930);
@@ -354,7 +359,7 @@ async fn formats_the_endpoints_cannot_serve_are_406() {
     };
     for (path, accept) in [
         (format!("/v1/coverage/gaps?{query}&format=xml"), "*/*"),
-        (format!("/v1/coverage?{query}&format=csv"), "*/*"),
+        (format!("/v1/coverage?{query}&format=ics"), "*/*"),
         (format!("/v1/coverage/gaps?{query}"), "text/html"),
         (format!("/v1/coverage?{query}"), "text/calendar"),
     ] {
@@ -419,4 +424,291 @@ async fn the_report_is_served_with_an_etag() {
         .await
         .unwrap();
     assert_ne!(json.headers()["etag"], headers["etag"]);
+}
+
+/// Wrexham, a square given clockwise with a hole given counterclockwise (both the wrong way round
+/// for RFC 7946) and positions more precise than 10 cm; Flintshire, sharing Wrexham's northern
+/// edge (both in the Betsi Cadwaladr health board); Cheshire West, to the east.
+fn synthetic_boundaries() -> Boundaries {
+    let feature = |code: &str, name: &str, rings: Value| {
+        json!({"type": "Feature", "properties": {"code": code, "name": name},
+            "geometry": {"type": "Polygon", "coordinates": rings}})
+    };
+    let collection = json!({"type": "FeatureCollection", "features": [
+        feature("W06000006", "Wrexham", json!([
+            [[-3.2, 52.9], [-3.2000000004, 53.2], [-2.9, 53.2], [-2.9, 52.9], [-3.2, 52.9]],
+            [[-3.1, 53.0], [-3.0, 53.0], [-3.0, 53.1], [-3.1, 53.1], [-3.1, 53.0]]])),
+        feature("W06000005", "Flintshire", json!([
+            [[-3.2, 53.2], [-2.9, 53.2], [-2.9, 53.4], [-3.2, 53.4], [-3.2, 53.2]]])),
+        feature("E06000050", "Cheshire West and Chester", json!([
+            [[-2.9, 52.9], [-2.6, 52.9], [-2.6, 53.2], [-2.9, 53.2], [-2.9, 52.9]]])),
+    ]});
+    Boundaries::read(collection.to_string().as_bytes()).unwrap()
+}
+
+/// Twice the signed area of a ring in the lon/lat plane: positive when counterclockwise.
+fn signed_area(ring: &[Value]) -> f64 {
+    let xy = |p: &Value| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+    ring.windows(2)
+        .map(|w| {
+            let ((x0, y0), (x1, y1)) = (xy(&w[0]), xy(&w[1]));
+            x0 * y1 - x1 * y0
+        })
+        .sum()
+}
+
+/// Checks a MultiPolygon against RFC 7946: `[lon, lat]` positions rounded to at most 6 decimals,
+/// closed rings of at least 4 positions, exteriors counterclockwise and holes clockwise. Returns
+/// each polygon's rings' areas (exterior first, positive; holes negative).
+fn rfc7946_multipolygon(geometry: &Value) -> Vec<Vec<f64>> {
+    assert_eq!(geometry["type"], "MultiPolygon", "{geometry}");
+    let mut areas = Vec::new();
+    for polygon in geometry["coordinates"].as_array().unwrap() {
+        let mut rings = Vec::new();
+        for (i, ring) in polygon.as_array().unwrap().iter().enumerate() {
+            let ring = ring.as_array().unwrap();
+            assert!(ring.len() >= 4 && ring.first() == ring.last(), "{ring:?}");
+            for position in ring {
+                let (lon, lat) = (position[0].as_f64().unwrap(), position[1].as_f64().unwrap());
+                assert_eq!(position.as_array().unwrap().len(), 2);
+                // Longitude first: GB is between 9° W and 2° E, 49° and 61° N.
+                assert!(
+                    (-9.0..2.0).contains(&lon) && (49.0..61.0).contains(&lat),
+                    "{position}"
+                );
+                for v in [lon, lat] {
+                    assert_eq!((v * 1e6).round() / 1e6, v, "{v} has more than 6 decimals");
+                }
+            }
+            let area = signed_area(ring);
+            assert!(
+                if i == 0 { area > 0.0 } else { area < 0.0 },
+                "ring {i} winds the wrong way"
+            );
+            rings.push(area / 2.0);
+        }
+        areas.push(rings);
+    }
+    areas
+}
+
+async fn fetch(server: &TestServer, path: &str, accept: &str) -> (reqwest::header::HeaderMap, String) {
+    let response = server
+        .client
+        .get(format!("{}{path}", server.base))
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    (response.headers().clone(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
+    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let query = "fellowship=aa,na&max_km=5&area=W06000006";
+    let (_, json) = server.get(&format!("/v1/coverage?{query}")).await;
+    let (headers, text) = fetch(&server, &format!("/v1/coverage?{query}"), "text/csv").await;
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8; header=present");
+    assert!(headers.contains_key("etag"));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "code",
+            "name",
+            "fellowship",
+            "weight_total",
+            "weight_within_reach",
+            "share_within_reach",
+            "meetings",
+            "meetings_per_10k",
+            "worst_served"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for (row, fellowship) in rows.iter().zip(["aa", "na"]) {
+        let expected = area(&json, "W06000006", fellowship);
+        assert_eq!((&row[0], &row[1], &row[2]), ("W06000006", "Wrexham", fellowship));
+        for (i, field) in [
+            (3, "weight_total"),
+            (4, "weight_within_reach"),
+            (5, "share_within_reach"),
+        ] {
+            assert_eq!(
+                row[i].parse::<f64>().unwrap(),
+                expected[field].as_f64().unwrap(),
+                "{field}"
+            );
+        }
+        assert_eq!(row[6], expected["meetings"].to_string());
+        // The worst-served points, readably: heaviest first, as in the JSON.
+        let worst = expected["worst_served"].as_array().unwrap();
+        let described: Vec<&str> = row[8].split("; ").collect();
+        assert_eq!(described.len(), worst.len());
+        let first = &worst[0];
+        let nearest = match first["nearest_km"].as_f64() {
+            Some(km) => format!("nearest meeting {km} km"),
+            None => "none within 100 km".to_string(),
+        };
+        assert_eq!(
+            described[0],
+            format!(
+                "{} (weight {}, {nearest})",
+                first["label"].as_str().unwrap(),
+                first["weight"].as_f64().unwrap()
+            )
+        );
+    }
+    // `format=` says the same as Accept.
+    let (_, by_name) = fetch(&server, &format!("/v1/coverage?{query}&format=csv"), "*/*").await;
+    assert_eq!(by_name, text);
+}
+
+#[tokio::test]
+async fn the_summary_as_geojson_outlines_areas_by_rfc_7946() {
+    let server =
+        TestServer::start_with_boundaries(vec![meeting("w1", WREXHAM)], synthetic_boundaries()).await;
+    let (headers, text) = fetch(
+        &server,
+        "/v1/coverage?fellowship=aa,na&max_km=5&area=W06000006",
+        "application/geo+json",
+    )
+    .await;
+    assert_eq!(headers["content-type"], "application/geo+json");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["type"], "FeatureCollection");
+    assert!(body.get("crs").is_none());
+    let features = body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2, "one per area and fellowship");
+    for (f, fellowship) in features.iter().zip(["aa", "na"]) {
+        assert_eq!((&f["type"], &f["id"]), (&json!("Feature"), &json!("W06000006")));
+        assert_eq!(f["properties"]["fellowship"], fellowship);
+        assert_eq!(f["properties"]["name"], "Wrexham");
+        assert!(f["properties"]["share_within_reach"].is_number());
+        assert!(f["properties"]["worst_served"].is_string());
+        // The square and its hole, turned to the right-hand rule.
+        let areas = rfc7946_multipolygon(&f["geometry"]);
+        assert_eq!(areas.len(), 1);
+        assert_eq!(areas[0].len(), 2);
+        assert!(
+            (areas[0][0] - 0.09).abs() < 1e-9 && (areas[0][1] + 0.01).abs() < 1e-9,
+            "{areas:?}"
+        );
+    }
+
+    // The health board is the union of its districts: one polygon, the shared edge gone.
+    let (_, text) = fetch(
+        &server,
+        "/v1/coverage?fellowship=aa&max_km=5&level=utla&area=W11000023&format=geojson",
+        "*/*",
+    )
+    .await;
+    let body: Value = serde_json::from_str(&text).unwrap();
+    let feature = &body["features"][0];
+    assert_eq!(feature["id"], "W11000023");
+    let areas = rfc7946_multipolygon(&feature["geometry"]);
+    assert_eq!(areas.len(), 1, "{feature}");
+    assert!(
+        (areas[0][0] - 0.15).abs() < 1e-9 && (areas[0][1] + 0.01).abs() < 1e-9,
+        "{areas:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_boundaries_or_with_posted_points_the_summary_is_still_there() {
+    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let (_, text) = fetch(
+        &server,
+        "/v1/coverage?fellowship=aa&max_km=5&area=W06000006&format=geojson",
+        "*/*",
+    )
+    .await;
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["features"][0]["id"], "W06000006");
+    assert_eq!(body["features"][0]["geometry"], Value::Null);
+
+    // POSTed points: the same formats, not kept.
+    let server =
+        TestServer::start_with_boundaries(vec![meeting("w1", WREXHAM)], synthetic_boundaries()).await;
+    for (format, check) in [
+        ("csv", "W06000006,Wrexham,aa,15.0,10.0,"),
+        ("geojson", "\"type\":\"MultiPolygon\""),
+    ] {
+        let response = server
+            .client
+            .post(format!("{}/v1/coverage?fellowship=aa&max_km=5&format={format}", server.base))
+            .header("content-type", "text/csv")
+            .body("label,lat,lon,weight,lad_code,lad_name\nNear,53.05,-2.99,10,W06000006,Wrexham\nFar,52.95,-3.15,5,W06000006,Wrexham\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let text = response.text().await.unwrap();
+        assert!(text.contains(check), "{format}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn analyses_beyond_the_cores_are_turned_away_with_503() {
+    // No analysis may run: every question that is not answered already waits, then is refused.
+    let busy = CoverageState::with_limit(None, 0, Duration::ZERO);
+    let server = TestServer::start_with_coverage(vec![meeting("w1", WREXHAM)], busy).await;
+    let get = server.client.get(format!(
+        "{}/v1/coverage?fellowship=aa&max_km=5&area=W06000006&format=csv",
+        server.base
+    ));
+    let post = server
+        .client
+        .post(format!("{}/v1/coverage/gaps?fellowship=aa&max_km=5", server.base))
+        .header("content-type", "text/csv")
+        .body("lat,lon,weight\n53.05,-2.99,10\n");
+    for request in [get, post] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "2");
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/busy");
+    }
+    // Bad parameters are still a 400: checked before waiting.
+    let (status, _) = server.get("/v1/coverage?fellowship=aa").await;
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn the_lad_boundaries_make_rfc_7946_outlines_at_every_level() {
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/uk-lad-2024-bgc.geojson");
+    if !file.exists() {
+        println!("skipped: {} is not there", file.display());
+        return;
+    }
+    let boundaries = Boundaries::load(&file).unwrap();
+    let snapshot = Snapshot::build(Vec::new());
+    // Every GB area with postcode sectors, outlined (Northern Ireland's districts have none).
+    for (level, areas) in [("lad", 350), ("utla", 192), ("nation", 3)] {
+        let query = CoverageQuery::parse(&format!("fellowship=aa&max_km=5&level={level}"), None).unwrap();
+        let output = CoverageOutput::named("geojson", false).unwrap();
+        let text = render_coverage(
+            output,
+            &snapshot,
+            &query,
+            Some(&boundaries),
+            jiff::Timestamp::now(),
+        );
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let features = body["features"].as_array().unwrap();
+        assert_eq!(features.len(), areas, "{level}");
+        for f in features {
+            assert!(
+                !rfc7946_multipolygon(&f["geometry"]).is_empty(),
+                "{level} {}",
+                f["id"]
+            );
+        }
+    }
 }

@@ -1,14 +1,21 @@
-//! Area outlines for the coverage report's map: a GeoJSON FeatureCollection of Polygon and
-//! MultiPolygon features with `code` and `name` properties (such as ONS's local authority
-//! district boundaries, `uk-lad-2024-bgc.geojson`), simplified once when read.
+//! Area outlines for the coverage report's map and the summary's GeoJSON: a GeoJSON
+//! FeatureCollection of Polygon and MultiPolygon features with `code` and `name` properties (such
+//! as ONS's local authority district boundaries, `uk-lad-2024-bgc.geojson`), simplified once when
+//! read. [`Boundaries::shape`] gives an area's outline at any [`Level`]: upper-tier authorities
+//! and nations are the union of their districts.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
-use geo::{LineString, Simplify};
+use geo::orient::Direction;
+use geo::{unary_union, Coord, LineString, MultiPolygon, Orient, Polygon, Simplify};
 use serde_json::Value;
+
+use super::{AreaLookup, Level};
 
 /// Tolerance of the simplification done when reading, in degrees (about 20 m north-south): finer
 /// than any map of a district shows, and it makes a detailed boundary file several times smaller.
@@ -33,6 +40,8 @@ pub struct Outline {
 pub struct Boundaries {
     outlines: Vec<Outline>,
     by_code: HashMap<String, usize>,
+    /// Area shapes by code, per [`Level`] (in `Level` order), made on first use.
+    shapes: [OnceLock<HashMap<String, MultiPolygon<f64>>>; 3],
 }
 
 impl Boundaries {
@@ -100,6 +109,116 @@ impl Boundaries {
     pub fn outlines(&self) -> &[Outline] {
         &self.outlines
     }
+
+    /// The outline of the area `code` at `level`, exterior rings counterclockwise and holes
+    /// clockwise (RFC 7946's right-hand rule), positions rounded to [`SHAPE_DECIMALS`]: a
+    /// district's own polygons, or the union of the districts `lookup` puts in an upper-tier
+    /// authority or nation. The union of every area at a level is made once, on first use.
+    pub fn shape(&self, lookup: &AreaLookup, level: Level, code: &str) -> Option<&MultiPolygon<f64>> {
+        let index = match level {
+            Level::Lad => 0,
+            Level::Utla => 1,
+            Level::Nation => 2,
+        };
+        self.shapes[index]
+            .get_or_init(|| self.shapes_at(lookup, level))
+            .get(code)
+    }
+
+    fn shapes_at(&self, lookup: &AreaLookup, level: Level) -> HashMap<String, MultiPolygon<f64>> {
+        let mut members: HashMap<&str, Vec<Polygon<f64>>> = HashMap::new();
+        for outline in &self.outlines {
+            if let Some(area) = lookup.code_of(level, &outline.code) {
+                members
+                    .entry(area)
+                    .or_default()
+                    .extend(outline.polygons.iter().filter_map(|rings| to_polygon(rings)));
+            }
+        }
+        members
+            .into_iter()
+            // Districts share edges: the union leaves the area's outline, not theirs. A district's
+            // own polygons go through it too, as simplifying can make a ring cross itself.
+            .map(|(code, polygons)| (code.to_string(), for_geojson(&unary_union(&polygons))))
+            .collect()
+    }
+}
+
+/// Decimal places of the positions in [`Boundaries::shape`]: 10 cm, finer than the 20 m the
+/// outlines are simplified to.
+pub const SHAPE_DECIMALS: i32 = 6;
+
+/// The rings as a polygon oriented by the right-hand rule: files wind rings either way, and a
+/// union reads a ring wound unlike the first as a hole.
+fn to_polygon(rings: &[Ring]) -> Option<Polygon<f64>> {
+    let line = |ring: &Ring| -> LineString<f64> { ring.iter().map(|&[x, y]| (x, y)).collect() };
+    let (exterior, holes) = rings.split_first()?;
+    Some(Polygon::new(line(exterior), holes.iter().map(line).collect()).orient(Direction::Default))
+}
+
+/// Rings smaller than this once rounded, in square degrees (about 1 m²): slivers a union leaves,
+/// enclosing nothing.
+const MIN_RING_AREA: f64 = 1e-10;
+
+/// Rounded, and wound by the right-hand rule as RFC 7946 checkers measure it (by the sign of the
+/// ring's area); rings that enclose nothing once rounded (too short, all in a line, slivers) are
+/// dropped (a polygon with its exterior).
+fn for_geojson(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let scale = 10f64.powi(SHAPE_DECIMALS);
+    let ring = |line: &LineString<f64>, counterclockwise: bool| -> Option<LineString<f64>> {
+        let mut coords: Vec<Coord<f64>> = line
+            .0
+            .iter()
+            .map(|c| Coord {
+                x: (c.x * scale).round() / scale,
+                y: (c.y * scale).round() / scale,
+            })
+            .collect();
+        coords.dedup();
+        let mut ring = LineString(coords);
+        ring.close();
+        let twice_area: f64 = ring.0.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum();
+        if ring.0.len() < 4 || twice_area.abs() < 2.0 * MIN_RING_AREA {
+            return None;
+        }
+        if (twice_area > 0.0) != counterclockwise {
+            ring.0.reverse();
+        }
+        Some(ring)
+    };
+    let polygons = shape
+        .0
+        .iter()
+        .filter_map(|p| {
+            let exterior = ring(p.exterior(), true)?;
+            let holes = p.interiors().iter().filter_map(|h| ring(h, false)).collect();
+            Some(Polygon::new(exterior, holes))
+        })
+        .collect();
+    MultiPolygon(polygons)
+}
+
+/// An RFC 7946 MultiPolygon geometry of `shape` (already oriented and rounded), as JSON text:
+/// written directly, as a country's outline is tens of thousands of positions.
+pub fn geojson_geometry(shape: &MultiPolygon<f64>) -> String {
+    let mut out = String::from(r#"{"type":"MultiPolygon","coordinates":["#);
+    for (i, polygon) in shape.0.iter().enumerate() {
+        out.push_str(if i == 0 { "[" } else { ",[" });
+        for (j, ring) in std::iter::once(polygon.exterior())
+            .chain(polygon.interiors())
+            .enumerate()
+        {
+            out.push_str(if j == 0 { "[" } else { ",[" });
+            for (k, c) in ring.0.iter().enumerate() {
+                // f64's Display is the shortest text that reads back as the same number.
+                let _ = write!(out, "{}[{},{}]", if k == 0 { "" } else { "," }, c.x, c.y);
+            }
+            out.push(']');
+        }
+        out.push(']');
+    }
+    out.push_str("]}");
+    out
 }
 
 /// A polygon's rings, simplified; an outer ring that simplifies away leaves no polygon, and holes
@@ -198,6 +317,128 @@ mod tests {
         ] {
             let err = format!("{:#}", Boundaries::read(json.as_bytes()).unwrap_err());
             assert!(err.contains(says), "{err}");
+        }
+    }
+
+    fn square(west: f64, south: f64, side: f64) -> Ring {
+        let (east, north) = (west + side, south + side);
+        // Clockwise: the wrong way round for RFC 7946.
+        vec![
+            [west, south],
+            [west, north],
+            [east, north],
+            [east, south],
+            [west, south],
+        ]
+    }
+
+    /// Two districts side by side in one upper-tier authority and nation, wound opposite ways,
+    /// and one in neither.
+    fn two_districts() -> (Boundaries, AreaLookup) {
+        let feature = |code: &str, ring: Ring| {
+            serde_json::json!({"type": "Feature", "properties": {"code": code, "name": code},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        };
+        let json = serde_json::json!({"type": "FeatureCollection", "features": [
+            feature("L1", square(0.12345678, 0.0, 1.0)),
+            // Counterclockwise, unlike L1.
+            feature("L2", square(0.12345678 + 1.0, 0.0, 1.0).into_iter().rev().collect()),
+            feature("L3", square(5.0, 5.0, 1.0)),
+        ]});
+        let lookup = AreaLookup {
+            upper: ["L1", "L2"]
+                .map(|lad| (lad.to_string(), ("U1".to_string(), "Upper".to_string())))
+                .into(),
+            country: ["L1", "L2"]
+                .map(|lad| (lad.to_string(), "Nation".to_string()))
+                .into(),
+        };
+        (Boundaries::read(json.to_string().as_bytes()).unwrap(), lookup)
+    }
+
+    fn rings(shape: &MultiPolygon<f64>) -> Vec<Vec<Vec<[f64; 2]>>> {
+        shape
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .map(|r| r.0.iter().map(|c| [c.x, c.y]).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shapes_are_rounded_and_follow_the_right_hand_rule() {
+        let (b, lookup) = two_districts();
+        let shape = b.shape(&lookup, Level::Lad, "L1").unwrap();
+        let l1 = rings(shape);
+        // Counterclockwise from wherever the union starts the ring.
+        let mut ring = l1[0][0].clone();
+        ring.pop();
+        let west_south = (0..ring.len())
+            .min_by(|&i, &j| ring[i].partial_cmp(&ring[j]).unwrap())
+            .unwrap();
+        ring.rotate_left(west_south);
+        assert_eq!(
+            (l1.len(), l1[0].len(), ring),
+            (
+                1,
+                1,
+                vec![[0.123457, 0.0], [1.123457, 0.0], [1.123457, 1.0], [0.123457, 1.0]]
+            )
+        );
+        let geometry: Value = serde_json::from_str(&geojson_geometry(shape)).unwrap();
+        assert_eq!(geometry["type"], "MultiPolygon");
+        let written: Vec<Vec<Vec<[f64; 2]>>> =
+            serde_json::from_value(geometry["coordinates"].clone()).unwrap();
+        assert_eq!(written, l1);
+        // A district the lookup does not know is its own upper-tier area, but in no nation.
+        assert!(b.shape(&lookup, Level::Utla, "L3").is_some());
+        assert!(b.shape(&lookup, Level::Nation, "L3").is_none());
+        assert!(b.shape(&lookup, Level::Lad, "L9").is_none());
+    }
+
+    #[test]
+    fn rings_enclosing_nothing_are_dropped() {
+        let line = |ring: Ring| -> LineString<f64> { ring.into_iter().map(|[x, y]| (x, y)).collect() };
+        // A union of all England left a hole like this one: three positions in a line.
+        let sliver = line(vec![[0.2, 0.2], [0.6, 0.6], [0.4, 0.4], [0.2, 0.2]]);
+        let shapes = MultiPolygon(vec![
+            Polygon::new(line(square(0.0, 0.0, 1.0)), vec![sliver.clone()]),
+            Polygon::new(sliver, vec![]),
+        ]);
+        let shape = for_geojson(&shapes);
+        assert_eq!(shape.0.len(), 1);
+        assert!(shape.0[0].interiors().is_empty());
+    }
+
+    #[test]
+    fn upper_tier_areas_and_nations_are_unions_of_their_districts() {
+        let (b, lookup) = two_districts();
+        for (level, code) in [(Level::Utla, "U1"), (Level::Nation, "Nation")] {
+            let shape = b.shape(&lookup, level, code).unwrap();
+            assert_eq!(shape.0.len(), 1, "{level:?}: one polygon, the shared edge gone");
+            let polygon = &shape.0[0];
+            assert!(polygon.interiors().is_empty());
+            let ring = &polygon.exterior().0;
+            let (xs, ys): (Vec<f64>, Vec<f64>) = ring.iter().map(|c| (c.x, c.y)).unzip();
+            assert_eq!(xs.iter().copied().fold(f64::MAX, f64::min), 0.123457);
+            assert_eq!(xs.iter().copied().fold(f64::MIN, f64::max), 2.123457);
+            assert_eq!(
+                (
+                    ys.iter().copied().fold(f64::MAX, f64::min),
+                    ys.iter().copied().fold(f64::MIN, f64::max)
+                ),
+                (0.0, 1.0)
+            );
+            assert_eq!(ring.first(), ring.last());
+            let twice_area: f64 = ring.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum();
+            assert!(
+                (twice_area - 4.0).abs() < 1e-9,
+                "counterclockwise, area 2: {twice_area}"
+            );
         }
     }
 

@@ -8,7 +8,8 @@
 //! and the weekly meetings within the threshold (a distance, or minutes by a travel mode through
 //! the offline estimate). [`summarise`] adds points up per area (local authority, upper-tier
 //! authority or Welsh health board, nation) and [`gaps`] lists the points beyond the threshold,
-//! heaviest first. [`boundaries`] reads area outlines for the report's map.
+//! heaviest first. [`boundaries`] reads area outlines for the report's map and the GeoJSON
+//! summary.
 
 pub mod boundaries;
 
@@ -379,16 +380,19 @@ impl AreaLookup {
         }
     }
 
+    /// The code of the area at `level` the local authority district `lad` is part of (the
+    /// district itself when the lookup does not know it, except for nations).
+    pub fn code_of<'a>(&'a self, level: Level, lad: &'a str) -> Option<&'a str> {
+        match level {
+            Level::Lad => Some(lad),
+            Level::Utla => Some(self.upper.get(lad).map_or(lad, |(upper, _)| upper.as_str())),
+            Level::Nation => self.country.get(lad).map(String::as_str),
+        }
+    }
+
     /// Whether the local authority district `lad` is part of the area `code` at `level`.
     pub fn contains(&self, level: Level, code: &str, lad: &str) -> bool {
-        match level {
-            Level::Lad => lad == code,
-            Level::Utla => self
-                .upper
-                .get(lad)
-                .map_or(lad == code, |(upper, _)| upper == code),
-            Level::Nation => self.country.get(lad).is_some_and(|c| c == code),
-        }
+        self.code_of(level, lad) == Some(code)
     }
 }
 

@@ -54,6 +54,9 @@ pub enum ApiError {
     StaleCursor,
     #[error("not ready: {0}")]
     NotReady(String),
+    /// At capacity: a 503 telling the client when to ask again.
+    #[error("busy: {detail}")]
+    Busy { detail: String, retry_after_secs: u32 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -72,6 +75,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Request body type not accepted"),
             ApiError::StaleCursor => ("stale-cursor", "Cursor no longer valid"),
             ApiError::NotReady(_) => ("not-ready", "Service not ready"),
+            ApiError::Busy { .. } => ("busy", "Service busy"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
     }
@@ -95,7 +99,7 @@ impl ApiError {
                     .into(),
                 vec![],
             ),
-            ApiError::NotReady(why) => (why.clone(), vec![]),
+            ApiError::NotReady(why) | ApiError::Busy { detail: why, .. } => (why.clone(), vec![]),
             ApiError::Internal(cause) => {
                 let request_id = format!("{:016x}", rand::random::<u64>());
                 tracing::error!(request_id, error = ?cause, "internal error");
@@ -124,16 +128,20 @@ impl ResponseError for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::StaleCursor => StatusCode::GONE,
-            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let body = serde_json::to_string(&self.to_problem()).expect("a problem always serialises");
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code());
+        response
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let ApiError::Busy { retry_after_secs, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        response.body(body)
     }
 }

@@ -123,7 +123,11 @@ impl TestServer {
 
     /// [`TestServer::start`] with area outlines for the coverage report.
     pub async fn start_with_boundaries(meetings: Vec<Meeting>, boundaries: Boundaries) -> TestServer {
-        let coverage = CoverageState::new(Some(boundaries));
+        TestServer::start_with_coverage(meetings, CoverageState::new(Some(boundaries))).await
+    }
+
+    /// [`TestServer::start`] with the given coverage outlines and limits.
+    pub async fn start_with_coverage(meetings: Vec<Meeting>, coverage: CoverageState) -> TestServer {
         TestServer::launch(meetings, Geo::offline(), coverage, AllowedOrigins::Any).await
     }
 

@@ -9,13 +9,17 @@
 mod report;
 
 use std::collections::VecDeque;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::{IntoParams, ToSchema};
 
 use super::export::{self, Format};
@@ -23,8 +27,10 @@ use super::params::{self, FilterText};
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::cached;
 use super::AppState;
-use crate::coverage::boundaries::Boundaries;
-use crate::coverage::{self, Analysis, AreaLookup, Demand, DemandPoint, Level, Threshold};
+use crate::coverage::boundaries::{self, Boundaries};
+use crate::coverage::{
+    self, Analysis, AreaLookup, AreaSummary, Demand, DemandPoint, Level, PointReport, Threshold,
+};
 use crate::domain::Fellowship;
 use crate::search::Snapshot;
 use crate::travel::Mode;
@@ -42,6 +48,11 @@ pub const MAX_POINTS_BYTES: usize = 2 << 20;
 pub const MAX_POINTS: usize = 20_000;
 /// Answers kept for repeated questions (per server, for the current snapshot).
 const CACHED_ANSWERS: usize = 16;
+/// How long a question waits for an analysis to finish when all the cores are busy with others:
+/// about two analyses of all GB.
+const ANALYSIS_WAIT: Duration = Duration::from_secs(2);
+/// What a client turned away is told to wait before asking again.
+const RETRY_AFTER_SECS: u32 = 2;
 
 fn lookup() -> &'static AreaLookup {
     static LOOKUP: OnceLock<AreaLookup> = OnceLock::new();
@@ -91,8 +102,9 @@ pub struct CoverageParams {
     /// Demand points: `sectors` (GB postcode sectors weighted by live postcodes, default) or
     /// `places` (GB places weighted by population). To use your own, POST them as CSV instead.
     points: Option<String>,
-    /// `/v1/coverage`: `json` (default) or `html` (the report); `/v1/coverage/gaps`: `json`,
-    /// `geojson` or `csv`. Overrides `Accept`; anything else is a 406.
+    /// `json` (default), `geojson` (`/v1/coverage`: one feature per area and fellowship, outlined
+    /// when the server has boundaries; `/v1/coverage/gaps`: one point per gap) or `csv`; and on
+    /// `/v1/coverage`, `html` (the report). Overrides `Accept`; anything else is a 406.
     format: Option<String>,
     /// `/v1/coverage/gaps` only: at most this many points (default 100, up to 10,000).
     #[param(value_type = Option<u32>)]
@@ -297,8 +309,8 @@ pub struct CoverageGaps {
 /// What a coverage answer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
-    /// Per area and fellowship, JSON.
-    Summary,
+    /// Per area and fellowship, as JSON, GeoJSON (area outlines) or CSV.
+    Summary(Format),
     /// The HTML report.
     Report,
     /// The points out of reach, as JSON, GeoJSON or CSV.
@@ -306,26 +318,43 @@ pub enum Output {
 }
 
 impl Output {
-    /// The command line's `--format`: `html` (the report), `json` (the summary), `geojson` or
-    /// `csv` (the gaps).
-    pub fn named(name: &str) -> Option<Output> {
-        match name {
-            "html" => Some(Output::Report),
-            "json" => Some(Output::Summary),
-            "geojson" => Some(Output::Gaps(Format::GeoJson)),
-            "csv" => Some(Output::Gaps(Format::Csv)),
-            _ => None,
+    /// The command line's `--format`, read as `format=` is on `/v1/coverage` (`html`, the report;
+    /// `json`, `geojson` or `csv`, the summary), or with `gaps` as on `/v1/coverage/gaps` (`json`,
+    /// `geojson` or `csv`).
+    pub fn named(name: &str, gaps: bool) -> Option<Output> {
+        if name == "html" {
+            return (!gaps).then_some(Output::Report);
         }
+        let format = [Format::Json, Format::GeoJson, Format::Csv]
+            .into_iter()
+            .find(|f| f.name() == name)?;
+        Some(if gaps {
+            Output::Gaps(format)
+        } else {
+            Output::Summary(format)
+        })
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
-            Output::Summary => Format::Json.content_type(),
             Output::Report => Format::Html.content_type(),
-            Output::Gaps(format) => format.content_type(),
+            Output::Summary(format) | Output::Gaps(format) => format.content_type(),
         }
     }
 }
+
+/// Columns of the summary CSV, as JSON fields of [`flat_row`].
+const SUMMARY_COLUMNS: &[&str] = &[
+    "code",
+    "name",
+    "fellowship",
+    "weight_total",
+    "weight_within_reach",
+    "share_within_reach",
+    "meetings",
+    "meetings_per_10k",
+    "worst_served",
+];
 
 /// Columns of the gaps CSV, as JSON fields.
 const GAP_COLUMNS: &[&str] = &[
@@ -343,7 +372,8 @@ const GAP_COLUMNS: &[&str] = &[
 ];
 
 /// Answers `query` against `snapshot`: the analysis, then the output asked for. `boundaries`
-/// outline areas on the report's map; `produced` is the date the report states.
+/// outline areas on the report's map and in the GeoJSON summary; `produced` is the date the
+/// report states.
 pub fn render(
     output: Output,
     snapshot: &Snapshot,
@@ -359,7 +389,15 @@ pub fn render(
     let threshold_km = (query.analysis.threshold.km() * 1000.0).round() / 1000.0;
     let summarise = || coverage::summarise(snapshot, points, &query.analysis, &result, lookup(), level, area);
     match output {
-        Output::Summary => serde_json::to_string(&CoverageSummary {
+        Output::Summary(Format::GeoJson) => {
+            let shape = |code: &str| boundaries?.shape(lookup(), level, code);
+            summary_geojson(threshold_km, &summarise(), shape)
+        }
+        Output::Summary(Format::Csv) => {
+            let rows: Vec<Value> = summarise().iter().map(flat_row).collect();
+            export::csv(&json!({ "areas": rows }).to_string(), "areas", SUMMARY_COLUMNS)
+        }
+        Output::Summary(_) => serde_json::to_string(&CoverageSummary {
             threshold_km,
             areas: summarise(),
         })
@@ -385,6 +423,52 @@ pub fn render(
     }
 }
 
+/// A summary row with `worst_served` as one line of text, for tables (CSV, GeoJSON properties):
+/// `label (weight W, nearest meeting K km[, M min])`, `; ` between points.
+fn flat_row(area: &AreaSummary) -> Value {
+    let point = |p: &PointReport| {
+        let nearest = match (p.nearest_km, p.nearest_minutes) {
+            (None, _) => format!("none within {} km", coverage::NEAREST_SEARCH_KM),
+            (Some(km), None) => format!("nearest meeting {km} km"),
+            (Some(km), Some(minutes)) => format!("nearest meeting {km} km, {minutes} min"),
+        };
+        format!("{} (weight {}, {nearest})", p.label, p.weight)
+    };
+    let mut row = serde_json::to_value(area).expect("a summary row serialises");
+    row["worst_served"] = Value::String(area.worst_served.iter().map(point).collect::<Vec<_>>().join("; "));
+    row
+}
+
+/// RFC 7946: the summary as a FeatureCollection with one Feature per area and fellowship, as the
+/// JSON and CSV have rows: QGIS reads flat properties as columns, so a layer filtered on
+/// `fellowship` is a choropleth at once (per-fellowship properties on one feature per area would
+/// need a column per fellowship and statistic). `id` is the area code, the geometry the area's
+/// MultiPolygon from `shape` (null when there is none); `threshold_km` stays as a foreign member.
+fn summary_geojson<'a>(
+    threshold_km: f64,
+    areas: &[AreaSummary],
+    shape: impl Fn(&str) -> Option<&'a geo::MultiPolygon<f64>>,
+) -> String {
+    let mut out = format!(r#"{{"type":"FeatureCollection","threshold_km":{threshold_km},"features":["#);
+    // Rows are ordered by area: each area's outline is written out once and copied per fellowship.
+    let mut geometry: (&str, String) = ("", String::new());
+    for (i, area) in areas.iter().enumerate() {
+        if i == 0 || geometry.0 != area.code {
+            let text = shape(&area.code).map_or_else(|| "null".to_string(), boundaries::geojson_geometry);
+            geometry = (&area.code, text);
+        }
+        let _ = write!(
+            out,
+            r#"{}{{"type":"Feature","id":{},"geometry":{},"properties":{}}}"#,
+            if i == 0 { "" } else { "," },
+            Value::String(area.code.clone()),
+            geometry.1,
+            flat_row(area)
+        );
+    }
+    out.push_str("]}");
+    out
+}
 /// RFC 7946: the gaps as a FeatureCollection of Points, coordinates `[lon, lat]`; `threshold_km`
 /// stays as a foreign member.
 fn geojson(gaps_json: &str) -> String {
@@ -415,62 +499,119 @@ fn geojson(gaps_json: &str) -> String {
     .to_string()
 }
 
-/// What coverage answers share in a running server: the outlines for the report's map, and
-/// recent answers (the analysis of all GB takes most of a second of CPU).
-#[derive(Default)]
+/// What coverage answers share in a running server: the outlines for the report's map, recent
+/// answers (the analysis of all GB takes most of a second of CPU), and a bound on the analyses
+/// running at once.
 pub struct CoverageState {
     boundaries: Option<Boundaries>,
     /// (snapshot version, output and parameters, answer), newest last.
     answers: Mutex<VecDeque<(u64, String, Arc<str>)>>,
+    /// One permit per analysis that may run at once: more than there are cores only makes each
+    /// slower, and would let a burst of questions starve every other endpoint.
+    analyses: Arc<Semaphore>,
+    /// How long a question waits for a permit before it is turned away.
+    wait: Duration,
+}
+
+impl Default for CoverageState {
+    fn default() -> CoverageState {
+        CoverageState::new(None)
+    }
 }
 
 impl CoverageState {
+    /// As many analyses at once as there are cores (actix-web's number of workers), each
+    /// question waiting up to [`ANALYSIS_WAIT`] for one.
     pub fn new(boundaries: Option<Boundaries>) -> CoverageState {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        CoverageState::with_limit(boundaries, cores, ANALYSIS_WAIT)
+    }
+
+    /// At most `analyses` at once, each question waiting up to `wait` for one.
+    pub fn with_limit(boundaries: Option<Boundaries>, analyses: usize, wait: Duration) -> CoverageState {
         CoverageState {
             boundaries,
             answers: Mutex::default(),
+            analyses: Arc::new(Semaphore::new(analyses)),
+            wait,
         }
     }
 
-    /// [`render`]s `query`, or repeats the answer to the same question about the same snapshot.
-    /// Answers over points sent by a client are not kept.
-    fn answer(&self, output: Output, snapshot: &Snapshot, query: &CoverageQuery) -> Arc<str> {
-        let fresh = || -> Arc<str> {
-            render(
-                output,
-                snapshot,
-                query,
-                self.boundaries.as_ref(),
-                Timestamp::now(),
-            )
-            .into()
-        };
-        if matches!(query.demand, Demand::Supplied(_)) {
-            return fresh();
+    /// A permit to analyse, once one is free within the wait. Busy is a 503, not a 429: the
+    /// server as a whole is at capacity, whoever asks; the client did not ask too often.
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(self.wait, self.analyses.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(ApiError::Internal(closed.into())),
+            Err(_) => Err(ApiError::Busy {
+                detail: "every core is analysing coverage; ask again shortly".into(),
+                retry_after_secs: RETRY_AFTER_SECS,
+            }),
         }
-        let key = format!(
-            "{output:?}?{}",
-            serde_urlencoded::to_string(&query.given).unwrap_or_default()
-        );
-        let version = snapshot.version();
-        let found = self
-            .answers
+    }
+
+    /// What an answer is kept under: `None` for answers over points sent by a client, which are
+    /// not kept.
+    fn key(output: Output, query: &CoverageQuery) -> Option<String> {
+        (!matches!(query.demand, Demand::Supplied(_))).then(|| {
+            format!(
+                "{output:?}?{}",
+                serde_urlencoded::to_string(&query.given).unwrap_or_default()
+            )
+        })
+    }
+
+    fn recall(&self, version: u64, key: &str) -> Option<Arc<str>> {
+        self.answers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .find(|(v, k, _)| *v == version && *k == key)
-            .map(|(_, _, answer)| answer.clone());
-        if let Some(answer) = found {
-            return answer;
-        }
-        let answer = fresh();
+            .find(|(v, k, _)| *v == version && k == key)
+            .map(|(_, _, answer)| answer.clone())
+    }
+
+    fn keep(&self, version: u64, key: String, answer: Arc<str>) {
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         answers.retain(|(v, _, _)| *v == version);
         if answers.len() == CACHED_ANSWERS {
             answers.pop_front();
         }
-        answers.push_back((version, key, answer.clone()));
-        answer
+        answers.push_back((version, key, answer));
+    }
+
+    /// [`render`]s `query`, or repeats the answer to the same question about the same snapshot.
+    /// A question not answered before waits for a [`permit`](Self::permit) and is analysed on
+    /// the blocking pool.
+    async fn answer(
+        self: &Arc<Self>,
+        output: Output,
+        snapshot: Arc<Snapshot>,
+        query: CoverageQuery,
+    ) -> Result<Arc<str>, ApiError> {
+        let version = snapshot.version();
+        let key = CoverageState::key(output, &query);
+        if let Some(answer) = key.as_deref().and_then(|k| self.recall(version, k)) {
+            return Ok(answer);
+        }
+        let permit = self.permit().await?;
+        let state = self.clone();
+        let answer: Arc<str> = web::block(move || {
+            let _analysing = permit;
+            render(
+                output,
+                &snapshot,
+                &query,
+                state.boundaries.as_ref(),
+                Timestamp::now(),
+            )
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("coverage worker failed: {e}")))?
+        .into();
+        if let Some(key) = key {
+            self.keep(version, key, answer.clone());
+        }
+        Ok(answer)
     }
 }
 
@@ -538,22 +679,19 @@ async fn respond(
     let mut errors = Vec::new();
     let params: CoverageParams = params::parse_only(req.query_string(), &mut errors)?;
     let offered: &[Format] = match view {
-        View::Summary => &[Format::Json, Format::Html],
+        View::Summary => &[Format::Json, Format::GeoJson, Format::Csv, Format::Html],
         View::Gaps => &[Format::Json, Format::GeoJson, Format::Csv],
     };
     let format = export::negotiate(req, params.format.as_deref(), offered)?;
     let output = match (view, format) {
         (View::Summary, Format::Html) => Output::Report,
-        (View::Summary, _) => Output::Summary,
+        (View::Summary, format) => Output::Summary(format),
         (View::Gaps, format) => Output::Gaps(format),
     };
     let posted = supplied.is_some();
     let query = params.check(errors, supplied)?;
     let snapshot = state.index.current();
-    let (shared, asked) = (state.coverage.clone(), snapshot.clone());
-    let body = web::block(move || shared.answer(output, &asked, &query))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("coverage worker failed: {e}")))?;
+    let body = state.coverage.answer(output, snapshot.clone(), query).await?;
     let mut response = if posted {
         HttpResponse::Ok()
             .content_type(output.content_type())
@@ -577,9 +715,14 @@ async fn respond(
 /// For each demand point (GB postcode sectors weighted by live postcodes; or GB places weighted by
 /// population, `points=places`) and fellowship: is a weekly in-person or hybrid meeting matching
 /// the filters within the threshold? Added up per area: weight within reach and its share,
-/// meetings in the area per 10,000 weight, and the heaviest points out of reach. `format=html`
-/// (or `Accept: text/html`) answers with a self-contained report: a map of meetings and gaps over
-/// area outlines (when the server has `--boundaries`), a table per area, and the method.
+/// meetings in the area per 10,000 weight, and the heaviest points out of reach. `format=csv`
+/// (`Accept: text/csv`) has a row per area and fellowship, the worst-served points as text;
+/// `format=geojson` (`Accept: application/geo+json`) the same rows as Features with the area's
+/// outline as a MultiPolygon (upper-tier authorities and nations the union of their districts;
+/// null when the server has no `--boundaries`). `format=html` (or `Accept: text/html`) answers
+/// with a self-contained report: a map of meetings and gaps over area outlines (when the server
+/// has `--boundaries`), a table per area, and the method. Questions not answered recently wait
+/// for a free core up to 2 s, else are a 503 with `Retry-After`.
 #[utoipa::path(
     tag = "coverage",
     params(CoverageParams),
@@ -588,11 +731,16 @@ async fn respond(
             ("ETag" = String, description = "Changes with the data, the request and the format"),
         ), content(
             (CoverageSummary = "application/json"),
+            (serde_json::Value = "application/geo+json"),
+            (String = "text/csv"),
             (String = "text/html"),
         )),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/coverage")]
@@ -617,12 +765,17 @@ pub async fn coverage_summary(
     responses(
         (status = 200, description = "Coverage per area and fellowship", content(
             (CoverageSummary = "application/json"),
+            (serde_json::Value = "application/geo+json"),
+            (String = "text/csv"),
             (String = "text/html"),
         )),
         (status = 400, description = "Bad parameters, or a bad row (named by line)", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many points", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/coverage")]
@@ -654,6 +807,9 @@ pub async fn coverage_summary_for_points(
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/coverage/gaps")]
@@ -679,6 +835,9 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
         (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many points", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
+            ("Retry-After" = u32, description = "Seconds to wait"),
+        ), body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/coverage/gaps")]
@@ -689,4 +848,31 @@ pub async fn coverage_gaps_for_points(
 ) -> Result<HttpResponse, ApiError> {
     let points = posted_points(&req, body).await?;
     respond(&req, &state, View::Gaps, Some(points)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn answers_kept_need_no_permit_and_new_questions_wait_for_one() {
+        let state = Arc::new(CoverageState::with_limit(None, 1, Duration::ZERO));
+        let snapshot = Arc::new(Snapshot::build(Vec::new()));
+        let ask = |output| {
+            let query = CoverageQuery::parse("fellowship=aa&max_km=5&area=W06000006", None).unwrap();
+            state.answer(output, snapshot.clone(), query)
+        };
+        let (json, csv) = (Output::Summary(Format::Json), Output::Summary(Format::Csv));
+        let first = ask(json).await.unwrap();
+
+        // Another analysis holds the only permit.
+        let held = state.permit().await.unwrap();
+        assert!(Arc::ptr_eq(&ask(json).await.unwrap(), &first));
+        match ask(csv).await {
+            Err(ApiError::Busy { retry_after_secs, .. }) => assert_eq!(retry_after_secs, RETRY_AFTER_SECS),
+            other => panic!("expected busy, got {other:?}"),
+        }
+        drop(held);
+        assert!(ask(csv).await.unwrap().starts_with("code,name,fellowship,"));
+    }
 }
