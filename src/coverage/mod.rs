@@ -367,16 +367,16 @@ impl AreaLookup {
         lookup
     }
 
-    /// The area (code, name) a point belongs to at `level`.
-    pub fn area(&self, p: &DemandPoint, level: Level) -> (String, String) {
+    /// The area (code, name) a point belongs to at `level`. Borrowed: it is asked of every
+    /// demand point in every analysis.
+    pub fn area<'a>(&'a self, p: &'a DemandPoint, level: Level) -> (&'a str, &'a str) {
         match level {
-            Level::Lad => (p.lad_code.clone(), p.lad_name.clone()),
+            Level::Lad => (&p.lad_code, &p.lad_name),
             Level::Utla => self
                 .upper
                 .get(&p.lad_code)
-                .cloned()
-                .unwrap_or_else(|| (p.lad_code.clone(), p.lad_name.clone())),
-            Level::Nation => (p.country.clone(), p.country.clone()),
+                .map_or((&p.lad_code, &p.lad_name), |(code, name)| (code, name)),
+            Level::Nation => (&p.country, &p.country),
         }
     }
 
@@ -498,13 +498,13 @@ pub fn summarise(
     level: Level,
     only_area: Option<&str>,
 ) -> Vec<AreaSummary> {
-    let mut areas: Vec<(String, String)> = Vec::new();
-    let mut index: HashMap<String, u32> = HashMap::new();
+    let mut areas: Vec<(&str, &str)> = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
     let area_of: Vec<u32> = points
         .iter()
         .map(|p| {
             let (code, name) = lookup.area(p, level);
-            *index.entry(code.clone()).or_insert_with(|| {
+            *index.entry(code).or_insert_with(|| {
                 areas.push((code, name));
                 areas.len() as u32 - 1
             })
@@ -516,13 +516,13 @@ pub fn summarise(
     for c in coverage {
         let p = &points[c.point as usize];
         let area = area_of[c.point as usize];
-        let (code, name) = &areas[area as usize];
+        let (code, name) = areas[area as usize];
         if only_area.is_some_and(|a| a != code) {
             continue;
         }
         let row = rows.entry((area, c.fellowship)).or_insert_with(|| AreaSummary {
-            code: code.clone(),
-            name: name.clone(),
+            code: code.to_string(),
+            name: name.to_string(),
             fellowship: c.fellowship,
             weight_total: 0.0,
             weight_within_reach: 0.0,
