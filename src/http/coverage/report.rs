@@ -30,9 +30,10 @@ const MAX_GAP_CIRCLES: usize = 3_000;
 /// Outline vertices closer than this (in pixels) to the simplified line are dropped.
 const OUTLINE_TOLERANCE_PX: f64 = 0.5;
 
-/// Colours, also named in the legend; the screenshot test looks for the first two.
+/// Colours of the map and its legend; the screenshot test looks for the first two.
 pub const MEETING_COLOUR: &str = "#1f5fbf";
 pub const GAP_COLOUR: &str = "#e0301e";
+const GAP_STROKE: &str = "#6b1208";
 
 const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; font-size: 11pt; color: #111; margin: 1.5em; max-width: 60em; }
@@ -43,8 +44,6 @@ p.meta { color: #333; margin: 0 0 1em; }
 svg.map { display: block; background: #f6f5f0; border: 1px solid #999; max-width: 100%; height: auto; }
 .map .area { fill: #ffffff; stroke: #9a9a9a; stroke-width: 0.6; }
 .map .area.focus { fill: #fffdf2; stroke: #222; stroke-width: 2; }
-.map .m { fill: #1f5fbf; }
-.map .g { fill: #e0301e; stroke: #6b1208; stroke-width: 0.8; }
 ul.legend { list-style: none; padding: 0; margin: 0.5em 0 1em; }
 ul.legend li { display: inline-block; margin-right: 1.5em; }
 ul.legend svg { vertical-align: middle; margin-right: 0.3em; }
@@ -57,23 +56,14 @@ pre.attribution { font-size: 8.5pt; white-space: pre-wrap; }
 @media print { body { margin: 0; } section { break-inside: avoid; } }
 ";
 
-/// The data attribution the bundled files' licences require (as in README's "Data and
-/// attribution" and NOTICE).
-const DATA_ATTRIBUTION: &str =
-    "Postcode centroids (uk-outcodes.csv, uk-postcode-sectors.csv, gb-postcodes.csv.gz):
-  Contains OS data © Crown copyright and database right 2025.
-  Contains Royal Mail data © Royal Mail copyright and database right 2025.
-  Contains National Statistics data © Crown copyright and database right 2025.
-  Source: OS Code-Point Open, licensed under the Open Government Licence v3.0.
-
-Local authority codes and names (lad_*, utla_*, lhb_* columns; uk-lad-lookup.csv):
-  Source: Office for National Statistics licensed under the Open Government Licence v.3.0.
-  Contains OS data © Crown copyright and database right 2024.
-  Contains LPS Intellectual Property © Crown copyright and database right 2024 (Northern Ireland boundaries).
-
-Place names (gb-places.csv):
-  Place names, coordinates and populations © GeoNames (https://www.geonames.org/),
-  licensed under CC BY 4.0. Local authority columns added from ONS boundaries (OGL v3.0, as above).";
+/// The data attribution the bundled files' licences require: NOTICE's paragraphs on them (from
+/// the postcode centroids to the place names), so the report cannot drift from NOTICE.
+fn data_attribution() -> &'static str {
+    const NOTICE: &str = include_str!("../../../NOTICE");
+    let start = NOTICE.find("Postcode centroids").unwrap_or(0);
+    let end = NOTICE.find("\n\ngb-postcodes.csv.gz").unwrap_or(NOTICE.len());
+    NOTICE.get(start..end).unwrap_or(NOTICE)
+}
 
 /// What a report is made from: one analysis and its summary.
 pub struct ReportInput<'a> {
@@ -347,7 +337,10 @@ pub fn report(input: &ReportInput) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+         <title>{}</title><style>{STYLE}\
+         .map .m {{ fill: {MEETING_COLOUR}; }}\n\
+         .map .g {{ fill: {GAP_COLOUR}; stroke: {GAP_STROKE}; stroke-width: 0.8; }}\n\
+         </style></head><body>\n<h1>{}</h1>\n",
         escape(&title),
         escape(&title)
     );
@@ -543,7 +536,7 @@ fn legend(out: &mut String, meetings: usize, gaps: usize, outlines: bool, focus:
         out,
         "<li>{}Demand point out of reach ({} shown; larger for more weight)</li>",
         swatch(&format!(
-            "<circle cx=\"8\" cy=\"8\" r=\"6\" fill=\"{GAP_COLOUR}\" stroke=\"#6b1208\"/>"
+            "<circle cx=\"8\" cy=\"8\" r=\"6\" fill=\"{GAP_COLOUR}\" stroke=\"{GAP_STROKE}\"/>"
         )),
         gaps_shown(gaps)
     );
@@ -616,9 +609,10 @@ fn tables(out: &mut String, input: &ReportInput) {
             .worst_served
             .iter()
             .map(|p| {
-                let nearest = p
-                    .nearest_km
-                    .map_or_else(|| "none within 100 km".to_string(), |km| format!("{km:.1} km"));
+                let nearest = p.nearest_km.map_or_else(
+                    || format!("none within {NEAREST_SEARCH_KM} km"),
+                    |km| format!("{km:.1} km"),
+                );
                 format!("{} ({}; nearest {nearest})", p.label, amount(p.weight))
             })
             .collect();
@@ -703,7 +697,7 @@ fn method(out: &mut String, input: &ReportInput) {
         } else {
             ""
         },
-        escape(DATA_ATTRIBUTION)
+        escape(data_attribution())
     );
 }
 

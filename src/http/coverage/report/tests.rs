@@ -305,3 +305,17 @@ fn only_the_heaviest_gaps_are_drawn() {
     );
     assert!(html.contains("the heaviest 3,000 of 3,001 shown"));
 }
+
+#[test]
+fn attribution_is_notices_for_the_bundled_data() {
+    let text = data_attribution();
+    assert!(text.starts_with("Postcode centroids"), "{text}");
+    for licence in [
+        "Contains OS data © Crown copyright and database right 2025.",
+        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
+        "© GeoNames (https://www.geonames.org/),\n  licensed under CC BY 4.0.",
+    ] {
+        assert!(text.contains(licence), "{licence}");
+    }
+    assert!(text.trim_end().ends_with("(OGL v3.0, as above)."), "{text}");
+}
