@@ -14,7 +14,7 @@ use super::cors::AllowedOrigins;
 use super::handout::escape;
 use super::params::MAX_MINUTES;
 use super::problem::{ApiError, InvalidParam, Problem};
-use super::search_response::fnv;
+use super::search_response::{conditional, fnv};
 use crate::domain::{Day, Fellowship};
 
 const SCRIPT: &str = include_str!("embed/embed.js");
@@ -66,18 +66,8 @@ fn choices(setting: &str) -> Option<&'static [&'static str]> {
 )]
 #[get("/embed.js")]
 pub async fn embed_script(req: HttpRequest) -> HttpResponse {
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == SCRIPT_ETAG.as_str()));
-    let mut response = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
+    let (mut response, fresh) = conditional(&req, &SCRIPT_ETAG);
     response
-        .insert_header((header::ETAG, SCRIPT_ETAG.as_str()))
         // Long enough to spare the server on busy pages, short enough that a fix arrives the same day.
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

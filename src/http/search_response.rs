@@ -1,7 +1,7 @@
 //! What every search endpoint does after parsing: pick the page, and answer with caching headers.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use super::cursor::Cursor;
 use super::params::SearchRequest;
@@ -64,6 +64,21 @@ pub fn cached(
         snapshot.version(),
         fnv(uri) ^ fnv(variant).rotate_left(1) ^ fnv(content_type).rotate_left(2)
     );
+    let (mut response, fresh) = conditional(req, &etag);
+    response
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::VARY, "Accept"));
+    if fresh {
+        response.finish()
+    } else {
+        response.content_type(content_type.to_string()).body(body())
+    }
+}
+
+/// A `304 Not Modified` when `If-None-Match` names `etag` (weak comparison, as RFC 9110 has it
+/// for GET), else a `200`; either carrying the `ETag`. Says which, so the caller adds the body
+/// only to a 200.
+pub fn conditional(req: &HttpRequest, etag: &str) -> (HttpResponseBuilder, bool) {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -77,15 +92,8 @@ pub fn cached(
     } else {
         HttpResponse::Ok()
     };
-    response
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .insert_header((header::VARY, "Accept"));
-    if fresh {
-        response.finish()
-    } else {
-        response.content_type(content_type.to_string()).body(body())
-    }
+    response.insert_header((header::ETAG, etag.to_string()));
+    (response, fresh)
 }
 
 /// A short stable hash (FNV-1a) for ETags: stable across builds, unlike std's hasher.
