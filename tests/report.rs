@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{meeting, TestServer};
+use common::{can_run, chromium, chromium_missing, meeting, TestServer};
 use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery};
 use meetingmap::search::Snapshot;
@@ -18,26 +18,6 @@ const MEETING_RGB: [u8; 3] = [0x1f, 0x5f, 0xbf];
 const GAP_RGB: [u8; 3] = [0xe0, 0x30, 0x1e];
 /// The map's background, and the fill of the area reported on.
 const MAP_RGB: [[u8; 3]; 2] = [[0xf6, 0xf5, 0xf0], [0xff, 0xfd, 0xf2]];
-
-/// The browser to use: `MEETINGMAP_CHROMIUM`, else `/usr/bin/chromium`; `None` (after saying so)
-/// when there is none, except under CI, where that is a failure.
-fn chromium() -> Option<PathBuf> {
-    let path =
-        PathBuf::from(std::env::var("MEETINGMAP_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI needs Chromium at {} (or MEETINGMAP_CHROMIUM)",
-        path.display()
-    );
-    println!(
-        "skipped: no Chromium at {} (set MEETINGMAP_CHROMIUM)",
-        path.display()
-    );
-    None
-}
 
 /// Screenshots `url` at 1280×1600 into `png`, waiting at most a minute.
 fn screenshot(browser: &Path, url: &str, png: &Path) {
@@ -113,7 +93,10 @@ fn synthetic_boundaries(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn chromium_renders_a_map_with_meetings_and_gaps() {
-    let Some(browser) = chromium() else { return };
+    if !can_run(chromium_missing()) {
+        return;
+    }
+    let browser = chromium();
     let dir = tempfile::tempdir().unwrap();
     let boundaries = Boundaries::load(&synthetic_boundaries(dir.path())).unwrap();
     let meetings = vec![

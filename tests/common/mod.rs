@@ -240,3 +240,28 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The Chromium the browser tests drive: `MEETINGMAP_CHROMIUM`, else Debian's `/usr/bin/chromium`.
+pub fn chromium() -> std::path::PathBuf {
+    std::env::var_os("MEETINGMAP_CHROMIUM")
+        .map_or_else(|| "/usr/bin/chromium".into(), std::path::PathBuf::from)
+}
+
+/// Whether a test whose tools may be missing can run: `missing` says why not. Without them it is
+/// skipped (saying why), except under CI (`CI=true`), where `.ci/run` installs them and their
+/// absence is a failure.
+pub fn can_run(missing: Option<String>) -> bool {
+    let Some(why) = missing else { return true };
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "this test cannot run under CI: {why}"
+    );
+    println!("skipped: {why}");
+    false
+}
+
+/// Why Chromium cannot be driven here, if it cannot.
+pub fn chromium_missing() -> Option<String> {
+    let path = chromium();
+    (!path.is_file()).then(|| format!("no Chromium at {} (set MEETINGMAP_CHROMIUM)", path.display()))
+}
