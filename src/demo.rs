@@ -23,6 +23,9 @@ const PLACES_CSV: &str = include_str!("../data/gb-places.csv");
 
 pub const SOURCE_ID: &str = "demo";
 
+/// How many meetings `serve --demo` and `demo-data` make unless told otherwise.
+pub const DEFAULT_MEETINGS: usize = 20_000;
+
 struct Place {
     name: String,
     lat: f64,
@@ -396,4 +399,16 @@ mod tests {
         let aa = a.iter().filter(|m| m.fellowship.id() == "aa").count();
         assert!((200..350).contains(&aa), "AA share {aa}/500");
     }
+}
+
+/// Replaces the demo source in `directory` with `count` meetings made from `seed`.
+pub async fn load(directory: &crate::directory::Directory, count: usize, seed: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let meetings = generate(count, seed, Timestamp::now().round(jiff::Unit::Second)?);
+    directory.replace_source(SOURCE_ID, &meetings).await?;
+    println!(
+        "loaded {count} demo meetings (seed {seed}) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

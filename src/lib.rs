@@ -5,14 +5,17 @@
 //! which use `domain`. `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
 //! `search`, used by `http` and by importers.
 
+pub mod app;
 pub mod cli;
 pub mod coverage;
 pub mod demo;
 pub mod directory;
 pub mod domain;
+pub mod formats;
 pub mod gazetteer;
 pub mod http;
 pub mod import;
 pub mod search;
+pub mod settings;
 pub mod store;
 pub mod travel;

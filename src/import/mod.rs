@@ -13,6 +13,7 @@ pub mod csv_feed;
 pub mod fetch;
 mod meeting_guide;
 pub mod record;
+pub mod schedule;
 pub mod source;
 mod vocabulary;
 

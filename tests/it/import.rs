@@ -1,12 +1,10 @@
 //! Importers against a local HTTP server (wiremock) serving synthetic feeds in each format.
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TestServer;
+use crate::common::TestApp;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{Access, Attendance, ImportOutcome, ImportRun, Meeting, Status};
 use meetingmap::gazetteer::Gazetteer;
@@ -40,13 +38,13 @@ fn fast_fetcher() -> Fetcher {
 }
 
 struct Setup {
-    server: TestServer,
+    server: TestApp,
     importer: Importer,
 }
 
 impl Setup {
     async fn new() -> Setup {
-        let server = TestServer::start(vec![]).await;
+        let server = TestApp::start(vec![]).await;
         let importer = Importer::new(
             server.directory.clone(),
             fast_fetcher(),

@@ -1,15 +1,14 @@
 //! Places and travel end to end: `near`, `/v1/geocode`, `mode` and `max_minutes`, directions, and
 //! the optional OSRM router and remote geocoder against mock servers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use meetingmap::domain::{distance_km, Attendance, Day, Fellowship};
 use meetingmap::gazetteer::remote::{RemoteGeocoder, Service};
 use meetingmap::gazetteer::Gazetteer;
 use meetingmap::http::Geo;
+use meetingmap::domain::Meeting;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
 use meetingmap::travel::{estimate_minutes, Mode};
 use serde_json::{json, Value};
@@ -28,13 +27,13 @@ fn ids(body: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-async fn ok(server: &TestServer, query: &str) -> Value {
+async fn ok(server: &TestApp, query: &str) -> Value {
     let (status, body) = server.get(query).await;
     assert_eq!(status, 200, "{query}: {body}");
     body
 }
 
-async fn bad(server: &TestServer, query: &str) -> Vec<(String, String)> {
+async fn bad(server: &TestApp, query: &str) -> Vec<(String, String)> {
     let (status, body) = server.get(query).await;
     assert_eq!(status, 400, "{query}: {body}");
     body["invalid_params"]
@@ -52,7 +51,7 @@ async fn bad(server: &TestServer, query: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn near_a_postcode_in_any_spelling_searches_around_its_sector() {
-    let server = TestServer::start(vec![
+    let server = TestApp::start(vec![
         meeting("close", north_of(LL11_1, 1.0)),
         meeting("far", north_of(LL11_1, 30.0)),
     ])
@@ -85,7 +84,7 @@ async fn near_a_postcode_in_any_spelling_searches_around_its_sector() {
 async fn an_area_is_searched_at_least_as_far_as_it_reaches() {
     // LL21 (Corwen) is a rural district: 90% of its postcodes are within 10.82 km of its centroid.
     let ll21 = (52.98983, -3.41009);
-    let server = TestServer::start(vec![meeting("edge", north_of(ll21, 10.5))]).await;
+    let server = TestApp::start(vec![meeting("edge", north_of(ll21, 10.5))]).await;
     let body = ok(&server, "/v1/meetings?near=LL21").await;
     assert_eq!(body["resolved"]["precision_km"], 10.82);
     assert_eq!(
@@ -118,7 +117,7 @@ async fn near_with_filters_end_to_end() {
     let mut hybrid_far = meeting("hybrid-far", north_of(LL11_1, 80.0));
     hybrid_far.attendance = Attendance::Hybrid;
     hybrid_far.online = Some(Default::default());
-    let server = TestServer::start(vec![na, tuesday, welsh, hybrid_far, online("zoom")]).await;
+    let server = TestApp::start(vec![na, tuesday, welsh, hybrid_far, online("zoom")]).await;
 
     let q = |extra: &str| format!("/v1/meetings?near=Wrexham&{extra}");
     let body = ok(&server, &q("")).await;
@@ -161,7 +160,7 @@ async fn near_with_filters_end_to_end() {
 
 #[tokio::test]
 async fn bad_places_are_400s_with_suggestions_and_never_500s() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     let params = bad(&server, "/v1/meetings?near=Wrexam").await;
     assert_eq!(params.len(), 1);
     assert_eq!(params[0].0, "near");
@@ -200,7 +199,7 @@ async fn bad_places_are_400s_with_suggestions_and_never_500s() {
 
 #[tokio::test]
 async fn geocode_shows_the_match_and_alternatives() {
-    let server = TestServer::start(vec![]).await;
+    let server = TestApp::start(vec![]).await;
     let body = ok(&server, "/v1/geocode?q=newport").await;
     assert_eq!(body["resolved"]["label"], "Newport, Wales");
     assert_eq!(body["resolved"]["kind"], "place");
@@ -239,7 +238,7 @@ async fn geocode_shows_the_match_and_alternatives() {
 
 #[tokio::test]
 async fn travel_times_and_directions() {
-    let server = TestServer::start(vec![
+    let server = TestApp::start(vec![
         meeting("one", north_of(HOME, 1.0)),
         meeting("five", north_of(HOME, 5.0)),
         online("zoom"),
@@ -300,7 +299,7 @@ async fn max_minutes_returns_exactly_the_meetings_within_the_limit() {
     let points: Vec<(String, (f64, f64))> = (1..=80)
         .map(|k| (format!("m{k:02}"), north_of(HOME, 0.25 * k as f64)))
         .collect();
-    let server = TestServer::start(points.iter().map(|(id, at)| meeting(id, *at)).collect()).await;
+    let server = TestApp::start(points.iter().map(|(id, at)| meeting(id, *at)).collect()).await;
     for mode in Mode::ALL {
         for max in [3, 10, 15, 25, 40, 60, 240] {
             let query = format!(
@@ -341,15 +340,17 @@ fn table(durations: Value, distances: Value, snaps: &[f64]) -> Value {
     })
 }
 
-fn osrm_geo(url: &str) -> Geo {
-    let config = OsrmConfig {
-        all: Some(url.to_string()),
-        ..Default::default()
-    };
-    Geo {
-        osrm: Osrm::new(&config, Duration::from_millis(500)).unwrap(),
-        ..Geo::offline()
-    }
+/// The application with `meetings`, routing every mode with the OSRM server at `url`, as
+/// `serve --osrm-url URL --remote-timeout-ms 500` would.
+async fn with_osrm(meetings: Vec<Meeting>, url: &str) -> TestApp {
+    TestApp::builder()
+        .meetings(meetings)
+        .settings(|s| {
+            s.geo.osrm_url = Some(url.to_string());
+            s.geo.remote_timeout_ms = 500;
+        })
+        .start()
+        .await
 }
 
 #[tokio::test]
@@ -458,7 +459,7 @@ async fn routed_times_replace_estimates_and_failures_fall_back() {
         meeting("a", north_of(HOME, 0.3)),
         meeting("b", north_of(HOME, 0.4)),
     ];
-    let server = TestServer::start_with(meetings.clone(), osrm_geo(&mock.uri())).await;
+    let server = with_osrm(meetings.clone(), &mock.uri()).await;
     let at = format!("lat={}&lon={}", HOME.0, HOME.1);
     let body = ok(&server, &format!("/v1/meetings?{at}&mode=walk")).await;
     assert_eq!(
@@ -480,7 +481,7 @@ async fn routed_times_replace_estimates_and_failures_fall_back() {
         .respond_with(ResponseTemplate::new(500))
         .mount(&broken)
         .await;
-    let server = TestServer::start_with(meetings, osrm_geo(&broken.uri())).await;
+    let server = with_osrm(meetings, &broken.uri()).await;
     for endpoint in ["meetings", "occurrences"] {
         let body = ok(&server, &format!("/v1/{endpoint}?{at}&mode=walk")).await;
         assert_eq!(body[endpoint][0]["travel"]["method"], "estimate");
@@ -516,13 +517,15 @@ async fn remote_geocoder_places_full_postcodes_with_a_cache_and_falls_back() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
         .mount(&mock)
         .await;
-    let geo = Geo {
-        remote: Some(
-            RemoteGeocoder::new(Service::PostcodesIo, &mock.uri(), Duration::from_millis(300)).unwrap(),
-        ),
-        ..Geo::offline()
-    };
-    let server = TestServer::start_with(vec![meeting("a", HOME)], geo).await;
+    // As `serve --geocoder-url URL --remote-timeout-ms 300` (postcodes.io is the default kind).
+    let server = TestApp::builder()
+        .meetings(vec![meeting("a", HOME)])
+        .settings(|s| {
+            s.geo.geocoder_url = Some(mock.uri());
+            s.geo.remote_timeout_ms = 300;
+        })
+        .start()
+        .await;
     for _ in 0..3 {
         let body = ok(&server, "/v1/meetings?near=ll11%201aa").await;
         assert_eq!(
@@ -582,7 +585,7 @@ async fn nominatim_places_what_the_bundled_list_lacks() {
         ),
         ..Geo::offline()
     };
-    let server = TestServer::start_with(vec![], geo).await;
+    let server = TestApp::builder().geo(geo).start().await;
     for _ in 0..2 {
         let body = ok(&server, "/v1/geocode?q=Corwen").await;
         assert_eq!(body["resolved"]["label"], "Corwen, Denbighshire");
@@ -616,7 +619,7 @@ async fn nominatim_is_asked_at_most_once_a_second() {
         remote: Some(RemoteGeocoder::new(Service::Nominatim, &mock.uri(), Duration::from_secs(1)).unwrap()),
         ..Geo::offline()
     };
-    let server = TestServer::start_with(vec![], geo).await;
+    let server = TestApp::builder().geo(geo).start().await;
     assert_eq!(
         ok(&server, "/v1/geocode?q=Xyzzy").await["resolved"]["label"],
         "Xyzzy, Nowhere"

@@ -1,8 +1,6 @@
 //! The HTTP API end to end: a real server on port 0 over hand-made meetings.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use meetingmap::domain::{Access, Attendance, Day, Fellowship, Status};
 use serde_json::Value;
 
@@ -17,7 +15,7 @@ fn home_query(extra: &str) -> String {
 
 #[tokio::test]
 async fn radius_boundary_in_km_and_miles() {
-    let server = TestServer::start(vec![
+    let server = TestApp::start(vec![
         meeting("inside", north_of(HOME, 9.99)),
         meeting("outside", north_of(HOME, 10.01)),
         meeting("south", north_of(HOME, -3.0)),
@@ -77,7 +75,7 @@ async fn every_filter_narrows_as_documented() {
     accented.location.as_mut().unwrap().venue =
         Some("Neuadd Ysgol Gymraeg Bro Morgannwg — Eglwys Sant Ffraid".into());
     accented.name = "Grŵp Llanfair".into();
-    let server = TestServer::start(vec![meeting("plain", HOME), na, welsh, early, late, accented]).await;
+    let server = TestApp::start(vec![meeting("plain", HOME), na, welsh, early, late, accented]).await;
 
     let q = |extra: &str| home_query(extra);
     assert_eq!(server.ids(&q("fellowship=na")).await, ["na-closed"]);
@@ -151,7 +149,7 @@ async fn online_and_hybrid_rules() {
     hybrid_near.online = Some(Default::default());
     let mut hybrid_far = meeting("hybrid-far", north_of(HOME, 100.0));
     hybrid_far.attendance = Attendance::Hybrid;
-    let server = TestServer::start(vec![
+    let server = TestApp::start(vec![
         meeting("room", north_of(HOME, 1.0)),
         meeting("room-far", north_of(HOME, 100.0)),
         hybrid_near,
@@ -210,7 +208,7 @@ async fn pages_cover_everything_once_and_stale_cursors_are_refused() {
         // Ten meetings to a venue: paging must also be exact across ties in distance.
         .map(|i| meeting(&format!("m{i:03}"), north_of(HOME, (i / 10) as f64 * 0.05)))
         .collect();
-    let server = TestServer::start(meetings.clone()).await;
+    let server = TestApp::start(meetings.clone()).await;
     for query in [
         home_query("limit=50"),
         home_query("limit=7"),
@@ -285,7 +283,7 @@ async fn pages_cover_everything_once_and_stale_cursors_are_refused() {
 
 #[tokio::test]
 async fn bad_parameters_are_400_problems_naming_each_one() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     let cases: &[(&str, &str, &str)] = &[
         ("/v1/meetings?lat=91&lon=0", "lat", "between -90 and 90"),
         ("/v1/meetings?lat=0&lon=-181", "lon", "between -180 and 180"),
@@ -432,7 +430,7 @@ async fn occurrences_across_dst_and_zones() {
         "Europe/London",
     );
     closed.status = Status::TemporarilyClosed;
-    let server = TestServer::start(vec![night, evening, new_york, closed]).await;
+    let server = TestApp::start(vec![night, evening, new_york, closed]).await;
 
     // Spring forward, Europe/London, 2027-03-28: 01:30 does not exist and becomes 02:30 BST.
     let (status, body) = server
@@ -524,7 +522,7 @@ async fn occurrence_pages_keep_their_window() {
             )
         })
         .collect();
-    let server = TestServer::start(meetings).await;
+    let server = TestApp::start(meetings).await;
     let (_, first) = server.get("/v1/occurrences?limit=20").await;
     let mut all: Vec<Value> = first["occurrences"].as_array().unwrap().clone();
     let cursor = first["next"].as_str().unwrap();
@@ -543,7 +541,7 @@ async fn occurrence_pages_keep_their_window() {
 
 #[tokio::test]
 async fn vocabularies_health_caching_and_cors() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     let (_, body) = server.get("/v1/fellowships").await;
     let ids: Vec<&str> = body["fellowships"]
         .as_array()
@@ -663,7 +661,7 @@ async fn unscheduled_and_unplaced_meetings_are_listed_but_never_near_or_dated() 
     let mut unplaced = meeting("no-coordinates", HOME);
     let location = unplaced.location.as_mut().unwrap();
     (location.lat, location.lon) = (None, None);
-    let server = TestServer::start(vec![meeting("placed", HOME), chat, unplaced]).await;
+    let server = TestApp::start(vec![meeting("placed", HOME), chat, unplaced]).await;
     assert_eq!(server.ids(&home_query("radius_km=250")).await, ["placed"]);
     assert_eq!(server.ids("sort=time").await, ["no-coordinates", "placed"]);
     assert_eq!(server.ids("attendance=online").await, ["chat-room"]);
@@ -691,7 +689,7 @@ async fn unscheduled_and_unplaced_meetings_are_listed_but_never_near_or_dated() 
 
 #[tokio::test]
 async fn head_answers_as_get_without_a_body() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     for path in [
         "/v1/meetings?fellowship=aa",
         "/v1/meetings/a",

@@ -2,11 +2,9 @@
 //! escaped data attributes, a strict CSP, framing allowed, bad settings refused). What the
 //! script does in a browser is tested by tests/browser.rs.
 
-mod common;
+use crate::common::*;
 
-use common::*;
-
-async fn fetch(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+async fn fetch(server: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request = server.client.get(format!("{}{path}", server.base));
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -20,7 +18,7 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn the_script_is_served_to_any_page_and_cached() {
-    let server = TestServer::start(vec![]).await;
+    let server = TestApp::start(vec![]).await;
     let response = fetch(&server, "/embed.js", &[("Origin", "https://agency.example")]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -42,7 +40,7 @@ async fn the_script_is_served_to_any_page_and_cached() {
 
 #[tokio::test]
 async fn the_frame_page_passes_its_settings_escaped_under_a_strict_policy() {
-    let server = TestServer::start(vec![]).await;
+    let server = TestApp::start(vec![]).await;
     let response = fetch(
         &server,
         "/embed?near=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&fellowship=aa&fellowship=na&time=evening&max_minutes=20&mode=walk",
@@ -73,7 +71,7 @@ async fn the_frame_page_passes_its_settings_escaped_under_a_strict_policy() {
 
 #[tokio::test]
 async fn the_frame_page_refuses_settings_it_does_not_know() {
-    let server = TestServer::start(vec![]).await;
+    let server = TestApp::start(vec![]).await;
     let (status, body) = server
         .get("/embed?radius=5&fellowship=aa,zz&time=noon&max_minutes=0&mode=fly")
         .await;

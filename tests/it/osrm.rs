@@ -4,14 +4,12 @@
 //! times"), found through `MEETINGMAP_OSRM_DIR` (the wheel's `osrm` directory, holding `bin/` and
 //! `share/profiles/`) or at `vendor/osrm-wheel/osrm`. Skipped, with a note, when they are absent.
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use meetingmap::http::Geo;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
 use meetingmap::travel::Mode;
@@ -145,14 +143,14 @@ async fn real_osrm_server_on_a_tiny_map() {
         .is_err());
 
     // End to end: a drive search routed by the server.
-    let server = TestServer::start_with(
-        vec![meeting("corner", (53.055, -2.97))],
-        Geo {
+    let server = TestApp::builder()
+        .meetings(vec![meeting("corner", (53.055, -2.97))])
+        .geo(Geo {
             osrm: Some(osrm),
             ..Geo::offline()
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
     let (status, body) = server.get("/v1/meetings?near=53.04,-3.0&mode=drive").await;
     assert_eq!(status, 200, "{body}");
     let travel = &body["meetings"][0]["travel"];

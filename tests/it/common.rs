@@ -1,17 +1,16 @@
-//! Shared test helpers: hand-made meetings and a real server on port 0.
-
-#![allow(dead_code)] // each test binary uses its own subset
+//! Shared test helpers: hand-made meetings, the real application on port 0 (`TestApp`), and the
+//! real binary (`ServeProcess`).
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
-use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AllowedOrigins, AppState, CoverageState, Geo};
+use meetingmap::app::App;
+use meetingmap::http::Geo;
+use meetingmap::settings::{AllowedOrigins, Settings};
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
@@ -97,98 +96,165 @@ pub fn with_types(mut m: Meeting, types: &[&str]) -> Meeting {
     m
 }
 
-pub struct TestServer {
+/// The real application, built by `App::build` from `Settings` as `meetingmap serve` builds it,
+/// serving a fresh SQLite database on a port of 127.0.0.1.
+pub struct TestApp {
     pub base: String,
     pub directory: Directory,
     pub client: reqwest::Client,
+    /// The database URL, for a second process (`meetingmap import --database ...`).
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
-impl TestServer {
-    /// Starts the real server on port 0 over a fresh SQLite database holding `meetings`, with the
-    /// offline gazetteer and estimated travel times.
-    pub async fn start(meetings: Vec<Meeting>) -> TestServer {
-        TestServer::start_with(meetings, Geo::offline()).await
+/// What a test changes from the defaults before starting a [`TestApp`].
+pub struct TestAppBuilder {
+    meetings: Vec<Meeting>,
+    settings: Settings,
+    geo: Option<Geo>,
+    dir: tempfile::TempDir,
+}
+
+impl TestAppBuilder {
+    /// The meetings the directory starts with (normalised, as an import would).
+    pub fn meetings(mut self, meetings: Vec<Meeting>) -> Self {
+        self.meetings = meetings;
+        self
     }
 
-    /// [`TestServer::start`] with the given places and routing services.
-    pub async fn start_with(meetings: Vec<Meeting>, geo: Geo) -> TestServer {
-        TestServer::launch(meetings, geo, CoverageState::default(), AllowedOrigins::Any).await
+    /// Any setting, as a flag or environment variable would give it.
+    pub fn settings(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        change(&mut self.settings);
+        self
     }
 
-    /// [`TestServer::start_with`], letting only `cors` read the API from browsers.
-    pub async fn start_configured(meetings: Vec<Meeting>, geo: Geo, cors: AllowedOrigins) -> TestServer {
-        TestServer::launch(meetings, geo, CoverageState::default(), cors).await
+    /// Only these origins may read the API from a browser.
+    pub fn cors(self, origins: AllowedOrigins) -> Self {
+        self.settings(|s| s.http.cors_origins = origins)
     }
 
-    /// [`TestServer::start`] with area outlines for the coverage report.
-    pub async fn start_with_boundaries(meetings: Vec<Meeting>, boundaries: Boundaries) -> TestServer {
-        TestServer::start_with_coverage(meetings, CoverageState::new(Some(boundaries))).await
+    /// Area outlines for the coverage report, written to a file and read as `--boundaries` is.
+    pub fn boundaries_geojson(self, geojson: &str) -> Self {
+        let path = self.dir.path().join("boundaries.geojson");
+        std::fs::write(&path, geojson).unwrap();
+        self.settings(|s| s.coverage.outlines.boundaries = Some(path))
     }
 
-    /// [`TestServer::start`] with the given coverage outlines and limits.
-    pub async fn start_with_coverage(meetings: Vec<Meeting>, coverage: CoverageState) -> TestServer {
-        TestServer::launch(meetings, Geo::offline(), coverage, AllowedOrigins::Any).await
+    /// Places and travel services made by the test instead of from the settings.
+    pub fn geo(mut self, geo: Geo) -> Self {
+        self.geo = Some(geo);
+        self
     }
 
-    async fn launch(
-        meetings: Vec<Meeting>,
-        geo: Geo,
-        coverage: CoverageState,
-        cors: AllowedOrigins,
-    ) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let directory = Directory::open(&url).await.unwrap();
+    pub async fn start(self) -> TestApp {
+        let TestAppBuilder {
+            meetings,
+            settings,
+            geo,
+            dir,
+        } = self;
+        let database_url = settings.database.url.clone();
+        let app = match geo {
+            Some(geo) => App::build_with_geo(settings, geo).await,
+            None => App::build(settings).await,
+        }
+        .unwrap();
+        let directory = app.directory().clone();
         let meetings: Vec<_> = meetings.into_iter().map(|m| m.normalise().unwrap()).collect();
         if !meetings.is_empty() {
             directory.put_meetings(&meetings).await.unwrap();
         }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = http::serve(
-            listener,
-            AppState {
-                index: directory.index.clone(),
-                store: directory.store.clone(),
-                sources: Arc::new(Vec::new()),
-                geo: Arc::new(geo),
-                coverage: Arc::new(coverage),
-            },
-            cors,
-        )
-        .unwrap();
-        tokio::spawn(server);
-        TestServer {
+        tokio::spawn(app.serve(listener).unwrap());
+        TestApp {
             base,
             directory,
             client: reqwest::Client::new(),
+            database_url,
             _dir: dir,
         }
     }
+}
 
+/// A response as a test reads it.
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// A header's value as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+impl TestApp {
+    /// Defaults: an empty directory in a fresh database, offline places, any origin, no
+    /// background refresh.
+    pub fn builder() -> TestAppBuilder {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let mut settings = Settings::new(&url);
+        // No source definitions: tests say what they import.
+        settings.import.sources.importers = dir.path().join("importers");
+        TestAppBuilder {
+            meetings: Vec::new(),
+            settings,
+            geo: None,
+            dir,
+        }
+    }
+
+    /// The application with the default settings over `meetings`.
+    pub async fn start(meetings: Vec<Meeting>) -> TestApp {
+        TestApp::builder().meetings(meetings).start().await
+    }
+
+    /// Sends `method` to `path_and_query` with `headers` and `body`; the one helper behind the
+    /// others.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> TestResponse {
+        let mut request = self.client.request(method, format!("{}{path_and_query}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// GETs `path_and_query` as JSON; any error must be problem+json carrying its status.
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .get(format!("{}{path_and_query}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string());
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if status >= 400 {
+        let response = self.request(reqwest::Method::GET, path_and_query, &[], None).await;
+        let body = response.json();
+        if response.status >= 400 {
             assert_eq!(
-                content_type.as_deref(),
+                response.header("content-type"),
                 Some("application/problem+json"),
                 "{path_and_query}"
             );
-            assert_eq!(body["status"], status, "{body}");
+            assert_eq!(body["status"], response.status, "{body}");
         }
-        (status, body)
+        (response.status, body)
     }
 
     /// Ids of the meetings a search returns, in order; panics on anything but 200.

@@ -8,12 +8,10 @@
 //! (`npm ci --prefix tests/browser`) the test is skipped, except under CI (`CI=true`), where
 //! that is a failure.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use meetingmap::domain::{Access, Attendance, Day, Fellowship, Meeting, Online};
 
 /// Wrexham's postcode district, which the finder starts at.
@@ -123,7 +121,7 @@ async fn finder_and_handout_in_chromium() {
     }
     let mut meetings = finder_meetings();
     meetings.extend(handout_meetings());
-    let server = TestServer::start(meetings).await;
+    let server = TestApp::start(meetings).await;
 
     let base = server.base.clone();
     let output = tokio::task::spawn_blocking(move || {

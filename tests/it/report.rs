@@ -1,13 +1,11 @@
 //! The coverage report as people see it: rendered by headless Chromium from the real server, and
 //! drawn over the real local authority boundaries when the shared data is there.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{can_run, chromium, chromium_missing, meeting, TestServer};
+use crate::common::{can_run, chromium, chromium_missing, meeting, TestApp};
 use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery};
 use meetingmap::search::Snapshot;
@@ -98,13 +96,17 @@ async fn chromium_renders_a_map_with_meetings_and_gaps() {
     }
     let browser = chromium();
     let dir = tempfile::tempdir().unwrap();
-    let boundaries = Boundaries::load(&synthetic_boundaries(dir.path())).unwrap();
+    let boundaries = synthetic_boundaries(dir.path());
     let meetings = vec![
         meeting("w1", WREXHAM),
         meeting("w2", (53.10, -3.05)),
         meeting("w3", (52.98, -2.90)),
     ];
-    let server = TestServer::start_with_boundaries(meetings, boundaries).await;
+    let server = TestApp::builder()
+        .meetings(meetings)
+        .settings(|s| s.coverage.outlines.boundaries = Some(boundaries))
+        .start()
+        .await;
     let url = format!(
         "{}/v1/coverage?fellowship=aa&max_km=3&area=W06000006&format=html",
         server.base

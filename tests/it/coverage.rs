@@ -1,12 +1,8 @@
 //! `/v1/coverage` and `/v1/coverage/gaps` against hand-made meetings at real postcode sectors.
 
-mod common;
-
-use std::time::Duration;
-
-use common::{meeting, online, TestServer};
+use crate::common::{meeting, online, TestApp};
 use meetingmap::coverage::boundaries::Boundaries;
-use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery, CoverageState};
+use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery};
 use meetingmap::search::Snapshot;
 use serde_json::{json, Value};
 
@@ -24,7 +20,7 @@ fn area<'a>(body: &'a Value, code: &str, fellowship: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_meeting_covers_nearby_sectors_and_weights_add_up() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM), online("o1")]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM), online("o1")]).await;
     let (status, body) = server
         .get("/v1/coverage?fellowship=aa&max_km=5&area=W06000006")
         .await;
@@ -58,7 +54,7 @@ async fn a_meeting_covers_nearby_sectors_and_weights_add_up() {
 
 #[tokio::test]
 async fn gaps_are_beyond_the_threshold_and_filters_change_them() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     // A sector near Wrexham is not a gap for AA; it is for NA (no NA meetings at all).
     let (status, body) = server
         .get("/v1/coverage/gaps?fellowship=aa&max_km=5&area=W06000006&limit=10000")
@@ -90,7 +86,7 @@ async fn gaps_are_beyond_the_threshold_and_filters_change_them() {
 
 #[tokio::test]
 async fn gaps_as_geojson_and_csv() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let response = server
         .client
         .get(format!(
@@ -139,7 +135,7 @@ async fn gaps_as_geojson_and_csv() {
 
 #[tokio::test]
 async fn bad_parameters_are_named() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     for (query, param) in [
         ("fellowship=gamblers&max_km=5", "fellowship"),
         ("fellowship=aa", "max_km"),
@@ -164,7 +160,7 @@ async fn bad_parameters_are_named() {
 }
 
 /// How many gaps a query leaves in Wrexham (all of them listed).
-async fn gap_count(server: &TestServer, extra: &str) -> usize {
+async fn gap_count(server: &TestApp, extra: &str) -> usize {
     let (status, body) = server
         .get(&format!(
             "/v1/coverage/gaps?fellowship=aa&max_km=5&area=W06000006&limit=10000{extra}"
@@ -177,7 +173,7 @@ async fn gap_count(server: &TestServer, extra: &str) -> usize {
 #[tokio::test]
 async fn filters_as_in_search_change_coverage() {
     // One open in-person AA meeting, Mondays 19:00, in English.
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let covered = gap_count(&server, "").await;
     let (_, na) = server
         .get("/v1/coverage/gaps?fellowship=na&max_km=5&area=W06000006&limit=10000")
@@ -204,7 +200,7 @@ async fn filters_as_in_search_change_coverage() {
     // Hybrid meetings count as places to go; online-only ones do not.
     let mut hybrid = meeting("h1", WREXHAM);
     hybrid.attendance = meetingmap::domain::Attendance::Hybrid;
-    let server = TestServer::start(vec![hybrid, online("o1")]).await;
+    let server = TestApp::start(vec![hybrid, online("o1")]).await;
     assert_eq!(gap_count(&server, "&attendance=hybrid").await, covered);
     assert_eq!(gap_count(&server, "&attendance=online").await, covered);
 
@@ -224,7 +220,7 @@ async fn filters_as_in_search_change_coverage() {
 
 #[tokio::test]
 async fn places_as_demand_points() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let (status, body) = server
         .get("/v1/coverage?fellowship=aa&max_km=5&area=W06000006&points=places")
         .await;
@@ -254,7 +250,7 @@ async fn places_as_demand_points() {
 }
 
 async fn post(
-    server: &TestServer,
+    server: &TestApp,
     path: &str,
     content_type: &str,
     body: impl Into<reqwest::Body>,
@@ -276,7 +272,7 @@ async fn post(
 
 #[tokio::test]
 async fn posted_points_are_analysed_and_checked() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     // Near the meeting, 20 km north of it, and one with its own area.
     let csv = "label,lat,lon,weight\nNear,53.05,-2.99,10\nFar,53.2261,-2.993,5\n";
     let (status, body) = post(
@@ -348,7 +344,7 @@ async fn posted_points_are_analysed_and_checked() {
 
 #[tokio::test]
 async fn formats_the_endpoints_cannot_serve_are_406() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let query = "fellowship=aa&max_km=5&area=W06000006";
     let fetch = |path: String, accept: &'static str| {
         let request = server
@@ -379,7 +375,7 @@ async fn formats_the_endpoints_cannot_serve_are_406() {
 
 #[tokio::test]
 async fn the_report_is_served_with_an_etag() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let url = format!(
         "{}/v1/coverage?fellowship=aa&max_km=5&area=W06000006&format=html",
         server.base
@@ -429,7 +425,7 @@ async fn the_report_is_served_with_an_etag() {
 /// Wrexham, a square given clockwise with a hole given counterclockwise (both the wrong way round
 /// for RFC 7946) and positions more precise than 10 cm; Flintshire, sharing Wrexham's northern
 /// edge (both in the Betsi Cadwaladr health board); Cheshire West, to the east.
-fn synthetic_boundaries() -> Boundaries {
+fn synthetic_boundaries_geojson() -> String {
     let feature = |code: &str, name: &str, rings: Value| {
         json!({"type": "Feature", "properties": {"code": code, "name": name},
             "geometry": {"type": "Polygon", "coordinates": rings}})
@@ -443,7 +439,7 @@ fn synthetic_boundaries() -> Boundaries {
         feature("E06000050", "Cheshire West and Chester", json!([
             [[-2.9, 52.9], [-2.6, 52.9], [-2.6, 53.2], [-2.9, 53.2], [-2.9, 52.9]]])),
     ]});
-    Boundaries::read(collection.to_string().as_bytes()).unwrap()
+    collection.to_string()
 }
 
 /// Twice the signed area of a ring in the lon/lat plane: positive when counterclockwise.
@@ -492,7 +488,7 @@ fn rfc7946_multipolygon(geometry: &Value) -> Vec<Vec<f64>> {
     areas
 }
 
-async fn fetch(server: &TestServer, path: &str, accept: &str) -> (reqwest::header::HeaderMap, String) {
+async fn fetch(server: &TestApp, path: &str, accept: &str) -> (reqwest::header::HeaderMap, String) {
     let response = server
         .client
         .get(format!("{}{path}", server.base))
@@ -506,7 +502,7 @@ async fn fetch(server: &TestServer, path: &str, accept: &str) -> (reqwest::heade
 
 #[tokio::test]
 async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let query = "fellowship=aa,na&max_km=5&area=W06000006";
     let (_, json) = server.get(&format!("/v1/coverage?{query}")).await;
     let (headers, text) = fetch(&server, &format!("/v1/coverage?{query}"), "text/csv").await;
@@ -570,7 +566,11 @@ async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
 #[tokio::test]
 async fn the_summary_as_geojson_outlines_areas_by_rfc_7946() {
     let server =
-        TestServer::start_with_boundaries(vec![meeting("w1", WREXHAM)], synthetic_boundaries()).await;
+        TestApp::builder()
+        .meetings(vec![meeting("w1", WREXHAM)])
+        .boundaries_geojson(&synthetic_boundaries_geojson())
+        .start()
+        .await;
     let (headers, text) = fetch(
         &server,
         "/v1/coverage?fellowship=aa,na&max_km=5&area=W06000006",
@@ -619,7 +619,7 @@ async fn the_summary_as_geojson_outlines_areas_by_rfc_7946() {
 
 #[tokio::test]
 async fn without_boundaries_or_with_posted_points_the_summary_is_still_there() {
-    let server = TestServer::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
     let (_, text) = fetch(
         &server,
         "/v1/coverage?fellowship=aa&max_km=5&area=W06000006&format=geojson",
@@ -632,7 +632,11 @@ async fn without_boundaries_or_with_posted_points_the_summary_is_still_there() {
 
     // POSTed points: the same formats, not kept.
     let server =
-        TestServer::start_with_boundaries(vec![meeting("w1", WREXHAM)], synthetic_boundaries()).await;
+        TestApp::builder()
+        .meetings(vec![meeting("w1", WREXHAM)])
+        .boundaries_geojson(&synthetic_boundaries_geojson())
+        .start()
+        .await;
     for (format, check) in [
         ("csv", "W06000006,Wrexham,aa,15.0,10.0,"),
         ("geojson", "\"type\":\"MultiPolygon\""),
@@ -655,8 +659,14 @@ async fn without_boundaries_or_with_posted_points_the_summary_is_still_there() {
 #[tokio::test]
 async fn analyses_beyond_the_cores_are_turned_away_with_503() {
     // No analysis may run: every question that is not answered already waits, then is refused.
-    let busy = CoverageState::with_limit(None, 0, Duration::ZERO);
-    let server = TestServer::start_with_coverage(vec![meeting("w1", WREXHAM)], busy).await;
+    let server = TestApp::builder()
+        .meetings(vec![meeting("w1", WREXHAM)])
+        .settings(|s| {
+            s.coverage.coverage_analyses = Some(0);
+            s.coverage.coverage_wait_ms = 0;
+        })
+        .start()
+        .await;
     let get = server.client.get(format!(
         "{}/v1/coverage?fellowship=aa&max_km=5&area=W06000006&format=csv",
         server.base

@@ -1,17 +1,15 @@
 //! Cross-origin reads from a real server: any origin by default, only the listed ones when
 //! `--cors-origins` is given; preflights and simple GETs; a refused preflight is a problem.
 
-mod common;
-
-use common::*;
-use meetingmap::http::{AllowedOrigins, Geo};
+use crate::common::*;
+use meetingmap::settings::AllowedOrigins;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
 const AGENCY: &str = "https://agency.example";
 const OTHER: &str = "https://other.example";
 
-async fn get(server: &TestServer, origin: &str) -> HeaderMap {
+async fn get(server: &TestApp, origin: &str) -> HeaderMap {
     let response = server
         .client
         .get(format!("{}/v1/meetings?fellowship=aa", server.base))
@@ -23,7 +21,7 @@ async fn get(server: &TestServer, origin: &str) -> HeaderMap {
     response.headers().clone()
 }
 
-async fn preflight(server: &TestServer, origin: &str, method: &str) -> (u16, HeaderMap, String) {
+async fn preflight(server: &TestApp, origin: &str, method: &str) -> (u16, HeaderMap, String) {
     let response = server
         .client
         .request(
@@ -56,7 +54,7 @@ fn assert_problem(status: u16, headers: &HeaderMap, body: &str, name: &str) {
 
 #[tokio::test]
 async fn any_origin_may_read_by_default() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
 
     let headers = get(&server, AGENCY).await;
     assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
@@ -82,7 +80,11 @@ async fn any_origin_may_read_by_default() {
 #[tokio::test]
 async fn only_listed_origins_may_read_when_configured() {
     let allowed = AllowedOrigins::parse(&format!("{AGENCY},http://127.0.0.1:9")).unwrap();
-    let server = TestServer::start_configured(vec![meeting("a", HOME)], Geo::offline(), allowed).await;
+    let server = TestApp::builder()
+        .meetings(vec![meeting("a", HOME)])
+        .cors(allowed)
+        .start()
+        .await;
 
     let headers = get(&server, AGENCY).await;
     assert_eq!(header(&headers, "access-control-allow-origin"), Some(AGENCY));

@@ -1,11 +1,9 @@
 //! The command line, run as a user would run the binary.
 
-mod common;
-
 use std::process::Command;
 
-use common::ServeProcess;
-use meetingmap::cli::ExportFile;
+use crate::common::ServeProcess;
+use meetingmap::formats::backup::ExportFile;
 
 fn meetingmap(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
@@ -221,7 +219,9 @@ fn the_server_refreshes_enabled_sources_in_the_background() {
                 .json()
                 .await
                 .unwrap();
-            if body["sources"][0]["status"] == "ok" {
+            // The import is recorded when its meetings are committed; the snapshot that counts
+            // them is swapped in just after, so wait for both.
+            if body["sources"][0]["status"] == "ok" && body["sources"][0]["meetings"] == 5 {
                 return body;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -1,15 +1,13 @@
 //! Exports end to end: iCalendar, CSV, GeoJSON and the printable hand-out, from a real server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use icalendar::parser::{read_calendar, unfold, Component};
 use jiff::civil::{Date, DateTime};
 use jiff::{SignedDuration, Timestamp};
 use meetingmap::domain::{Day, ImportCounts, ImportOutcome, ImportRun, LocalTime, Schedule, SourceRef, Zone};
 use serde_json::Value;
 
-async fn fetch(server: &TestServer, path: &str, accept: Option<&str>) -> (u16, String, String) {
+async fn fetch(server: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, String) {
     let mut request = server.client.get(format!("{}{path}", server.base));
     if let Some(accept) = accept {
         request = request.header("Accept", accept);
@@ -214,7 +212,7 @@ fn rrule_starts(event: &Component, from: Timestamp, until: Timestamp) -> Vec<Tim
 
 #[tokio::test]
 async fn calendar_parses_and_matches_occurrences_across_clock_changes() {
-    let server = TestServer::start(calendar_meetings()).await;
+    let server = TestApp::start(calendar_meetings()).await;
     let (status, content_type, body) = fetch(
         &server,
         "/v1/meetings.ics?attendance=in_person,online,hybrid",
@@ -343,7 +341,7 @@ async fn calendar_parses_and_matches_occurrences_across_clock_changes() {
 async fn one_meeting_calendar() {
     let mut no_time = meeting("no-time", HOME);
     no_time.schedule = None;
-    let server = TestServer::start(vec![meeting("weekly", HOME), no_time]).await;
+    let server = TestApp::start(vec![meeting("weekly", HOME), no_time]).await;
     let (status, content_type, body) = fetch(&server, "/v1/meetings/weekly.ics", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(content_type, "text/calendar; charset=utf-8");
@@ -392,7 +390,7 @@ async fn csv_matches_json() {
         notes: None,
     });
     formula.attendance = meetingmap::domain::Attendance::Hybrid;
-    let server = TestServer::start(vec![meeting("a", HOME), odd, formula, online("web")]).await;
+    let server = TestApp::start(vec![meeting("a", HOME), odd, formula, online("web")]).await;
     let query = format!(
         "lat={}&lon={}&attendance=in_person,online&mode=walk",
         HOME.0, HOME.1
@@ -509,7 +507,7 @@ async fn geojson_is_lon_lat_with_null_geometry_when_unplaced() {
     let loc = unplaced.location.as_mut().unwrap();
     loc.lat = None;
     loc.lon = None;
-    let server = TestServer::start(vec![meeting("placed", HOME), unplaced, online("web")]).await;
+    let server = TestApp::start(vec![meeting("placed", HOME), unplaced, online("web")]).await;
     for (path, accept) in [
         ("/v1/meetings?attendance=in_person,online&format=geojson", None),
         (
@@ -553,7 +551,7 @@ async fn geojson_is_lon_lat_with_null_geometry_when_unplaced() {
 
 #[tokio::test]
 async fn unsupported_formats_are_406() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     let (status, body) = server.get("/v1/meetings?format=xml").await;
     assert_eq!(status, 406, "{body}");
     assert_eq!(body["type"], "/problems/not-acceptable");
@@ -601,7 +599,7 @@ async fn unsupported_formats_are_406() {
 
 #[tokio::test]
 async fn formats_chosen_by_accept_have_their_own_etags() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     let get = |accept: &'static str, etag: Option<String>| {
         let mut request = server
             .client
@@ -639,7 +637,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         record_id: None,
     };
     let first = monthly(meeting("monthly", HOME), Day::Sun, "10:30", vec![1, 3]);
-    let server = TestServer::start(vec![meeting("plain", HOME), evil, first]).await;
+    let server = TestApp::start(vec![meeting("plain", HOME), evil, first]).await;
     let run = |at: &str, outcome: ImportOutcome| ImportRun {
         source_id: "test".into(),
         started_at: at.parse().unwrap(),
@@ -713,7 +711,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
 
 #[tokio::test]
 async fn handout_adds_a_blank_client_journal_on_request() {
-    let server = TestServer::start(vec![meeting("a", HOME)]).await;
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
     let (status, _, plain) = fetch(&server, "/v1/handout?near=LL11", None).await;
     assert_eq!(status, 200);
     assert!(!plain.contains("client journal"), "{plain}");

@@ -1,0 +1,313 @@
+//! Everything an operator can set, in one typed [`Settings`], read from flags and `MEETINGMAP_*`
+//! environment variables.
+//!
+//! Each setting is declared once, here: its flag, its variable, its default and its help text.
+//! The commands flatten the groups they need (`serve` all of them, `import` the database and the
+//! source definitions), and the tests build the same structs with [`Settings::new`], so what a test
+//! runs is what `meetingmap serve` runs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::gazetteer::remote::Service;
+
+/// The database a command works on.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://meetingmap.db";
+/// Where `serve` listens.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The folder of source definitions.
+pub const DEFAULT_IMPORTERS: &str = "importers";
+/// Timeout for each request to the geocoder or OSRM.
+pub const DEFAULT_REMOTE_TIMEOUT_MS: u64 = 2000;
+/// How often a server checks whether another process wrote to its database: writes by
+/// `meetingmap import` or another replica are served within about this long.
+pub const DEFAULT_WATCH_MS: u64 = 1000;
+/// How long a coverage question waits for a free core before it is turned away (503).
+pub const DEFAULT_COVERAGE_WAIT_MS: u64 = 2000;
+
+/// The whole configuration of a running server.
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
+    #[command(flatten)]
+    pub geo: GeoSettings,
+    #[command(flatten)]
+    pub import: ImportSettings,
+    #[command(flatten)]
+    pub coverage: CoverageSettings,
+    #[command(flatten)]
+    pub admin: AdminSettings,
+    /// How often to check for writes made by other processes sharing the database (imports,
+    /// other replicas), in milliseconds; 0 never checks.
+    #[arg(long, env = "MEETINGMAP_WATCH_MS", default_value_t = DEFAULT_WATCH_MS)]
+    pub watch_ms: u64,
+}
+
+impl Settings {
+    /// The defaults every flag has, over the database at `url`, with no background refresh:
+    /// what the tests start from.
+    pub fn new(url: &str) -> Settings {
+        Settings {
+            database: DatabaseSettings { url: url.to_string() },
+            http: HttpSettings {
+                bind: DEFAULT_BIND.to_string(),
+                cors_origins: AllowedOrigins::Any,
+            },
+            geo: GeoSettings::default(),
+            import: ImportSettings {
+                sources: SourcesSettings {
+                    importers: PathBuf::from(DEFAULT_IMPORTERS),
+                },
+                no_refresh: true,
+            },
+            coverage: CoverageSettings::default(),
+            admin: AdminSettings::default(),
+            watch_ms: DEFAULT_WATCH_MS,
+        }
+    }
+
+    /// How often to look for other processes' writes, if at all.
+    pub fn watch_interval(&self) -> Option<Duration> {
+        (self.watch_ms > 0).then(|| Duration::from_millis(self.watch_ms))
+    }
+}
+
+/// The database.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseSettings {
+    /// Database URL: sqlite://PATH (created on first use) or a file path.
+    #[arg(long = "database", env = "MEETINGMAP_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub url: String,
+}
+
+/// The HTTP listener and who may read it from a browser.
+#[derive(Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    #[arg(long, env = "MEETINGMAP_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    /// Web origins allowed to read the API from a browser: `*` (any) or a comma-separated
+    /// list such as `https://a.example,https://b.example`.
+    #[arg(long, env = "MEETINGMAP_CORS_ORIGINS", default_value = "*", value_parser = AllowedOrigins::parse)]
+    pub cors_origins: AllowedOrigins,
+}
+
+/// Places and travel times: offline unless told otherwise.
+#[derive(Args, Debug, Clone)]
+pub struct GeoSettings {
+    /// Unit postcodes (`postcode,lat,lon,...` CSV, optionally .gz, such as gb-postcodes.csv.gz)
+    /// for full-postcode precision; without it a full postcode resolves to its sector.
+    #[arg(long, env = "MEETINGMAP_POSTCODES")]
+    pub postcodes: Option<PathBuf>,
+    /// A remote geocoder asked about full postcodes the local data lacks (and, for Nominatim,
+    /// place names it lacks).
+    #[arg(long, env = "MEETINGMAP_GEOCODER_URL")]
+    pub geocoder_url: Option<String>,
+    /// What the remote geocoder is: `postcodes-io` (or compatible) or `nominatim`.
+    #[arg(long, env = "MEETINGMAP_GEOCODER", default_value = "postcodes-io")]
+    pub geocoder: Service,
+    /// OSRM server for walk, cycle and drive travel times (one server routes one profile: see
+    /// the per-mode options).
+    #[arg(long, env = "MEETINGMAP_OSRM_URL")]
+    pub osrm_url: Option<String>,
+    /// OSRM server for walking, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_WALK_URL")]
+    pub osrm_walk_url: Option<String>,
+    /// OSRM server for cycling, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_CYCLE_URL")]
+    pub osrm_cycle_url: Option<String>,
+    /// OSRM server for driving, instead of --osrm-url.
+    #[arg(long, env = "MEETINGMAP_OSRM_DRIVE_URL")]
+    pub osrm_drive_url: Option<String>,
+    /// Timeout for each request to the geocoder or OSRM, in milliseconds.
+    #[arg(long, env = "MEETINGMAP_REMOTE_TIMEOUT_MS", default_value_t = DEFAULT_REMOTE_TIMEOUT_MS)]
+    pub remote_timeout_ms: u64,
+}
+
+impl Default for GeoSettings {
+    /// Offline: the bundled places only, estimated travel times.
+    fn default() -> GeoSettings {
+        GeoSettings {
+            postcodes: None,
+            geocoder_url: None,
+            geocoder: Service::PostcodesIo,
+            osrm_url: None,
+            osrm_walk_url: None,
+            osrm_cycle_url: None,
+            osrm_drive_url: None,
+            remote_timeout_ms: DEFAULT_REMOTE_TIMEOUT_MS,
+        }
+    }
+}
+
+impl GeoSettings {
+    pub fn remote_timeout(&self) -> Duration {
+        Duration::from_millis(self.remote_timeout_ms)
+    }
+}
+
+/// The source definitions, and whether a server refreshes them.
+#[derive(Args, Debug, Clone)]
+pub struct ImportSettings {
+    #[command(flatten)]
+    pub sources: SourcesSettings,
+    /// Do not refresh sources in the background.
+    #[arg(long)]
+    pub no_refresh: bool,
+}
+
+/// Where the source definitions are.
+#[derive(Args, Debug, Clone)]
+pub struct SourcesSettings {
+    /// Folder of source definitions (one TOML per feed); enabled ones are refreshed on their
+    /// interval while serving.
+    #[arg(long, env = "MEETINGMAP_IMPORTERS", default_value = DEFAULT_IMPORTERS)]
+    pub importers: PathBuf,
+}
+
+/// Coverage analyses.
+#[derive(Args, Debug, Clone)]
+pub struct CoverageSettings {
+    #[command(flatten)]
+    pub outlines: OutlineSettings,
+    /// Coverage analyses that may run at once (default: one per core). Each takes a core for up
+    /// to a second; more at once only makes each slower and starves searches.
+    #[arg(long, env = "MEETINGMAP_COVERAGE_ANALYSES")]
+    pub coverage_analyses: Option<usize>,
+    /// How long a coverage question waits for a free analysis before a 503, in milliseconds.
+    #[arg(long, env = "MEETINGMAP_COVERAGE_WAIT_MS", default_value_t = DEFAULT_COVERAGE_WAIT_MS)]
+    pub coverage_wait_ms: u64,
+}
+
+impl Default for CoverageSettings {
+    fn default() -> CoverageSettings {
+        CoverageSettings {
+            outlines: OutlineSettings::default(),
+            coverage_analyses: None,
+            coverage_wait_ms: DEFAULT_COVERAGE_WAIT_MS,
+        }
+    }
+}
+
+impl CoverageSettings {
+    /// At most this many analyses at once.
+    pub fn analyses(&self) -> usize {
+        self.coverage_analyses
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    pub fn wait(&self) -> Duration {
+        Duration::from_millis(self.coverage_wait_ms)
+    }
+}
+
+/// Area outlines, for the coverage report's map and GeoJSON summary (also read by the
+/// `coverage` command).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutlineSettings {
+    /// Area outlines for the coverage report's map and GeoJSON summary: a FeatureCollection of
+    /// (Multi)Polygons with `code` and `name` properties, such as uk-lad-2024-bgc.geojson.
+    #[arg(long, env = "MEETINGMAP_BOUNDARIES")]
+    pub boundaries: Option<PathBuf>,
+}
+
+/// Room for who may change the directory by hand (API keys arrive with the editing issue); no
+/// setting yet, so no flag.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AdminSettings {}
+
+/// The origins allowed to read the API from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Any page (`*`).
+    Any,
+    /// Only these origins (`scheme://host[:port]`, lower case).
+    Only(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// Reads `*` or a comma-separated list of origins such as
+    /// `https://a.example,https://b.example:8443`.
+    pub fn parse(text: &str) -> Result<AllowedOrigins, String> {
+        let items: Vec<&str> = text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        match items.as_slice() {
+            [] => Err("give `*` or at least one origin such as https://example.org".into()),
+            ["*"] => Ok(AllowedOrigins::Any),
+            _ => items
+                .iter()
+                .map(|item| origin(item))
+                .collect::<Result<Vec<_>, _>>()
+                .map(AllowedOrigins::Only),
+        }
+    }
+}
+
+/// Checks one origin and puts it in the form browsers send (`Origin` has no path and a lower-case
+/// scheme and host).
+fn origin(text: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(format!("`{text}` is not an origin: {why}"));
+    let lower = text.to_ascii_lowercase();
+    let Some((scheme, rest)) = lower.split_once("://") else {
+        return bad("expected scheme://host[:port], such as https://example.org");
+    };
+    if scheme != "http" && scheme != "https" {
+        return bad("the scheme must be http or https");
+    }
+    let host_port = rest.strip_suffix('/').unwrap_or(rest);
+    if host_port.is_empty() {
+        return bad("it has no host");
+    }
+    if host_port.contains(['/', '?', '#', '@', '*', ' ']) {
+        return bad("give only scheme, host and port (no path, query, user or wildcard)");
+    }
+    if let Some((_, port)) = host_port.rsplit_once(':').filter(|_| !host_port.ends_with(']')) {
+        if port.parse::<u16>().is_err() {
+            return bad("the port must be a number from 0 to 65535");
+        }
+    }
+    Ok(format!("{scheme}://{host_port}"))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_any_or_a_list_of_origins() {
+        assert_eq!(AllowedOrigins::parse("*"), Ok(AllowedOrigins::Any));
+        assert_eq!(
+            AllowedOrigins::parse(" https://A.example , http://b.example:8080/ "),
+            Ok(AllowedOrigins::Only(vec![
+                "https://a.example".into(),
+                "http://b.example:8080".into()
+            ]))
+        );
+        assert_eq!(
+            AllowedOrigins::parse("http://[::1]:3000"),
+            Ok(AllowedOrigins::Only(vec!["http://[::1]:3000".into()]))
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_origin() {
+        for bad in [
+            "",
+            " , ",
+            "a.example",
+            "ftp://a.example",
+            "https://",
+            "https://a.example/path",
+            "https://*.example",
+            "https://a.example:port",
+            "https://a.example,*",
+        ] {
+            assert!(AllowedOrigins::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The integration tests: one binary (one link, one start-up), a module per area. Every test
+//! that needs a server starts the real application through `App::build` with `TestApp` (see
+//! `common`), or the real `meetingmap` binary with `ServeProcess`.
+
+mod common;
+
+mod api;
+mod browser;
+mod cli;
+mod cors;
+mod coverage;
+mod embed;
+mod exports;
+mod geo;
+mod import;
+mod openapi;
+mod osrm;
+mod real_feeds;
+mod report;
