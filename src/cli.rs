@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use crate::coverage::boundaries::Boundaries;
 use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Meeting, Zone};
+use crate::formats::csv_feed::CsvMapping;
 use crate::gazetteer::remote::{RemoteGeocoder, Service};
 use crate::gazetteer::Gazetteer;
 use crate::http::{
     self, AllowedOrigins, ApiError, AppState, CoverageOutput, CoverageQuery, CoverageState, Geo,
 };
-use crate::import::csv_feed::CsvMapping;
 use crate::import::fetch::Fetcher;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};
 use crate::import::{ImportOptions, Importer};

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod demo;
 pub mod directory;
 pub mod domain;
+pub mod formats;
 pub mod gazetteer;
 pub mod http;
 pub mod import;
