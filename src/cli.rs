@@ -19,12 +19,11 @@ use crate::domain::{Fellowship, ImportOutcome, ImportRun, Meeting, Zone};
 use crate::formats::csv_feed::CsvMapping;
 use crate::gazetteer::remote::{RemoteGeocoder, Service};
 use crate::gazetteer::Gazetteer;
-use crate::http::{
-    self, AllowedOrigins, ApiError, AppState, CoverageOutput, CoverageQuery, CoverageState, Geo,
-};
+use crate::http::{self, AllowedOrigins, ApiError, AppState, CoverageOutput, CoverageQuery, CoverageState};
 use crate::import::fetch::Fetcher;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};
 use crate::import::{ImportOptions, Importer};
+use crate::places::Geo;
 use crate::travel::osrm::{Osrm, OsrmConfig};
 
 #[derive(Parser)]

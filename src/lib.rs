@@ -14,6 +14,7 @@ pub mod formats;
 pub mod gazetteer;
 pub mod http;
 pub mod import;
+pub mod places;
 pub mod search;
 pub mod store;
 pub mod travel;

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use meetingmap::http::{AllowedOrigins, Geo};
+use meetingmap::http::AllowedOrigins;
+use meetingmap::places::Geo;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 

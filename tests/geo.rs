@@ -9,7 +9,7 @@ use common::*;
 use meetingmap::domain::{distance_km, Attendance, Day, Fellowship};
 use meetingmap::gazetteer::remote::{RemoteGeocoder, Service};
 use meetingmap::gazetteer::Gazetteer;
-use meetingmap::http::Geo;
+use meetingmap::places::Geo;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
 use meetingmap::travel::{estimate_minutes, Mode};
 use serde_json::{json, Value};

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use meetingmap::http::Geo;
+use meetingmap::places::Geo;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
 use meetingmap::travel::Mode;
 

@@ -11,7 +11,8 @@ use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AllowedOrigins, AppState, CoverageState, Geo};
+use meetingmap::http::{self, AllowedOrigins, AppState, CoverageState};
+use meetingmap::places::Geo;
 use serde_json::Value;
 
 /// Wrexham, the centre of most hand-made geography here.
