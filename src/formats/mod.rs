@@ -6,6 +6,9 @@
 
 pub mod bmlt;
 pub mod csv_feed;
+pub mod handout;
+pub mod html;
+pub mod ical;
 pub mod meeting_guide;
 pub mod vocabulary;
 

@@ -95,7 +95,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let page = hits.get(offset..).unwrap_or_default();
     if format == Format::Ics {
         return Ok(cached(&req, &snapshot, "ics", format.content_type(), || {
-            super::calendar::calendar(
+            crate::formats::ical::calendar(
                 "Meetings (meetingmap)",
                 page.iter().map(|h| snapshot.meeting(h.index)),
             )
