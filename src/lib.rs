@@ -15,6 +15,7 @@ pub mod formats;
 pub mod gazetteer;
 pub mod http;
 pub mod import;
+pub mod places;
 pub mod search;
 pub mod settings;
 pub mod store;

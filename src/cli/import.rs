@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Zone};
 use crate::gazetteer::Gazetteer;
-use crate::import::csv_feed::CsvMapping;
+use crate::formats::csv_feed::CsvMapping;
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::FETCH_TIMEOUT;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};

@@ -11,7 +11,7 @@ mod provenance;
 mod schedule;
 
 pub use fellowship::{Fellowship, FellowshipInfo, FELLOWSHIPS};
-pub use geo::{distance_km, EARTH_RADIUS_KM};
+pub use geo::{distance_km, round_km, EARTH_RADIUS_KM};
 pub use meeting::{Access, Attendance, InvalidMeeting, Location, Meeting, Online, SourceRef, Status};
 pub use meeting_type::{Facet, MeetingType, TypeInfo, TypeSet, TYPES};
 pub use provenance::{ImportCounts, ImportOutcome, ImportRun, RejectedRecord, UnknownType};

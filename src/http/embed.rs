@@ -11,11 +11,11 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::cors::AllowedOrigins;
-use super::handout::escape;
 use super::params::MAX_MINUTES;
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::{conditional, fnv};
 use crate::domain::{Day, Fellowship};
+use crate::formats::html::escape;
 
 const SCRIPT: &str = include_str!("embed/embed.js");
 

@@ -42,7 +42,7 @@ impl Format {
             Format::Json => "application/json",
             Format::GeoJson => "application/geo+json",
             Format::Csv => "text/csv; charset=utf-8; header=present",
-            Format::Ics => super::calendar::CONTENT_TYPE,
+            Format::Ics => crate::formats::ical::CONTENT_TYPE,
             Format::Html => "text/html; charset=utf-8",
         }
     }

@@ -1,7 +1,4 @@
-//! Places and travel for the API: resolving `near`, `GET /v1/geocode`, and the services behind
-//! them (the offline gazetteer, and the optional remote geocoder and OSRM router).
-
-use std::sync::Arc;
+//! Places for the API: resolving `near`, and `GET /v1/geocode`, over [`crate::places::Geo`].
 
 use actix_web::http::header;
 use actix_web::{get, HttpRequest, HttpResponse};
@@ -10,80 +7,14 @@ use utoipa::ToSchema;
 
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::AppState;
-use crate::gazetteer::remote::RemoteGeocoder;
-use crate::gazetteer::{Gazetteer, GeocodeError, Postcode, Resolved};
-use crate::travel::osrm::Osrm;
+use crate::gazetteer::Resolved;
+use crate::places::Geo;
 
-const MAX_QUERY_CHARS: usize = 200;
 const ALTERNATIVES: usize = 5;
-
-/// Where places and travel times come from.
-pub struct Geo {
-    /// Shared with the importers, which place meetings by postcode.
-    pub gazetteer: Arc<Gazetteer>,
-    /// postcodes.io-compatible fallback for full postcodes; off by default.
-    pub remote: Option<RemoteGeocoder>,
-    /// Routed travel times; off by default (estimates are used).
-    pub osrm: Option<Osrm>,
-}
-
-impl Geo {
-    /// The bundled gazetteer only: no network.
-    pub fn offline() -> Geo {
-        Geo {
-            gazetteer: Arc::new(Gazetteer::bundled()),
-            remote: None,
-            osrm: None,
-        }
-    }
-
-    /// Up to `limit` matches for `text`, best first. With a remote geocoder, a full postcode the
-    /// local data does not hold is asked of it before falling back to its sector, and (Nominatim)
-    /// so is a place name the bundled list does not have.
-    pub async fn candidates(&self, text: &str, limit: usize) -> Result<Vec<Resolved>, GeocodeError> {
-        let Some(remote) = &self.remote else {
-            return self.gazetteer.candidates(text, limit);
-        };
-        let code = Postcode::parse(text);
-        if let Some(Postcode::Unit(unit)) = &code {
-            if !self.gazetteer.knows_unit(unit) {
-                if let Some(found) = answer(remote.postcode(unit).await) {
-                    return Ok(vec![found]);
-                }
-            }
-        }
-        let local = self.gazetteer.candidates(text, limit);
-        if matches!(local, Err(GeocodeError::Unknown(_))) && code.is_none() {
-            if let Some(found) = answer(remote.place(text).await) {
-                return Ok(vec![found]);
-            }
-        }
-        local
-    }
-}
-
-/// A remote answer, with failures logged and treated as "not found" (the offline data answers).
-fn answer(result: anyhow::Result<Option<Resolved>>) -> Option<Resolved> {
-    result.unwrap_or_else(|e| {
-        tracing::warn!(
-            error = format!("{e:#}"),
-            "remote geocoder failed; using offline data"
-        );
-        None
-    })
-}
 
 /// Resolves a search's `near`, reporting a bad one in `errors`.
 pub async fn resolve_near(geo: &Geo, near: Option<&str>, errors: &mut Vec<InvalidParam>) -> Option<Resolved> {
-    let text = near?;
-    if text.chars().count() > MAX_QUERY_CHARS {
-        errors.push(InvalidParam::new(
-            "near",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        ));
-        return None;
-    }
-    match geo.candidates(text, 1).await {
+    match geo.resolve(near?, 1).await {
         Ok(mut found) => Some(found.swap_remove(0)),
         Err(e) => {
             errors.push(InvalidParam::new("near", e.to_string()));
@@ -133,14 +64,7 @@ pub async fn geocode(
         errors.push(InvalidParam::new("q", "is required"));
     }
     let found = match q.as_deref() {
-        Some(text) if text.chars().count() > MAX_QUERY_CHARS => {
-            errors.push(InvalidParam::new(
-                "q",
-                format!("must be at most {MAX_QUERY_CHARS} characters"),
-            ));
-            None
-        }
-        Some(text) => match state.geo.candidates(text, ALTERNATIVES + 1).await {
+        Some(text) => match state.geo.resolve(text, ALTERNATIVES + 1).await {
             Ok(found) => Some(found),
             Err(e) => {
                 errors.push(InvalidParam::new("q", e.to_string()));

@@ -12,11 +12,10 @@ use super::problem::{ApiError, Problem};
 use super::search_response::{
     cached, cached_json, directions_json, meeting_index, next_cursor, page_offset, round_km,
 };
-use super::travel::page_travel;
 use super::AppState;
 use crate::domain::Meeting;
 use crate::gazetteer::Resolved;
-use crate::travel::Travel;
+use crate::travel::{page_travel, Travel};
 
 /// A meeting in search results.
 #[derive(Serialize, ToSchema)]
@@ -96,14 +95,14 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let page = hits.get(offset..).unwrap_or_default();
     if format == Format::Ics {
         return Ok(cached(&req, &snapshot, "ics", format.content_type(), || {
-            super::calendar::calendar(
+            crate::formats::ical::calendar(
                 "Meetings (meetingmap)",
                 page.iter().map(|h| snapshot.meeting(h.index)),
             )
         }));
     }
     let stops: Vec<_> = page.iter().map(|h| (h.index, h.distance_km)).collect();
-    let travel = page_travel(&state.geo, &request, &snapshot, &stops).await;
+    let travel = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
     let variant = if travel.notice.is_some() { "estimated" } else { "" };
     let link_next = next.clone();
     let mut response = cached(&req, &snapshot, variant, format.content_type(), || {

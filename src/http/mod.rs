@@ -15,7 +15,6 @@ mod params;
 mod problem;
 mod search_response;
 mod sources;
-mod travel;
 mod vocab;
 
 use std::net::TcpListener;
@@ -30,12 +29,12 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::import::source::SourceDefinition;
+use crate::places::Geo;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
 pub use cors::AllowedOrigins;
 pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
-pub use geocode::Geo;
 pub use problem::{ApiError, InvalidParam, Problem};
 
 /// What handlers share.

@@ -9,11 +9,10 @@ use super::export::{self, Format};
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
-use super::travel::page_travel;
 use super::AppState;
 use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
 use crate::gazetteer::Resolved;
-use crate::travel::Travel;
+use crate::travel::{page_travel, Travel};
 
 const DEFAULT_DAYS: i64 = 7;
 const MAX_DAYS: i64 = 31;
@@ -160,7 +159,7 @@ pub async fn search_occurrences(
     let next = next_cursor(&request, &snapshot, offset, more, Some(from));
     let hits = hits.get(offset..).unwrap_or_default();
     let stops: Vec<_> = hits.iter().map(|h| (h.index, h.distance_km)).collect();
-    let travel = page_travel(&state.geo, &request, &snapshot, &stops).await;
+    let travel = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
     let page: Vec<OccurrenceView> = hits
         .iter()
         .zip(travel.times)

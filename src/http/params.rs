@@ -14,12 +14,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::cursor::Cursor;
-use super::geocode::{resolve_near, Geo};
+use super::geocode::resolve_near;
 use super::problem::{ApiError, InvalidParam};
 use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
 use crate::gazetteer::Resolved;
+use crate::places::Geo;
 use crate::search::{Filter, Near, Query, Sort};
-use crate::travel::{self, Mode};
+use crate::travel::{self, Mode, TravelRequest};
 
 pub const DEFAULT_RADIUS_KM: f64 = 10.0;
 pub const MAX_RADIUS_KM: f64 = 250.0;
@@ -114,13 +115,6 @@ pub struct SearchRequest {
     pub resolved: Option<Resolved>,
     /// Travel times wanted.
     pub travel: Option<TravelRequest>,
-}
-
-/// `mode` and `max_minutes`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TravelRequest {
-    pub mode: Mode,
-    pub max_minutes: Option<u32>,
 }
 
 /// Splits a query string into parameters, joining repeats with commas.

@@ -103,10 +103,7 @@ pub fn fnv(text: &str) -> u64 {
     })
 }
 
-/// Kilometres rounded to the metre.
-pub fn round_km(km: f64) -> f64 {
-    (km * 1000.0).round() / 1000.0
-}
+pub use crate::domain::round_km;
 
 /// The meeting's directions link, as JSON: from the search's point and by its travel mode when it
 /// had them; null for a meeting without a location.

@@ -1,21 +1,20 @@
 //! Importing meeting feeds: AA intergroups' Meeting Guide JSON, NA's BMLT servers, and
 //! spreadsheets, into the directory, safely.
 //!
-//! One file per feed format turns bytes into [`record::RawMeeting`]s; everything after that is
+//! The readers in [`crate::formats`] turn a feed's bytes into [`record::RawMeeting`]s; everything after that is
 //! shared: building meetings with stable ids, rejecting bad records one by one, and the guards
 //! that make a broken feed harmless. An import replaces its source's meetings in one transaction
 //! together with its history entry, and only when the feed is sound: a fetch error, a parse
 //! error, an empty feed or one that shrank by more than the source allows leaves the data as it was
 //! and records a failed import saying why.
 
-mod bmlt;
-pub mod csv_feed;
 pub mod fetch;
-mod meeting_guide;
 pub mod record;
 pub mod schedule;
 pub mod source;
-mod vocabulary;
+
+use crate::formats::{bmlt, csv_feed, meeting_guide};
+pub use crate::formats::{FeedError, Parsed};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,51 +29,11 @@ use crate::domain::{
 };
 use crate::gazetteer::Gazetteer;
 use fetch::{Fetched, Fetcher};
-use record::{FeedContext, RawMeeting};
+use record::FeedContext;
 use source::{FeedFormat, SourceDefinition};
 
 /// How many rejected records an import keeps in its history.
 const MAX_REJECTS_KEPT: usize = 1000;
-
-/// Why a feed as a whole could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedError {
-    #[error("the feed is not valid {what}: {reason}")]
-    Malformed { what: &'static str, reason: String },
-    #[error("the feed is not in the expected shape: {0}")]
-    Shape(String),
-    #[error("the CSV mapping is wrong: {0}")]
-    Mapping(String),
-}
-
-impl FeedError {
-    fn malformed(what: &'static str, error: impl std::fmt::Display) -> FeedError {
-        FeedError::Malformed {
-            what,
-            reason: error.to_string(),
-        }
-    }
-}
-
-/// What a format parser found: records to build, and records it could not read at all.
-#[derive(Default)]
-pub struct Parsed {
-    records: Vec<(String, RawMeeting)>,
-    rejects: Vec<RejectedRecord>,
-}
-
-impl Parsed {
-    fn accept(&mut self, label: String, raw: RawMeeting) {
-        self.records.push((label, raw));
-    }
-
-    fn reject(&mut self, record: String, reason: impl Into<String>) {
-        self.rejects.push(RejectedRecord {
-            record,
-            reason: reason.into(),
-        });
-    }
-}
 
 /// Options for one import.
 #[derive(Clone, Default)]

@@ -9,11 +9,11 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use super::vocabulary::Code;
 use crate::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone,
 };
+use crate::formats::vocabulary::Code;
 
 /// What the source definition supplies to every record of a feed.
 pub struct FeedContext {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::csv_feed::CsvMapping;
 use crate::domain::{Fellowship, Zone};
+use crate::formats::csv_feed::CsvMapping;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

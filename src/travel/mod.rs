@@ -16,6 +16,9 @@
 //! "within [`reach_km`] kilometres", which lets a travel-time filter use the spatial index.
 
 pub mod osrm;
+mod page;
+
+pub use page::{page_travel, PageTravel, TravelRequest};
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -9,7 +9,7 @@ use meetingmap::domain::{
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
 use meetingmap::app::App;
-use meetingmap::http::Geo;
+use meetingmap::places::Geo;
 use meetingmap::settings::{AllowedOrigins, Settings};
 use serde_json::Value;
 

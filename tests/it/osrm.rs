@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use meetingmap::http::Geo;
+use meetingmap::places::Geo;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
 use meetingmap::travel::Mode;
 

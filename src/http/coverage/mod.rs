@@ -704,7 +704,7 @@ async fn respond(
         // The report needs nothing from anywhere: forbid it all.
         response.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
-            header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            header::HeaderValue::from_static(crate::formats::html::SELF_CONTAINED_CSP),
         );
     }
     Ok(response)

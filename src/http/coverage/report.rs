@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use super::CoverageQuery;
 use crate::coverage::boundaries::{self, Boundaries, Ring};
 use crate::coverage::{AreaLookup, AreaSummary, PointCoverage, Threshold, NEAREST_SEARCH_KM};
-use crate::http::handout::escape;
+use crate::formats::html::escape;
 use crate::search::Snapshot;
 
 /// Width of the map in pixels, and its greatest height.

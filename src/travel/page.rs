@@ -8,10 +8,16 @@
 
 use std::collections::HashMap;
 
-use super::geocode::Geo;
-use super::params::SearchRequest;
-use crate::search::Snapshot;
-use crate::travel::{self, Method, Travel};
+use crate::places::Geo;
+use crate::search::{Query, Snapshot};
+use crate::travel::{self, Method, Mode, Travel};
+
+/// Travel times asked of a search: by `mode`, and only meetings within `max_minutes` of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TravelRequest {
+    pub mode: Mode,
+    pub max_minutes: Option<u32>,
+}
 
 /// Travel times for a page, aligned with its results.
 pub struct PageTravel {
@@ -24,14 +30,16 @@ pub struct PageTravel {
 
 const OSRM_FAILED: &str = "the routing server did not answer; travel times are estimates";
 
-/// Travel times to `stops`: each result's meeting index and distance from the search point.
+/// Travel times to `stops` (each result's meeting index and distance from the point of `query`)
+/// by `wanted`, if any.
 pub async fn page_travel(
     geo: &Geo,
-    request: &SearchRequest,
+    wanted: Option<TravelRequest>,
+    query: &Query,
     snapshot: &Snapshot,
     stops: &[(u32, Option<f64>)],
 ) -> PageTravel {
-    let (Some(wanted), Some(near)) = (request.travel, request.query.near) else {
+    let (Some(wanted), Some(near)) = (wanted, query.near) else {
         return PageTravel {
             times: vec![None; stops.len()],
             keep: vec![true; stops.len()],
@@ -76,7 +84,7 @@ pub async fn page_travel(
     }
     // Meetings joinable online are found anywhere when online attendance is asked for, as with
     // the radius; the time limit is for getting to the room.
-    let online_ok = request.query.filter.wants_remote();
+    let online_ok = query.filter.wants_remote();
     let keep = stops
         .iter()
         .zip(&times)

@@ -6,10 +6,10 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 use super::vocabulary;
 use super::{FeedError, Parsed};
 use crate::domain::{Attendance, Day, Fellowship, MeetingType};
+use crate::import::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 
 pub fn parse(body: &[u8], fellowship: Option<Fellowship>) -> Result<Parsed, FeedError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| FeedError::malformed("JSON", e))?;

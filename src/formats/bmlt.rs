@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 use super::vocabulary::{self, Code};
 use super::{FeedError, Parsed};
 use crate::domain::{Attendance, Day, Fellowship, MeetingType};
+use crate::import::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 
 /// One `GetFormats` row: what a server's key string means.
 #[derive(Debug, Clone)]

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 use super::vocabulary::{self, Code};
 use super::{FeedError, Parsed};
 use crate::domain::{Day, Fellowship, MeetingType};
+use crate::import::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 
 /// Which column holds each field. Every entry is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
