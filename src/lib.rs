@@ -11,6 +11,7 @@ pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod gazetteer;
+pub(crate) mod hash;
 pub mod http;
 pub mod import;
 pub mod search;

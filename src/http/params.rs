@@ -7,7 +7,6 @@
 //! (`radius=5`) silently ignored gives a wrong answer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -18,6 +17,7 @@ use super::geocode::{resolve_near, Geo};
 use super::problem::{ApiError, InvalidParam};
 use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
 use crate::gazetteer::Resolved;
+use crate::hash::Fnv1a;
 use crate::search::{Filter, Near, Query, Sort};
 use crate::travel::{self, Mode};
 
@@ -143,15 +143,14 @@ fn parameters(query: &str) -> Result<BTreeMap<String, String>, ApiError> {
     Ok(map)
 }
 
+/// The search a cursor belongs to, hashed stably so a cursor survives a restart, a new build or a
+/// request landing on another replica.
 fn fingerprint(params: &BTreeMap<String, String>) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    for (k, v) in params
+    params
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "cursor" | "limit"))
-    {
-        (k, v).hash(&mut hasher);
-    }
-    hasher.finish()
+        .fold(Fnv1a::new(), |hash, (k, v)| hash.field(k).field(v))
+        .finish()
 }
 
 /// Parses a query string into `T` (whose fields are all optional text) plus the parameters `T`
