@@ -43,6 +43,11 @@ impl Fnv1a {
         self.bytes(text.as_bytes()).bytes(&[0xff])
     }
 
+    /// Feeds a number, little-endian, so every platform agrees.
+    pub fn number(self, n: u64) -> Fnv1a {
+        self.bytes(&n.to_le_bytes())
+    }
+
     pub fn finish(self) -> u64 {
         self.0
     }
@@ -66,5 +71,9 @@ mod tests {
         assert_eq!(Fnv1a::new().bytes(b"foo").bytes(b"bar").finish(), fnv1a("foobar"));
         let pair = |a: &str, b: &str| Fnv1a::new().field(a).field(b).finish();
         assert_ne!(pair("ab", "c"), pair("a", "bc"));
+        assert_eq!(
+            Fnv1a::new().number(1).finish(),
+            Fnv1a::new().bytes(&[1, 0, 0, 0, 0, 0, 0, 0]).finish()
+        );
     }
 }

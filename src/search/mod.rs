@@ -22,6 +22,7 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::domain::{Access, Attendance, Location, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
+use crate::hash::Fnv1a;
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
 
@@ -75,7 +76,9 @@ pub struct OccurrenceHit {
 
 /// One immutable version of the directory, indexed for search.
 pub struct Snapshot {
+    /// Stable across processes and restarts for the same data: cursors and ETags carry it.
     version: u64,
+    /// When this process built it, for display (`/ready`); never part of a version.
     built_at: Timestamp,
     meetings: Vec<Meeting>,
     json: Vec<Box<str>>,
@@ -106,8 +109,19 @@ fn chord_km(great_circle_km: f64) -> f64 {
 }
 
 impl Snapshot {
-    /// Indexes `meetings`. They must already be valid (see [`Meeting::normalise`]).
-    pub fn build(mut meetings: Vec<Meeting>) -> Snapshot {
+    /// Indexes `meetings` loaded at `version` (see [`crate::store::DataVersion::digest`]). They
+    /// must already be valid (see [`Meeting::normalise`]).
+    pub fn at_version(version: u64, meetings: Vec<Meeting>) -> Snapshot {
+        Self::index(Some(version), meetings)
+    }
+
+    /// Indexes meetings that come from no store (tests, tools), versioned by their content so
+    /// that different meetings never share cursors or cached answers.
+    pub fn build(meetings: Vec<Meeting>) -> Snapshot {
+        Self::index(None, meetings)
+    }
+
+    fn index(version: Option<u64>, mut meetings: Vec<Meeting>) -> Snapshot {
         meetings.sort_by(|a, b| a.id.cmp(&b.id));
         meetings.dedup_by(|a, b| a.id == b.id);
         let (meetings, aliases) = duplicates::merge(meetings);
@@ -117,7 +131,7 @@ impl Snapshot {
             .enumerate()
             .map(|(i, m)| Self::entry(i, m))
             .collect();
-        let json = meetings
+        let json: Vec<Box<str>> = meetings
             .iter()
             .map(|m| {
                 serde_json::to_string(m)
@@ -125,6 +139,11 @@ impl Snapshot {
                     .into_boxed_str()
             })
             .collect();
+        let version = version.unwrap_or_else(|| {
+            json.iter()
+                .fold(Fnv1a::new(), |hash, doc| hash.field(doc))
+                .finish()
+        });
 
         let mut by_time: Vec<u32> = (0..meetings.len() as u32).collect();
         by_time.sort_by(|&a, &b| {
@@ -158,7 +177,7 @@ impl Snapshot {
             by_id.insert(alias, index);
         }
         Snapshot {
-            version: built_at.as_nanosecond() as u64,
+            version,
             built_at,
             meetings,
             json,
@@ -200,7 +219,8 @@ impl Snapshot {
         }
     }
 
-    /// Identifies this snapshot; changes whenever the data may have.
+    /// Identifies this snapshot's data; changes whenever the data may have, and is the same in
+    /// every process serving the same data version.
     pub fn version(&self) -> u64 {
         self.version
     }
