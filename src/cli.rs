@@ -417,7 +417,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let geo = std::sync::Arc::new(geo.build()?);
             let boundaries = boundaries.as_deref().map(Boundaries::load).transpose()?;
             let directory = Directory::open(&database.url).await?;
-            if demo && directory.index.current().is_empty() {
+            if demo && directory.snapshot().is_empty() {
                 load_demo(&directory, demo_meetings, 1).await?;
             }
             let sources = Arc::new(if importers.is_dir() {
@@ -436,12 +436,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let listener = TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
             let address = listener.local_addr()?;
-            let meetings = directory.index.current().len();
+            let meetings = directory.snapshot().len();
+            // Another process sharing the database (`meetingmap import`) is seen within a second.
+            directory.watch(WATCH_INTERVAL);
             let server = http::serve(
                 listener,
                 AppState {
-                    index: directory.index,
-                    store: directory.store,
+                    directory,
                     sources,
                     geo,
                     coverage: Arc::new(CoverageState::new(boundaries)),
@@ -508,7 +509,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let query = args.query()?;
             let boundaries = args.boundaries.as_deref().map(Boundaries::load).transpose()?;
             let directory = Directory::open(&args.database.url).await?;
-            let snapshot = directory.index.current();
+            let snapshot = directory.snapshot();
             let body =
                 http::render_coverage(output, &snapshot, &query, boundaries.as_ref(), Timestamp::now());
             match &args.out {
@@ -546,7 +547,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let file = ExportFile {
                 format: EXPORT_FORMAT.into(),
                 exported_at: Timestamp::now(),
-                meetings: directory.store.meetings().await?,
+                meetings: directory.stored_meetings().await?,
             };
             let json = serde_json::to_string_pretty(&file)?;
             match output {
@@ -587,6 +588,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often a server checks whether another process changed the data (one tiny query).
+const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Imports each enabled source when its refresh interval has passed since its last attempt, one
 /// at a time, for as long as the server runs. Searches keep being answered from the current

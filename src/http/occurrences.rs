@@ -106,7 +106,7 @@ pub async fn search_occurrences(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let (search, window, fingerprint) = params::parse::<WindowParams>(req.query_string(), &mut errors)?;
     let format = export::negotiate(

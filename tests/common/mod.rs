@@ -149,8 +149,7 @@ impl TestServer {
         let server = http::serve(
             listener,
             AppState {
-                index: directory.index.clone(),
-                store: directory.store.clone(),
+                directory: directory.clone(),
                 sources: Arc::new(Vec::new()),
                 geo: Arc::new(geo),
                 coverage: Arc::new(coverage),
