@@ -147,7 +147,12 @@ pub async fn search_occurrences(
             }
         },
     };
-    let request = search.check(errors, fingerprint, &state.geo).await?;
+    // Sorted by start, as documented, unless `sort=distance`: the fingerprint was taken from the
+    // parameters as given, so cursors are unaffected.
+    let request = search
+        .by_time_unless_asked()
+        .check(errors, fingerprint, &state.geo)
+        .await?;
     let offset = page_offset(&request, &snapshot)?;
     // A later page keeps the first page's "now", so the window does not move under the reader.
     // "Now" is taken to the minute, so repeated requests within a minute share an ETag.

@@ -82,7 +82,8 @@ pub struct SearchParams {
     language: Option<String>,
     /// Words to find in the meeting's name, group, venue or town (case and accents ignored).
     q: Option<String>,
-    /// `distance` (needs a point; the default when there is one) or `time`.
+    /// `distance` (needs a point) or `time`. Meetings are sorted by distance when there is a
+    /// point, sessions always by start unless `distance` is asked for.
     sort: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`: adds `travel` (minutes and distance) to each result
     /// with a location; needs a point.
@@ -342,6 +343,13 @@ struct ExtraParams<T> {
 pub struct NoExtra {}
 
 impl SearchParams {
+    /// Sorts by time unless `sort` says otherwise, even around a point: what a list of sessions
+    /// (`/v1/occurrences`) means by default, where a list of meetings puts the nearest first.
+    pub fn by_time_unless_asked(mut self) -> SearchParams {
+        self.sort.get_or_insert_with(|| "time".into());
+        self
+    }
+
     /// The `near` text, for the caller to resolve before [`SearchParams::validate`].
     pub fn near(&self) -> Option<&str> {
         self.near.as_deref()
