@@ -14,6 +14,7 @@ mod duplicates;
 mod query;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -22,7 +23,6 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::domain::{Access, Attendance, Location, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
-use crate::hash::Fnv1a;
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
 
@@ -112,16 +112,19 @@ impl Snapshot {
     /// Indexes `meetings` loaded at `version` (see [`crate::store::DataVersion::digest`]). They
     /// must already be valid (see [`Meeting::normalise`]).
     pub fn at_version(version: u64, meetings: Vec<Meeting>) -> Snapshot {
-        Self::index(Some(version), meetings)
+        Self::index(version, meetings)
     }
 
-    /// Indexes meetings that come from no store (tests, tools), versioned by their content so
-    /// that different meetings never share cursors or cached answers.
+    /// Indexes meetings that come from no store (tests, benchmarks, tools). Such snapshots are
+    /// numbered in the order they are built: unique within the process, which is all their cursors
+    /// and cached answers need, since nothing else shares them. (Hashing the content instead
+    /// would add a pass over every meeting's JSON to each build.)
     pub fn build(meetings: Vec<Meeting>) -> Snapshot {
-        Self::index(None, meetings)
+        static BUILT: AtomicU64 = AtomicU64::new(0);
+        Self::index(BUILT.fetch_add(1, Ordering::Relaxed), meetings)
     }
 
-    fn index(version: Option<u64>, mut meetings: Vec<Meeting>) -> Snapshot {
+    fn index(version: u64, mut meetings: Vec<Meeting>) -> Snapshot {
         meetings.sort_by(|a, b| a.id.cmp(&b.id));
         meetings.dedup_by(|a, b| a.id == b.id);
         let (meetings, aliases) = duplicates::merge(meetings);
@@ -131,7 +134,7 @@ impl Snapshot {
             .enumerate()
             .map(|(i, m)| Self::entry(i, m))
             .collect();
-        let json: Vec<Box<str>> = meetings
+        let json = meetings
             .iter()
             .map(|m| {
                 serde_json::to_string(m)
@@ -139,11 +142,6 @@ impl Snapshot {
                     .into_boxed_str()
             })
             .collect();
-        let version = version.unwrap_or_else(|| {
-            json.iter()
-                .fold(Fnv1a::new(), |hash, doc| hash.field(doc))
-                .finish()
-        });
 
         let mut by_time: Vec<u32> = (0..meetings.len() as u32).collect();
         by_time.sort_by(|&a, &b| {
