@@ -84,7 +84,8 @@ impl App {
         &self.settings
     }
 
-    /// Starts the background work and serves HTTP on an already-bound listener (port 0 in
+    /// Starts the background work (source refreshes, watching the database for other processes'
+    /// writes) and serves HTTP on an already-bound listener (port 0 in
     /// tests). The returned server runs until it is stopped or dropped.
     pub fn serve(self, listener: TcpListener) -> std::io::Result<Server> {
         if !self.settings.import.no_refresh && self.sources.iter().any(|s| s.enabled) {
@@ -95,11 +96,15 @@ impl App {
             ));
             tokio::spawn(refresh_sources(importer, self.sources.clone()));
         }
+        if let Some(interval) = self.settings.watch_interval() {
+            // Another process sharing the database (`meetingmap import`, another replica) is
+            // seen within about one interval.
+            self.directory.watch(interval);
+        }
         http::serve(
             listener,
             AppState {
-                index: self.directory.index.clone(),
-                store: self.directory.store.clone(),
+                directory: self.directory,
                 sources: self.sources,
                 geo: self.geo,
                 coverage: self.coverage,

@@ -2,7 +2,7 @@
 //! can this person get to this week?".
 //!
 //! Dependencies point one way: `http` and `cli` use `directory`, which uses `search` and `store`,
-//! which use `domain`. `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
+//! which use `domain`. `directory` is the only writer to the store; `hash` is the one stable hash. `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
 //! `search`, used by `http` and by importers.
 
 pub mod app;
@@ -13,6 +13,7 @@ pub mod directory;
 pub mod domain;
 pub mod formats;
 pub mod gazetteer;
+pub(crate) mod hash;
 pub mod http;
 pub mod import;
 pub mod places;

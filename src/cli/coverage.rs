@@ -131,7 +131,7 @@ pub async fn run(args: CoverageArgs) -> anyhow::Result<()> {
     let query = args.query()?;
     let boundaries = args.outlines.boundaries.as_deref().map(Boundaries::load).transpose()?;
     let directory = Directory::open(&args.database.url).await?;
-    let snapshot = directory.index.current();
+    let snapshot = directory.snapshot();
     let body = http::render_coverage(output, &snapshot, &query, boundaries.as_ref(), Timestamp::now());
     match &args.out {
         Some(path) => {

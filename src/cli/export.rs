@@ -25,7 +25,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let file = ExportFile {
         format: EXPORT_FORMAT.into(),
         exported_at: Timestamp::now(),
-        meetings: directory.store.meetings().await?,
+        meetings: directory.stored_meetings().await?,
     };
     let json = serde_json::to_string_pretty(&file)?;
     match args.output {

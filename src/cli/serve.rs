@@ -19,12 +19,12 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = App::build(args.settings).await?;
-    if args.demo && app.directory().index.current().is_empty() {
+    if args.demo && app.directory().snapshot().is_empty() {
         crate::demo::load(app.directory(), args.demo_meetings, 1).await?;
     }
     let listener = app.bind()?;
     let address = listener.local_addr()?;
-    let meetings = app.directory().index.current().len();
+    let meetings = app.directory().snapshot().len();
     let server = app.serve(listener)?;
     println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");
     server.await?;

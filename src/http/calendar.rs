@@ -31,7 +31,7 @@ pub async fn meeting_calendar(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let index = meeting_index(&snapshot, &id)?;
     let meeting = snapshot.meeting(index);
     if meeting.schedule.is_none() {
@@ -56,7 +56,7 @@ pub async fn meeting_calendar(
 )]
 #[get("/v1/meetings.ics")]
 pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let query = with_default_limit(req.query_string());
     let (search, NoExtra {}, fingerprint) = params::parse(&query, &mut errors)?;

@@ -13,14 +13,15 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use super::cors::AllowedOrigins;
 use super::params::MAX_MINUTES;
 use super::problem::{ApiError, InvalidParam, Problem};
-use super::search_response::{conditional, fnv};
+use super::search_response::conditional;
 use crate::domain::{Day, Fellowship};
 use crate::formats::html::escape;
+use crate::hash::fnv1a;
 
 const SCRIPT: &str = include_str!("embed/embed.js");
 
 /// Changes whenever the script does.
-static SCRIPT_ETAG: LazyLock<String> = LazyLock::new(|| format!("\"{:x}\"", fnv(SCRIPT)));
+static SCRIPT_ETAG: LazyLock<String> = LazyLock::new(|| format!("\"{:x}\"", fnv1a(SCRIPT)));
 
 /// Longest value `/embed` passes on, as for the search parameters.
 const MAX_VALUE_CHARS: usize = 200;

@@ -12,7 +12,6 @@ use super::params::{self, SearchParams};
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::page_offset;
 use super::AppState;
-use crate::domain::ImportOutcome;
 use crate::formats::handout::{render, Freshness, Handout};
 use crate::formats::html::SELF_CONTAINED_CSP;
 
@@ -43,7 +42,7 @@ pub struct HandoutParams {
 )]
 #[get("/v1/handout")]
 pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let (search, extra, fingerprint) = params::parse::<HandoutParams>(req.query_string(), &mut errors)?;
     let with_journal = match extra.journal.as_deref().map(str::trim) {
@@ -71,10 +70,11 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         }
     }
     for (id, freshness) in sources.iter_mut() {
-        let runs = state.store.imports(id, 50).await.map_err(anyhow::Error::from)?;
-        freshness.last_success = runs
-            .iter()
-            .find(|r| r.outcome != ImportOutcome::Failed)
+        freshness.last_success = state
+            .directory
+            .last_success(id)
+            .await
+            .map_err(anyhow::Error::from)?
             .map(|r| r.finished_at);
     }
 

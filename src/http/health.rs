@@ -44,11 +44,11 @@ pub async fn health() -> HttpResponse {
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
-        .store
+        .directory
         .ping()
         .await
         .map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Readiness {

@@ -80,7 +80,7 @@ pub struct MeetingPage {
 )]
 #[get("/v1/meetings")]
 pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let (search, FormatParams { format }, fingerprint) = params::parse(req.query_string(), &mut errors)?;
     let format = export::negotiate(
@@ -163,7 +163,7 @@ pub async fn get_meeting(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let index = meeting_index(&snapshot, &id)?;
     Ok(cached_json(&req, &snapshot, "", || {
         let meeting = snapshot.meeting(index);

@@ -28,10 +28,9 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::directory::Directory;
 use crate::import::source::SourceDefinition;
 use crate::places::Geo;
-use crate::search::SearchIndex;
-use crate::store::Store;
 
 pub use cors::AllowedOrigins;
 pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
@@ -39,8 +38,8 @@ pub use problem::{ApiError, InvalidParam, Problem};
 
 /// What handlers share.
 pub struct AppState {
-    pub index: Arc<SearchIndex>,
-    pub store: Arc<dyn Store>,
+    /// The meetings: the snapshot every read is answered from, and the store behind it.
+    pub directory: Directory,
     /// The source definitions in use, for `/v1/sources`.
     pub sources: Arc<Vec<SourceDefinition>>,
     pub geo: Arc<Geo>,

@@ -105,7 +105,7 @@ pub async fn search_occurrences(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let (search, window, fingerprint) = params::parse::<WindowParams>(req.query_string(), &mut errors)?;
     let format = export::negotiate(
@@ -146,7 +146,12 @@ pub async fn search_occurrences(
             }
         },
     };
-    let request = search.check(errors, fingerprint, &state.geo).await?;
+    // Sorted by start, as documented, unless `sort=distance`: the fingerprint was taken from the
+    // parameters as given, so cursors are unaffected.
+    let request = search
+        .by_time_unless_asked()
+        .check(errors, fingerprint, &state.geo)
+        .await?;
     let offset = page_offset(&request, &snapshot)?;
     // A later page keeps the first page's "now", so the window does not move under the reader.
     // "Now" is taken to the minute, so repeated requests within a minute share an ETag.

@@ -7,7 +7,6 @@
 //! (`radius=5`) silently ignored gives a wrong answer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -19,6 +18,7 @@ use super::problem::{ApiError, InvalidParam};
 use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
 use crate::gazetteer::Resolved;
 use crate::places::Geo;
+use crate::hash::Fnv1a;
 use crate::search::{Filter, Near, Query, Sort};
 use crate::travel::{self, Mode, TravelRequest};
 
@@ -83,7 +83,8 @@ pub struct SearchParams {
     language: Option<String>,
     /// Words to find in the meeting's name, group, venue or town (case and accents ignored).
     q: Option<String>,
-    /// `distance` (needs a point; the default when there is one) or `time`.
+    /// `distance` (needs a point) or `time`. Meetings are sorted by distance when there is a
+    /// point, sessions always by start unless `distance` is asked for.
     sort: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`: adds `travel` (minutes and distance) to each result
     /// with a location; needs a point.
@@ -137,15 +138,14 @@ fn parameters(query: &str) -> Result<BTreeMap<String, String>, ApiError> {
     Ok(map)
 }
 
+/// The search a cursor belongs to, hashed stably so a cursor survives a restart, a new build or a
+/// request landing on another replica.
 fn fingerprint(params: &BTreeMap<String, String>) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    for (k, v) in params
+    params
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "cursor" | "limit"))
-    {
-        (k, v).hash(&mut hasher);
-    }
-    hasher.finish()
+        .fold(Fnv1a::new(), |hash, (k, v)| hash.field(k).field(v))
+        .finish()
 }
 
 /// Parses a query string into `T` (whose fields are all optional text) plus the parameters `T`
@@ -337,6 +337,13 @@ struct ExtraParams<T> {
 pub struct NoExtra {}
 
 impl SearchParams {
+    /// Sorts by time unless `sort` says otherwise, even around a point: what a list of sessions
+    /// (`/v1/occurrences`) means by default, where a list of meetings puts the nearest first.
+    pub fn by_time_unless_asked(mut self) -> SearchParams {
+        self.sort.get_or_insert_with(|| "time".into());
+        self
+    }
+
     /// The `near` text, for the caller to resolve before [`SearchParams::validate`].
     pub fn near(&self) -> Option<&str> {
         self.near.as_deref()

@@ -7,6 +7,7 @@ use super::cursor::Cursor;
 use super::params::SearchRequest;
 use super::problem::ApiError;
 use crate::domain::Meeting;
+use crate::hash::fnv1a;
 use crate::search::Snapshot;
 use crate::travel;
 
@@ -62,7 +63,7 @@ pub fn cached(
     let etag = format!(
         "\"{:x}-{:x}\"",
         snapshot.version(),
-        fnv(uri) ^ fnv(variant).rotate_left(1) ^ fnv(content_type).rotate_left(2)
+        fnv1a(uri) ^ fnv1a(variant).rotate_left(1) ^ fnv1a(content_type).rotate_left(2)
     );
     let (mut response, fresh) = conditional(req, &etag);
     response
@@ -94,13 +95,6 @@ pub fn conditional(req: &HttpRequest, etag: &str) -> (HttpResponseBuilder, bool)
     };
     response.insert_header((header::ETAG, etag.to_string()));
     (response, fresh)
-}
-
-/// A short stable hash (FNV-1a) for ETags: stable across builds, unlike std's hasher.
-pub fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 pub use crate::domain::round_km;

@@ -59,7 +59,7 @@ pub struct ImportList {
 #[utoipa::path(tag = "sources", responses((status = 200, body = SourceList)))]
 #[get("/v1/sources")]
 pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     // Defined sources first, in definition order, then any others the data names.
     let mut ids: Vec<String> = state.sources.iter().map(|s| s.id.clone()).collect();
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -81,9 +81,17 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 
     let mut sources = Vec::with_capacity(ids.len());
     for id in ids {
-        let runs = state.store.imports(&id, 50).await.map_err(anyhow::Error::from)?;
-        let last = runs.first();
-        let good = runs.iter().find(|r| r.outcome != ImportOutcome::Failed);
+        let last = state
+            .directory
+            .last_import(&id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let good = state
+            .directory
+            .last_success(&id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let (last, good) = (last.as_ref(), good.as_ref());
         let definition = state.sources.iter().find(|s| s.id == id);
         let known = names.get(id.as_str());
         sources.push(SourceView {
@@ -133,7 +141,11 @@ pub async fn source_imports(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let imports = state.store.imports(&id, 50).await.map_err(anyhow::Error::from)?;
+    let imports = state
+        .directory
+        .imports(&id, 50)
+        .await
+        .map_err(anyhow::Error::from)?;
     let defined = state.sources.iter().any(|s| s.id == *id);
     if imports.is_empty() && !defined {
         return Err(ApiError::NotFound(format!("no source has id `{id}`")));

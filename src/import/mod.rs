@@ -65,8 +65,8 @@ impl Importer {
 
     /// When the source was last imported, successfully or not.
     pub async fn last_attempt(&self, source_id: &str) -> Option<Timestamp> {
-        let runs = self.directory.store.imports(source_id, 1).await.ok()?;
-        runs.first().map(|r| r.started_at)
+        let run = self.directory.last_import(source_id).await.ok()??;
+        Some(run.started_at)
     }
 
     /// Imports one source and records the outcome, which is also returned. Failures are outcomes,
@@ -78,9 +78,8 @@ impl Importer {
     ) -> anyhow::Result<ImportRun> {
         let _one_at_a_time = self.running.lock().await;
         let started_at = Timestamp::now();
-        let store = &self.directory.store;
-        let previous = store.imports(&source.id, 50).await?;
-        let last_good = previous.iter().find(|r| r.outcome != ImportOutcome::Failed);
+        let directory = &self.directory;
+        let last_good = directory.last_success(&source.id).await?;
         let mut run = ImportRun {
             source_id: source.id.clone(),
             started_at,
@@ -94,21 +93,21 @@ impl Importer {
             etag: None,
             last_modified: None,
         };
-        let existing = store.source_meetings(&source.id).await?;
+        let existing = directory.source_meetings(&source.id).await?;
         let outcome = self
-            .prepare(source, options, last_good, &existing, &mut run)
+            .prepare(source, options, last_good.as_ref(), &existing, &mut run)
             .await;
         run.finished_at = Timestamp::now();
         match outcome {
             Ok(Some(meetings)) => {
-                store.apply_import(&meetings, &run).await?;
-                self.directory.refresh().await?;
+                // Refreshes the snapshot too.
+                directory.apply_import(&meetings, &run).await?;
             }
-            Ok(None) => store.record_import(&run).await?,
+            Ok(None) => directory.record_import(&run).await?,
             Err(reason) => {
                 run.outcome = ImportOutcome::Failed;
                 run.reason = Some(reason);
-                store.record_import(&run).await?;
+                directory.record_import(&run).await?;
             }
         }
         Ok(run)

@@ -14,6 +14,7 @@ use crate::domain::{
     SourceRef, Status, Zone,
 };
 use crate::formats::vocabulary::Code;
+use crate::hash::fnv1a;
 
 /// What the source definition supplies to every record of a feed.
 pub struct FeedContext {
@@ -255,13 +256,6 @@ pub fn meeting_id(source_id: &str, record_key: &str) -> String {
     } else {
         format!("{source_id}-h{:016x}", fnv1a(record_key))
     }
-}
-
-/// FNV-1a: a stable hash (unlike std's, which may change between Rust releases).
-pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 /// Parses a time of day as feeds write it: `19:30`, `7:30`, `19:30:00`, `7:30 PM`, `7pm`.

@@ -14,6 +14,7 @@ mod duplicates;
 mod query;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -75,7 +76,9 @@ pub struct OccurrenceHit {
 
 /// One immutable version of the directory, indexed for search.
 pub struct Snapshot {
+    /// Stable across processes and restarts for the same data: cursors and ETags carry it.
     version: u64,
+    /// When this process built it, for display (`/ready`); never part of a version.
     built_at: Timestamp,
     meetings: Vec<Meeting>,
     json: Vec<Box<str>>,
@@ -106,8 +109,22 @@ fn chord_km(great_circle_km: f64) -> f64 {
 }
 
 impl Snapshot {
-    /// Indexes `meetings`. They must already be valid (see [`Meeting::normalise`]).
-    pub fn build(mut meetings: Vec<Meeting>) -> Snapshot {
+    /// Indexes `meetings` loaded at `version` (see [`crate::store::DataVersion::digest`]). They
+    /// must already be valid (see [`Meeting::normalise`]).
+    pub fn at_version(version: u64, meetings: Vec<Meeting>) -> Snapshot {
+        Self::index(version, meetings)
+    }
+
+    /// Indexes meetings that come from no store (tests, benchmarks, tools). Such snapshots are
+    /// numbered in the order they are built: unique within the process, which is all their cursors
+    /// and cached answers need, since nothing else shares them. (Hashing the content instead
+    /// would add a pass over every meeting's JSON to each build.)
+    pub fn build(meetings: Vec<Meeting>) -> Snapshot {
+        static BUILT: AtomicU64 = AtomicU64::new(0);
+        Self::index(BUILT.fetch_add(1, Ordering::Relaxed), meetings)
+    }
+
+    fn index(version: u64, mut meetings: Vec<Meeting>) -> Snapshot {
         meetings.sort_by(|a, b| a.id.cmp(&b.id));
         meetings.dedup_by(|a, b| a.id == b.id);
         let (meetings, aliases) = duplicates::merge(meetings);
@@ -158,7 +175,7 @@ impl Snapshot {
             by_id.insert(alias, index);
         }
         Snapshot {
-            version: built_at.as_nanosecond() as u64,
+            version,
             built_at,
             meetings,
             json,
@@ -200,7 +217,8 @@ impl Snapshot {
         }
     }
 
-    /// Identifies this snapshot; changes whenever the data may have.
+    /// Identifies this snapshot's data; changes whenever the data may have, and is the same in
+    /// every process serving the same data version.
     pub fn version(&self) -> u64 {
         self.version
     }

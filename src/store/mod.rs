@@ -5,7 +5,9 @@
 //! adding PostgreSQL means adding a module here and a branch in [`open`].
 //!
 //! The store is the source of truth; reads go to the search snapshot built from
-//! [`Store::meetings`].
+//! [`Store::load`]. Several processes may share one database (a `meetingmap import` beside a
+//! running `serve`, or replicas): every write of meetings moves the [`DataVersion`] on in its own
+//! transaction, so a reader can tell cheaply whether its snapshot is stale.
 
 mod sqlite;
 
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{ImportRun, Meeting};
+use crate::hash::Fnv1a;
 
 pub use sqlite::SqliteStore;
 
@@ -30,6 +33,35 @@ pub enum StoreError {
     UnsupportedUrl(String),
 }
 
+/// Which committed state of which database the meetings are: the same pair means the same
+/// meetings, in any process, before or after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataVersion {
+    /// Random, made once per database, so two databases at the same `version` differ.
+    pub identity: String,
+    /// Moves on with every committed write of meetings, never on a rolled-back one.
+    pub version: i64,
+}
+
+impl DataVersion {
+    /// The pair as one stable number, the snapshot's version (and so the cursors' and ETags'):
+    /// every process and build computes the same one.
+    pub fn digest(&self) -> u64 {
+        Fnv1a::new()
+            .field(&self.identity)
+            .number(self.version as u64)
+            .finish()
+    }
+}
+
+/// Every meeting and the version they are at, read together.
+#[derive(Debug)]
+pub struct Loaded {
+    pub version: DataVersion,
+    /// Ordered by id.
+    pub meetings: Vec<Meeting>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Brings the schema up to date.
@@ -37,6 +69,13 @@ pub trait Store: Send + Sync {
 
     /// Every stored meeting, ordered by id.
     async fn meetings(&self) -> Result<Vec<Meeting>, StoreError>;
+
+    /// Every stored meeting and the data version, read from one committed state, so a snapshot
+    /// built from them is exactly that version.
+    async fn load(&self) -> Result<Loaded, StoreError>;
+
+    /// The current data version alone: cheap enough to poll every second.
+    async fn data_version(&self) -> Result<DataVersion, StoreError>;
 
     /// Replaces all meetings of one source with `meetings`, in one transaction.
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError>;
@@ -53,6 +92,13 @@ pub trait Store: Send + Sync {
 
     /// The latest imports of a source, newest first.
     async fn imports(&self, source_id: &str, limit: usize) -> Result<Vec<ImportRun>, StoreError>;
+
+    /// The latest import of a source, whatever its outcome.
+    async fn last_import(&self, source_id: &str) -> Result<Option<ImportRun>, StoreError>;
+
+    /// The latest import of a source that did not fail (it replaced or confirmed the meetings),
+    /// however many failures came after it.
+    async fn last_success(&self, source_id: &str) -> Result<Option<ImportRun>, StoreError>;
 
     /// Inserts or overwrites meetings by id, in one transaction.
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError>;

@@ -10,8 +10,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
-use super::{Store, StoreError};
-use crate::domain::{ImportRun, Meeting};
+use super::{DataVersion, Loaded, Store, StoreError};
+use crate::domain::{ImportOutcome, ImportRun, Meeting};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -68,17 +68,53 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Moves the data version on, inside the write's own transaction: the new version is seen
+    /// exactly when the new meetings are, and a rolled-back write leaves both as they were.
+    async fn bump_version(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     async fn insert_run(tx: &mut Transaction<'_, Sqlite>, run: &ImportRun) -> Result<(), StoreError> {
-        let outcome = serde_json::to_value(run.outcome).expect("an outcome serialises");
         sqlx::query("INSERT INTO imports (source_id, started_at, outcome, doc) VALUES (?, ?, ?, ?)")
             .bind(&run.source_id)
             .bind(run.started_at.to_string())
-            .bind(outcome.as_str())
+            .bind(outcome_text(run.outcome))
             .bind(serde_json::to_string(run).expect("an import run serialises"))
             .execute(&mut **tx)
             .await?;
         Ok(())
     }
+}
+
+/// An outcome as the `imports.outcome` column holds it: its JSON name.
+fn outcome_text(outcome: ImportOutcome) -> String {
+    match serde_json::to_value(outcome).expect("an outcome serialises") {
+        serde_json::Value::String(text) => text,
+        other => unreachable!("an outcome serialises as a string, not {other}"),
+    }
+}
+
+fn parse_run(row: &sqlx::sqlite::SqliteRow) -> Result<ImportRun, StoreError> {
+    serde_json::from_str(row.get("doc")).map_err(|e| StoreError::Corrupt {
+        id: format!("import {}", row.get::<i64, _>("id")),
+        reason: e.to_string(),
+    })
+}
+
+async fn read_version<'c, E>(executor: E) -> Result<DataVersion, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let row = sqlx::query("SELECT identity, version FROM data_version WHERE id = 1")
+        .fetch_one(executor)
+        .await?;
+    Ok(DataVersion {
+        identity: row.get("identity"),
+        version: row.get("version"),
+    })
 }
 
 fn parse_meeting(row: &sqlx::sqlite::SqliteRow) -> Result<Meeting, StoreError> {
@@ -106,8 +142,29 @@ impl Store for SqliteStore {
         Ok(meetings)
     }
 
+    async fn load(&self) -> Result<Loaded, StoreError> {
+        // One read transaction: in WAL mode it reads one committed state throughout, so the
+        // version returned is exactly that of the meetings returned, whatever commits meanwhile.
+        let mut tx = self.pool.begin().await?;
+        let version = read_version(&mut *tx).await?;
+        let mut meetings = Vec::new();
+        {
+            let mut rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                meetings.push(parse_meeting(&row)?);
+            }
+        }
+        tx.rollback().await?;
+        Ok(Loaded { version, meetings })
+    }
+
+    async fn data_version(&self) -> Result<DataVersion, StoreError> {
+        read_version(&self.pool).await
+    }
+
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        Self::bump_version(&mut tx).await?;
         sqlx::query("DELETE FROM meetings WHERE source_id = ?")
             .bind(source_id)
             .execute(&mut *tx)
@@ -119,6 +176,7 @@ impl Store for SqliteStore {
 
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        Self::bump_version(&mut tx).await?;
         Self::insert_all(&mut tx, meetings).await?;
         tx.commit().await?;
         Ok(())
@@ -134,6 +192,7 @@ impl Store for SqliteStore {
 
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        Self::bump_version(&mut tx).await?;
         sqlx::query("DELETE FROM meetings WHERE source_id = ?")
             .bind(&run.source_id)
             .execute(&mut *tx)
@@ -157,18 +216,201 @@ impl Store for SqliteStore {
             .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                serde_json::from_str(row.get("doc")).map_err(|e| StoreError::Corrupt {
-                    id: format!("import {}", row.get::<i64, _>("id")),
-                    reason: e.to_string(),
-                })
-            })
-            .collect()
+        rows.iter().map(parse_run).collect()
+    }
+
+    async fn last_import(&self, source_id: &str) -> Result<Option<ImportRun>, StoreError> {
+        let row = sqlx::query("SELECT id, doc FROM imports WHERE source_id = ? ORDER BY id DESC LIMIT 1")
+            .bind(source_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(parse_run).transpose()
+    }
+
+    async fn last_success(&self, source_id: &str) -> Result<Option<ImportRun>, StoreError> {
+        // The newest of each successful outcome, each one step down `imports_by_outcome`, then
+        // the newer of the two: no scan of the history however long it grows.
+        let row = sqlx::query(
+            "SELECT id, doc FROM (
+                 SELECT * FROM (SELECT id, doc FROM imports WHERE source_id = ?1 AND outcome = ?2
+                                ORDER BY id DESC LIMIT 1)
+                 UNION ALL
+                 SELECT * FROM (SELECT id, doc FROM imports WHERE source_id = ?1 AND outcome = ?3
+                                ORDER BY id DESC LIMIT 1))
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(source_id)
+        .bind(outcome_text(ImportOutcome::Succeeded))
+        .bind(outcome_text(ImportOutcome::Unchanged))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(parse_run).transpose()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ImportCounts;
+    use jiff::Timestamp;
+
+    const AT: &str = "2026-11-01T12:00:00Z";
+
+    fn meetings(count: usize) -> Vec<Meeting> {
+        crate::demo::generate(count, 7, AT.parse().unwrap())
+    }
+
+    fn run(source_id: &str, minute: i64, outcome: ImportOutcome) -> ImportRun {
+        let at = AT.parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_mins(minute);
+        ImportRun {
+            source_id: source_id.into(),
+            started_at: at,
+            finished_at: at,
+            outcome,
+            reason: None,
+            forced: false,
+            counts: ImportCounts::default(),
+            rejects: Vec::new(),
+            unknown_types: Vec::new(),
+            etag: None,
+            last_modified: None,
+        }
+    }
+
+    async fn open(path: &std::path::Path) -> SqliteStore {
+        let store = SqliteStore::open(&path.display().to_string()).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn every_committed_write_of_meetings_moves_the_version_on_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("v.db")).await;
+        let version = || async { store.data_version().await.unwrap().version };
+        let start = version().await;
+        let all = meetings(3);
+        let source = all[0].source.id.clone();
+
+        store.put_meetings(&all).await.unwrap();
+        assert_eq!(version().await, start + 1);
+        store.replace_source(&source, &all[..2]).await.unwrap();
+        assert_eq!(version().await, start + 2);
+        store
+            .apply_import(&all, &run(&source, 0, ImportOutcome::Succeeded))
+            .await
+            .unwrap();
+        assert_eq!(version().await, start + 3);
+        // Import history alone changes no meeting, so no snapshot goes stale.
+        store
+            .record_import(&run(&source, 1, ImportOutcome::Failed))
+            .await
+            .unwrap();
+        assert_eq!(version().await, start + 3);
+
+        let loaded = store.load().await.unwrap();
+        assert_eq!(loaded.version, store.data_version().await.unwrap());
+        assert_eq!(loaded.meetings, store.meetings().await.unwrap());
+        assert_eq!(loaded.meetings.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_rolled_back_write_leaves_the_version_and_the_meetings() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("v.db")).await;
+        let all = meetings(3);
+        store.put_meetings(&all[..1]).await.unwrap();
+        let before = store.load().await.unwrap();
+        // A write that fails half-way, after the version was bumped and some rows written.
+        let refused = all[2].id.clone();
+        sqlx::query(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = '{refused}'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ))
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let source = all[0].source.id.clone();
+        assert!(store.put_meetings(&all).await.is_err());
+        assert!(store.replace_source(&source, &all).await.is_err());
+        assert!(store
+            .apply_import(&all, &run(&source, 0, ImportOutcome::Succeeded))
+            .await
+            .is_err());
+        let after = store.load().await.unwrap();
+        assert_eq!(after.version, before.version);
+        assert_eq!(after.meetings, before.meetings);
+        assert!(store.imports(&source, 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_version_survives_reopening_and_differs_between_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let first = {
+            let store = open(&path).await;
+            store.put_meetings(&meetings(2)).await.unwrap();
+            let version = store.data_version().await.unwrap();
+            store.pool.close().await;
+            version
+        };
+        let reopened = open(&path).await.data_version().await.unwrap();
+        assert_eq!(reopened, first);
+        assert_eq!(reopened.digest(), first.digest());
+
+        let other = open(&dir.path().join("other.db")).await;
+        other.put_meetings(&meetings(2)).await.unwrap();
+        let other = other.data_version().await.unwrap();
+        assert_eq!(other.version, first.version, "both at the same version");
+        assert_ne!(other.identity, first.identity);
+        assert_ne!(other.digest(), first.digest());
+    }
+
+    #[tokio::test]
+    async fn last_import_and_last_success_are_the_newest_of_their_kind() {
+        let store = open(std::path::Path::new(":memory:")).await;
+        assert_eq!(store.last_import("a").await.unwrap(), None);
+        assert_eq!(store.last_success("a").await.unwrap(), None);
+        let outcomes = [
+            ImportOutcome::Succeeded,
+            ImportOutcome::Unchanged,
+            ImportOutcome::Failed,
+        ];
+        for (minute, outcome) in outcomes.into_iter().enumerate() {
+            store
+                .record_import(&run("a", minute as i64, outcome))
+                .await
+                .unwrap();
+        }
+        // More failures than the 50 attempts handlers used to scan.
+        for minute in 10..70 {
+            store
+                .record_import(&run("a", minute, ImportOutcome::Failed))
+                .await
+                .unwrap();
+        }
+        store
+            .record_import(&run("b", 100, ImportOutcome::Succeeded))
+            .await
+            .unwrap();
+        let started = |r: Option<ImportRun>| r.map(|r| (r.outcome, r.started_at));
+        let minute = |m: i64| AT.parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_mins(m);
+        assert_eq!(
+            started(store.last_import("a").await.unwrap()),
+            Some((ImportOutcome::Failed, minute(69)))
+        );
+        assert_eq!(
+            started(store.last_success("a").await.unwrap()),
+            Some((ImportOutcome::Unchanged, minute(1)))
+        );
+        assert_eq!(
+            started(store.last_success("b").await.unwrap()),
+            Some((ImportOutcome::Succeeded, minute(100)))
+        );
     }
 }

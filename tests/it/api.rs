@@ -523,11 +523,14 @@ async fn occurrence_pages_keep_their_window() {
         })
         .collect();
     let server = TestApp::start(meetings).await;
-    let (_, first) = server.get("/v1/occurrences?limit=20").await;
+    // An explicit week (from a Monday midnight, clear of every session): "from now" would catch a
+    // session under way as well as its next week's, whenever the test ran between 12:00 and 13:00.
+    let window = "from=2027-01-04T00:00:00Z";
+    let (_, first) = server.get(&format!("/v1/occurrences?{window}&limit=20")).await;
     let mut all: Vec<Value> = first["occurrences"].as_array().unwrap().clone();
     let cursor = first["next"].as_str().unwrap();
     let (_, second) = server
-        .get(&format!("/v1/occurrences?limit=20&cursor={cursor}"))
+        .get(&format!("/v1/occurrences?{window}&limit=20&cursor={cursor}"))
         .await;
     all.extend(second["occurrences"].as_array().unwrap().iter().cloned());
     assert!(second["next"].is_null());
@@ -537,6 +540,45 @@ async fn occurrence_pages_keep_their_window() {
         starts.windows(2).all(|w| w[0] <= w[1]),
         "sorted by start: {starts:?}"
     );
+}
+
+/// `/v1/occurrences` is sorted by start, as documented, even around a point; `sort=distance`
+/// puts the nearest first. `/v1/meetings` puts the nearest first by default.
+#[tokio::test]
+async fn occurrences_are_sorted_by_start_by_default_even_around_a_point() {
+    let near_late = with_schedule(meeting("near-late", HOME), Day::Tue, "19:00", 60, "Europe/London");
+    let far_early = with_schedule(
+        meeting("far-early", north_of(HOME, 5.0)),
+        Day::Mon,
+        "10:00",
+        60,
+        "Europe/London",
+    );
+    let server = TestApp::start(vec![near_late, far_early]).await;
+    let sessions = |query: String| {
+        let server = &server;
+        async move {
+            let (status, body) = server.get(&format!("/v1/occurrences?{query}")).await;
+            assert_eq!(status, 200, "{body}");
+            body["occurrences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["meeting_id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let week = "from=2027-01-04T00:00:00Z&days=7";
+    assert_eq!(sessions(home_query(week)).await, ["far-early", "near-late"]);
+    assert_eq!(
+        sessions(home_query(&format!("{week}&sort=time"))).await,
+        ["far-early", "near-late"]
+    );
+    assert_eq!(
+        sessions(home_query(&format!("{week}&sort=distance"))).await,
+        ["near-late", "far-early"]
+    );
+    assert_eq!(server.ids(&home_query("")).await, ["near-late", "far-early"]);
 }
 
 #[tokio::test]

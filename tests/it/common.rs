@@ -102,8 +102,6 @@ pub struct TestApp {
     pub base: String,
     pub directory: Directory,
     pub client: reqwest::Client,
-    /// The database URL, for a second process (`meetingmap import --database ...`).
-    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -153,7 +151,6 @@ impl TestAppBuilder {
             geo,
             dir,
         } = self;
-        let database_url = settings.database.url.clone();
         let app = match geo {
             Some(geo) => App::build_with_geo(settings, geo).await,
             None => App::build(settings).await,
@@ -171,7 +168,6 @@ impl TestAppBuilder {
             base,
             directory,
             client: reqwest::Client::new(),
-            database_url,
             _dir: dir,
         }
     }

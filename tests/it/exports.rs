@@ -651,12 +651,12 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         etag: None,
         last_modified: None,
     };
-    let store = &server.directory.store;
-    store
+    let directory = &server.directory;
+    directory
         .record_import(&run("2026-11-20T08:00:00Z", ImportOutcome::Succeeded))
         .await
         .unwrap();
-    store
+    directory
         .record_import(&run("2026-11-21T08:00:00Z", ImportOutcome::Failed))
         .await
         .unwrap();

@@ -147,7 +147,8 @@ async fn near_with_filters_end_to_end() {
     )
     .await;
     assert_eq!(body["resolved"]["label"], "Wrexham, Wales");
-    assert_eq!(ids(&body, "occurrences"), ["aa-tue", "aa-welsh"]);
+    // Sessions by start (Monday's before Tuesday's), not by distance as meetings are.
+    assert_eq!(ids(&body, "occurrences"), ["aa-welsh", "aa-tue"]);
     let first = &body["occurrences"][0];
     assert_eq!(first["travel"]["mode"], "walk");
     assert_eq!(first["travel"]["method"], "estimate");

@@ -78,7 +78,7 @@ impl Setup {
     }
 
     async fn meetings(&self, source: &str) -> Vec<Meeting> {
-        self.directory().store.source_meetings(source).await.unwrap()
+        self.directory().source_meetings(source).await.unwrap()
     }
 }
 
@@ -288,7 +288,7 @@ async fn failures_leave_the_data_untouched_and_are_recorded() {
         "nothing changed after any failure"
     );
 
-    let history = setup.directory().store.imports("mg", 50).await.unwrap();
+    let history = setup.directory().imports("mg", 50).await.unwrap();
     assert_eq!(
         history
             .iter()

@@ -16,4 +16,5 @@ mod import;
 mod openapi;
 mod osrm;
 mod real_feeds;
+mod replicas;
 mod report;

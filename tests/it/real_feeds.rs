@@ -62,7 +62,7 @@ async fn import(definition: &str) -> ImportRun {
         accepted * 100.0
     );
     assert_eq!(
-        directory.index.current().len() + duplicates_merged(&directory).await,
+        directory.snapshot().len() + duplicates_merged(&directory).await,
         run.counts.accepted
     );
     run
@@ -70,7 +70,7 @@ async fn import(definition: &str) -> ImportRun {
 
 /// Meetings in the store but merged into another in the snapshot.
 async fn duplicates_merged(directory: &Directory) -> usize {
-    directory.store.meetings().await.unwrap().len() - directory.index.current().len()
+    directory.stored_meetings().await.unwrap().len() - directory.snapshot().len()
 }
 
 fn path(relative: &str) -> String {

@@ -690,7 +690,7 @@ async fn respond(
     };
     let posted = supplied.is_some();
     let query = params.check(errors, supplied)?;
-    let snapshot = state.index.current();
+    let snapshot = state.directory.snapshot();
     let body = state.coverage.answer(output, snapshot.clone(), query).await?;
     let mut response = if posted {
         HttpResponse::Ok()

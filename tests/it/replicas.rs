@@ -1,0 +1,261 @@
+//! Several processes sharing one database: a `meetingmap import` beside a running `serve`, a
+//! server restarted over the same data, and two directories over one file. Each sees the others'
+//! writes through the store's data version, and cursors stay valid exactly as long as the data.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::{meeting, ServeProcess, HOME};
+use meetingmap::directory::Directory;
+use serde_json::Value;
+use sqlx::Connection;
+
+/// How long a running server may take to serve another process's write: its poll interval is a
+/// second, and a rebuild of a few meetings takes milliseconds.
+const SEEN_WITHIN: Duration = Duration::from_secs(2);
+
+fn meetingmap(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `meetingmap serve` over `db`, with no sources to refresh (so no network), on a free port.
+fn serve(dir: &Path, db: &Path) -> ServeProcess {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_meetingmap"));
+    command.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--no-refresh",
+        "--database",
+        db.to_str().unwrap(),
+        "--importers",
+        dir.join("no-importers").to_str().unwrap(),
+    ]);
+    ServeProcess::start(command)
+}
+
+/// A Meeting Guide feed of `records` meetings in Wrexham, written to `dir`.
+fn feed_file(dir: &Path, records: usize) -> PathBuf {
+    let meetings: Vec<Value> = (0..records)
+        .map(|i| {
+            serde_json::json!({"slug": format!("m{i}"), "name": format!("Group {i}"), "day": i % 7,
+                "time": "19:30", "timezone": "Europe/London", "types": ["O"], "location": "Hall",
+                "address": "1 High St", "city": "Wrexham", "latitude": 53.05, "longitude": -2.99})
+        })
+        .collect();
+    let path = dir.join("feed.json");
+    std::fs::write(&path, serde_json::to_string(&meetings).unwrap()).unwrap();
+    path
+}
+
+/// `meetingmap import` of `feed` as source `local`, run as its own process.
+fn import(feed: &Path, db: &Path) {
+    let out = meetingmap(&[
+        "import",
+        "--file",
+        feed.to_str().unwrap(),
+        "--format",
+        "meeting-guide",
+        "--fellowship",
+        "aa",
+        "--source-id",
+        "local",
+        "--force",
+        "--database",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.contains("local "), "{out}");
+}
+
+/// GET, answering status, `ETag` and JSON body.
+async fn get(url: &str) -> (u16, Option<String>, Value) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status().as_u16();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, etag, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `done` until it holds, failing the test after [`SEEN_WITHIN`].
+async fn within_deadline<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let deadline = Instant::now() + SEEN_WITHIN;
+    while !done().await {
+        assert!(Instant::now() < deadline, "not within {SEEN_WITHIN:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_import_in_another_process_is_served_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    meetingmap(&["migrate", "--database", db.to_str().unwrap()]);
+    let server = serve(dir.path(), &db);
+    let base = server.base.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (_, _, body) = get(&format!("{base}/v1/meetings?limit=500")).await;
+        assert_eq!(ids(&body).len(), 0, "{body}");
+
+        import(&feed_file(dir.path(), 12), &db);
+        within_deadline("the imported meetings", || async {
+            let (_, _, body) = get(&format!("{base}/v1/meetings?limit=500")).await;
+            ids(&body).len() == 12
+        })
+        .await;
+        // The history (read from the store) and the meetings (from the snapshot) agree.
+        let (status, _, sources) = get(&format!("{base}/v1/sources")).await;
+        assert_eq!(status, 200);
+        let local = sources["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "local")
+            .unwrap_or_else(|| panic!("no source `local`: {sources}"));
+        assert_eq!(local["status"], "ok");
+        assert_eq!(local["meetings"], 12);
+        assert_eq!(local["last_counts"]["added"], 12);
+        assert!(local["last_success_at"].is_string(), "{local}");
+
+        // A later import that shrinks the source is seen too.
+        import(&feed_file(dir.path(), 5), &db);
+        within_deadline("the shrunk source", || async {
+            let (_, _, body) = get(&format!("{base}/v1/meetings?limit=500")).await;
+            ids(&body).len() == 5
+        })
+        .await;
+        let (_, _, sources) = get(&format!("{base}/v1/sources")).await;
+        assert_eq!(sources["sources"][0]["meetings"], 5, "{sources}");
+    });
+}
+
+#[test]
+fn a_cursor_outlives_a_restart_but_not_a_change_of_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("restart.db");
+    let db_text = db.to_str().unwrap();
+    meetingmap(&[
+        "demo-data",
+        "--meetings",
+        "300",
+        "--seed",
+        "3",
+        "--database",
+        db_text,
+    ]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let first = "/v1/meetings?limit=10&fellowship=aa,na";
+
+    let server = serve(dir.path(), &db);
+    let (etag, cursor, second_page) = runtime.block_on(async {
+        let (status, etag, page) = get(&format!("{}{first}", server.base)).await;
+        assert_eq!(status, 200, "{page}");
+        let cursor = page["next"].as_str().expect("more than one page").to_string();
+        let (status, _, second) = get(&format!("{}{first}&cursor={cursor}", server.base)).await;
+        assert_eq!(status, 200, "{second}");
+        (etag.unwrap(), cursor, ids(&second))
+    });
+    drop(server);
+
+    let server = serve(dir.path(), &db);
+    let base = server.base.clone();
+    runtime.block_on(async {
+        // Same database, same data: the same version, so the same ETag and a usable cursor.
+        let (_, etag_again, _) = get(&format!("{base}{first}")).await;
+        assert_eq!(etag_again.as_deref(), Some(etag.as_str()));
+        let (status, _, page) = get(&format!("{base}{first}&cursor={cursor}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(ids(&page), second_page);
+
+        // Another process changes the data: the server sees it, and the old cursor is refused.
+        import(&feed_file(dir.path(), 4), &db);
+        within_deadline("the cursor refused after the import", || async {
+            let (status, _, _) = get(&format!("{base}{first}&cursor={cursor}")).await;
+            status == 410
+        })
+        .await;
+        let (_, _, sources) = get(&format!("{base}/v1/sources")).await;
+        let local = sources["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "local");
+        assert_eq!(local.map(|s| &s["meetings"]), Some(&Value::from(4)), "{sources}");
+    });
+}
+
+#[tokio::test]
+async fn directories_sharing_a_database_see_each_others_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("two.db").display());
+    let writer = Directory::open(&url).await.unwrap();
+    let reader = Directory::open(&url).await.unwrap();
+    assert_eq!(writer.snapshot().version(), reader.snapshot().version());
+    assert!(!reader.refresh_if_changed().await.unwrap(), "nothing changed yet");
+
+    // A local write is served at once by the directory that made it, and polled by the other.
+    let a = meeting("a", HOME).normalise().unwrap();
+    writer.put_meetings(&[a]).await.unwrap();
+    assert_eq!(writer.snapshot().len(), 1);
+    assert_eq!(reader.snapshot().len(), 0);
+    assert!(reader.refresh_if_changed().await.unwrap());
+    assert_eq!(reader.snapshot().len(), 1);
+    assert_eq!(reader.snapshot().version(), writer.snapshot().version());
+    assert!(!reader.refresh_if_changed().await.unwrap());
+
+    // The watcher does the polling.
+    let watcher = reader.watch(Duration::from_millis(20));
+    let b = meeting("b", HOME).normalise().unwrap();
+    writer.put_meetings(&[b]).await.unwrap();
+    within_deadline("the watcher's refresh", || async { reader.snapshot().len() == 2 }).await;
+    watcher.abort();
+}
+
+#[tokio::test]
+async fn a_failing_poll_keeps_the_snapshot_and_the_watcher() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.db");
+    let url = format!("sqlite://{}", path.display());
+    let directory = Directory::open(&url).await.unwrap();
+    directory
+        .put_meetings(&[meeting("a", HOME).normalise().unwrap()])
+        .await
+        .unwrap();
+    let version = directory.snapshot().version();
+
+    // Someone breaks the database under the server.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("DROP TABLE data_version")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(directory.refresh_if_changed().await.is_err());
+    let watcher = directory.watch(Duration::from_millis(10));
+    // Several failed polls.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!watcher.is_finished(), "the watcher keeps polling");
+    let snapshot = directory.snapshot();
+    assert_eq!((snapshot.len(), snapshot.version()), (1, version));
+    watcher.abort();
+}
