@@ -9,11 +9,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Zone};
-use crate::gazetteer::Gazetteer;
 use crate::formats::csv_feed::CsvMapping;
+use crate::gazetteer::Gazetteer;
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::FETCH_TIMEOUT;
-use crate::import::source::{FeedFormat, Location, SourceDefinition};
+use crate::import::source::{check_id, FeedFormat, Location, SourceDefinition};
 use crate::import::{ImportOptions, Importer};
 use crate::settings::{DatabaseSettings, SourcesSettings};
 
@@ -25,21 +25,34 @@ pub struct ImportArgs {
     /// Import every enabled source.
     #[arg(long, conflicts_with = "file")]
     all: bool,
-    /// Import this file instead of a defined source.
-    #[arg(long, requires = "format")]
+    /// Import this file instead of a defined source; needs `--source-id` (with `--format`) or
+    /// `--definition`.
+    #[arg(long)]
     file: Option<PathBuf>,
     /// Format of --file.
-    #[arg(long, value_parser = ["meeting-guide", "bmlt", "csv"])]
+    #[arg(long, value_parser = ["meeting-guide", "bmlt", "csv"], requires = "file")]
     format: Option<String>,
     /// Fellowship of records in --file that do not say.
-    #[arg(long)]
+    #[arg(long, requires = "file")]
     fellowship: Option<String>,
     /// Column mapping (TOML) for a CSV --file; default: the TSML template's columns.
-    #[arg(long)]
+    #[arg(long, requires = "file")]
     mapping: Option<PathBuf>,
-    /// Source id for --file (default: the file name).
-    #[arg(long)]
+    /// Source id for --file: 1-40 characters of a-z, 0-9 and -. Required (there is no default
+    /// from the file name: two unrelated `meetings.json` would replace each other's meetings).
+    #[arg(long, requires = "file")]
     source_id: Option<String>,
+    /// Source name for --file (default: "<id> (local file)").
+    #[arg(long, requires = "source_id")]
+    name: Option<String>,
+    /// Attribution published with --file's meetings (default: says it is a local file; the
+    /// file's path is never published).
+    #[arg(long, requires = "source_id")]
+    attribution: Option<String>,
+    /// Source definition (TOML, as in importers/) for --file: its id, name, attribution, format,
+    /// fellowship, time zone, bounds and mapping apply; its `url` or `path` is replaced by --file.
+    #[arg(long, requires = "file", conflicts_with_all = ["source_id", "format", "fellowship", "mapping", "timezone"])]
+    definition: Option<PathBuf>,
     /// Time zone of --file's meetings when records do not say.
     #[arg(long, default_value = "Europe/London")]
     timezone: String,
@@ -55,14 +68,13 @@ pub struct ImportArgs {
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let importers = &args.definitions.importers;
     let chosen = match &args.file {
-        Some(file) => vec![file_source(
-            file,
-            args.format.as_deref(),
-            args.fellowship.clone(),
-            args.mapping.clone(),
-            args.source_id.clone(),
-            &args.timezone,
-        )?],
+        Some(file) => vec![match &args.definition {
+            Some(definition) => SourceDefinition {
+                location: Location::File(file.clone()),
+                ..SourceDefinition::load(definition).map_err(anyhow::Error::msg)?
+            },
+            None => file_source(file, &args)?,
+        }],
         None => {
             let defined = SourceDefinition::load_dir(importers).map_err(anyhow::Error::msg)?;
             if args.all {
@@ -93,28 +105,18 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     run_imports(directory, chosen, args.force).await
 }
 
-/// A one-off source for `import --file`.
-fn file_source(
-    file: &std::path::Path,
-    format: Option<&str>,
-    fellowship: Option<String>,
-    mapping: Option<PathBuf>,
-    source_id: Option<String>,
-    timezone: &str,
-) -> anyhow::Result<SourceDefinition> {
-    let format = format
+/// A one-off source for `import --file` without a definition.
+fn file_source(file: &std::path::Path, args: &ImportArgs) -> anyhow::Result<SourceDefinition> {
+    let Some(id) = args.source_id.clone() else {
+        bail!("--file needs --source-id ID (a-z, 0-9 and -) or --definition FILE.toml: the id names the source whose meetings the file replaces");
+    };
+    check_id(&id).map_err(|e| anyhow::anyhow!("--source-id: {e}"))?;
+    let format = args
+        .format
+        .as_deref()
         .and_then(FeedFormat::parse)
-        .context("--format must be meeting-guide, bmlt or csv")?;
-    let stem = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("file")
-        .to_ascii_lowercase();
-    let id = source_id.unwrap_or_else(|| {
-        stem.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect()
-    });
+        .context("--file needs --format meeting-guide, bmlt or csv (or --definition)")?;
+    let mapping = args.mapping.clone();
     let csv = match (format, mapping) {
         (FeedFormat::Csv, Some(path)) => {
             let text =
@@ -128,11 +130,18 @@ fn file_source(
         (_, Some(_)) => bail!("--mapping is for --format csv"),
         (_, None) => None,
     };
+    let timezone = &args.timezone;
     Ok(SourceDefinition {
-        name: format!("File {}", file.display()),
+        // Marked as a local file rather than named after its path: names and attributions are
+        // published with every meeting, and a path on this machine is nobody's business.
+        name: args.name.clone().unwrap_or_else(|| format!("{id} (local file)")),
+        attribution: args
+            .attribution
+            .clone()
+            .unwrap_or_else(|| "Imported from a local file (no attribution given)".into()),
         id,
         format,
-        fellowship: match fellowship {
+        fellowship: match args.fellowship.clone() {
             Some(code) => {
                 Some(Fellowship::parse(&code).with_context(|| format!("unknown fellowship `{code}`"))?)
             }
@@ -143,7 +152,6 @@ fn file_source(
         refresh_hours: 24.0,
         timezone: Zone::get(timezone).with_context(|| format!("`{timezone}` is not an IANA time zone"))?,
         country: None,
-        attribution: format!("Imported from {}", file.display()),
         enabled: false,
         max_shrink: 0.5,
         bounds: None,
@@ -271,4 +279,3 @@ fn summary(runs: &[ImportRun]) -> String {
     }
     out
 }
-

@@ -51,6 +51,26 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// Longest source id: ids are part of every meeting id and of URLs (`/v1/sources/{id}`).
+pub const MAX_ID_LEN: usize = 40;
+
+/// Checks a source id: 1 to [`MAX_ID_LEN`] characters of `a-z`, `0-9` and `-`, the same rule for
+/// definitions and `import --file --source-id`, so an id is always safe in a URL and a meeting id.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "source id `{id}` must be 1-{MAX_ID_LEN} characters of a-z, 0-9 and -"
+        ))
+    }
+}
+
 /// The TOML form.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,18 +153,7 @@ impl SourceDefinition {
     /// Parses one definition; relative paths are taken from `base`.
     pub fn parse(text: &str, base: &Path) -> Result<SourceDefinition, String> {
         let file: DefinitionFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let id_ok = !file.id.is_empty()
-            && file.id.len() <= 40
-            && file
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !id_ok {
-            return Err(format!(
-                "id `{}` must be 1-40 characters of a-z, 0-9 and -",
-                file.id
-            ));
-        }
+        check_id(&file.id)?;
         let fellowship = match &file.fellowship {
             Some(code) => {
                 Some(Fellowship::parse(code).ok_or_else(|| format!("unknown fellowship `{code}`"))?)
@@ -211,6 +220,14 @@ impl SourceDefinition {
         })
     }
 
+    /// One definition file; relative paths are taken from its folder.
+    pub fn load(path: &Path) -> Result<SourceDefinition, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        SourceDefinition::parse(&text, path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// Every `*.toml` in `dir` (not its subfolders), in file-name order. Ids must be unique.
     pub fn load_dir(dir: &Path) -> Result<Vec<SourceDefinition>, String> {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
@@ -253,6 +270,12 @@ mod tests {
         assert!(SourceDefinition::parse(ok, base).is_ok());
         for (change, expect) in [
             (ok.replace("id = \"x\"", "id = \"Bad Id\""), "id `Bad Id`"),
+            (ok.replace("id = \"x\"", "id = \"\""), "1-40 characters"),
+            (
+                ok.replace("id = \"x\"", &format!("id = \"{}\"", "a".repeat(41))),
+                "1-40 characters",
+            ),
+            (ok.replace("id = \"x\"", "id = \"../x\""), "a-z, 0-9 and -"),
             (ok.replace("https://", "ftp://"), "must start with http"),
             (format!("{ok}path = \"f.json\"\n"), "exactly one of"),
             (format!("{ok}fellowship = \"gamblers\"\n"), "unknown fellowship"),

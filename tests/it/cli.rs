@@ -156,6 +156,8 @@ fn import_a_file_prints_a_summary_and_fails_loudly() {
         "meeting-guide",
         "--fellowship",
         "aa",
+        "--source-id",
+        "feed",
         "--database",
         db,
     ];
@@ -181,6 +183,154 @@ fn import_a_file_prints_a_summary_and_fails_loudly() {
     let mut forced = args.to_vec();
     forced.push("--force");
     assert!(meetingmap(&forced).contains("forced"));
+}
+
+/// Runs the binary expecting failure; answers its stderr.
+fn meetingmap_fails(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `import --file` used to name the source after the file stem, so a second, unrelated
+/// `feed.json` silently replaced the first one's meetings, and published the local path as the
+/// attribution.
+#[test]
+fn import_a_file_needs_a_valid_source_id_and_never_publishes_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let db = db.to_str().unwrap();
+    let feed = feed_file(dir.path(), 4);
+    let feed = feed.to_str().unwrap();
+    let base = [
+        "import",
+        "--file",
+        feed,
+        "--format",
+        "meeting-guide",
+        "--fellowship",
+        "aa",
+        "--database",
+        db,
+    ];
+
+    let err = meetingmap_fails(&base);
+    assert!(
+        err.contains("--source-id") && err.contains("--definition"),
+        "{err}"
+    );
+    for bad in ["Feed", "my feed", "../x", "", &"a".repeat(41)] {
+        let err = meetingmap_fails(&[&base[..], &["--source-id", bad]].concat());
+        assert!(
+            err.contains("must be 1-40 characters of a-z, 0-9 and -"),
+            "{bad}: {err}"
+        );
+    }
+
+    let mut args = base.to_vec();
+    args.extend(["--source-id", "east-leeds"]);
+    let out = meetingmap(&args);
+    assert!(out.lines().any(|l| l.starts_with("east-leeds ")), "{out}");
+    let export = dir.path().join("export.json");
+    meetingmap(&["export", "--output", export.to_str().unwrap(), "--database", db]);
+    let text = std::fs::read_to_string(&export).unwrap();
+    let dir_text = dir.path().to_str().unwrap();
+    assert!(!text.contains(dir_text), "the local path is published: {text}");
+    let backup: ExportFile = serde_json::from_str(&text).unwrap();
+    let source = &backup.meetings[0].source;
+    assert_eq!(source.name, "east-leeds (local file)");
+    assert!(
+        source.attribution.contains("local file"),
+        "{}",
+        source.attribution
+    );
+
+    // Name and attribution given are used as given.
+    args.extend([
+        "--name",
+        "East Leeds AA",
+        "--attribution",
+        "East Leeds Intergroup",
+        "--force",
+    ]);
+    meetingmap(&args);
+    meetingmap(&["export", "--output", export.to_str().unwrap(), "--database", db]);
+    let backup: ExportFile = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert_eq!(backup.meetings[0].source.name, "East Leeds AA");
+    assert_eq!(backup.meetings[0].source.attribution, "East Leeds Intergroup");
+}
+
+/// A definition gives a file import its id, name, attribution and format, and its bounds apply.
+#[test]
+fn import_a_file_with_a_definition_applies_its_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let db = db.to_str().unwrap();
+    let feed = feed_file(dir.path(), 3);
+    // One record far outside the source's area.
+    let mut records: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&feed).unwrap()).unwrap();
+    records[2]["latitude"] = 40.0.into();
+    std::fs::write(&feed, serde_json::to_string(&records).unwrap()).unwrap();
+    let definition = dir.path().join("wrexham.toml");
+    std::fs::write(
+        &definition,
+        "id = \"wrexham\"\nname = \"Wrexham AA\"\nformat = \"meeting-guide\"\nfellowship = \"aa\"\n\
+         url = \"https://example.org/feed.json\"\nattribution = \"Wrexham Intergroup\"\n\
+         bounds = [52.5, -3.5, 53.5, -2.5]\n",
+    )
+    .unwrap();
+    let definition = definition.to_str().unwrap();
+    let feed = feed.to_str().unwrap();
+    let out = meetingmap(&[
+        "import",
+        "--file",
+        feed,
+        "--definition",
+        definition,
+        "--database",
+        db,
+    ]);
+    let row = out.lines().find(|l| l.starts_with("wrexham ")).expect(&out);
+    assert_eq!(
+        row.split_whitespace().take(4).collect::<Vec<_>>(),
+        ["wrexham", "succeeded", "3", "2"],
+        "{out}"
+    );
+    assert!(out.contains("outside the source's area"), "{out}");
+    // A definition says everything: flags that would contradict it are refused.
+    let err = meetingmap_fails(&[
+        "import",
+        "--file",
+        feed,
+        "--definition",
+        definition,
+        "--source-id",
+        "other",
+        "--database",
+        db,
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    // A definition with a bad id is refused like one in importers/.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "id = \"Bad_Id\"\nname = \"X\"\nformat = \"meeting-guide\"\nurl = \"https://example.org/f.json\"\nattribution = \"X\"\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.toml");
+    let err = meetingmap_fails(&[
+        "import",
+        "--file",
+        feed,
+        "--definition",
+        bad.to_str().unwrap(),
+        "--database",
+        db,
+    ]);
+    assert!(err.contains("a-z, 0-9 and -"), "{err}");
 }
 
 #[test]
