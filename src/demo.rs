@@ -211,6 +211,7 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
             and positions © GeoNames (CC BY 4.0)."
             .into(),
         record_id: None,
+        raw: Default::default(),
     };
     (0..count)
         .map(|n| {

@@ -3,6 +3,8 @@
 //! The serde form of [`Meeting`] is the API's meeting representation and also the backup format
 //! (`meetingmap export` / `load`), so it has to carry everything and round-trip exactly.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -135,6 +137,12 @@ pub struct SourceRef {
     /// The record's own id in the source feed, when it has one.
     #[serde(default)]
     pub record_id: Option<String>,
+    /// What the feed said, for each field that the import cleaned (HTML stripped, entities
+    /// decoded, capitals repaired, an unsafe link dropped, a long value cut), keyed by field
+    /// (`name`, `notes`, `online.url`, `address_lines`...). Absent when nothing was changed.
+    /// Raw values longer than 2,000 characters are kept shortened.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub raw: BTreeMap<String, String>,
 }
 
 /// One meeting: a group's regular gathering at one time and place (or online room).

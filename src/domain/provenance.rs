@@ -34,6 +34,9 @@ pub struct ImportCounts {
     pub placed_by_postcode: usize,
     /// Accepted in-person meetings left without coordinates (listed, never "near").
     pub without_coordinates: usize,
+    /// Accepted records the import had to change beyond cleaning their text (see `warnings`).
+    #[serde(default)]
+    pub warned: usize,
 }
 
 /// A feed record that could not become a meeting.
@@ -42,6 +45,15 @@ pub struct RejectedRecord {
     /// Which record: its id, row or position in the feed.
     pub record: String,
     pub reason: String,
+}
+
+/// Something the import changed in a record it accepted: an unsafe link dropped, a field cut to
+/// its length limit. The meeting keeps the raw value in `source.raw`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportWarning {
+    /// Which record: its id, row or position in the feed.
+    pub record: String,
+    pub warning: String,
 }
 
 /// A type code the importer could not map, kept on meetings as a raw tag.
@@ -66,6 +78,9 @@ pub struct ImportRun {
     pub forced: bool,
     pub counts: ImportCounts,
     pub rejects: Vec<RejectedRecord>,
+    /// What was changed in accepted records (links dropped, fields cut), at most 1,000.
+    #[serde(default)]
+    pub warnings: Vec<ImportWarning>,
     pub unknown_types: Vec<UnknownType>,
     /// HTTP validators of the fetched feed, for the next conditional request.
     pub etag: Option<String>,

@@ -8,6 +8,7 @@
 //! error, an empty feed or one that shrank by more than the source allows leaves the data as it was
 //! and records a failed import saying why.
 
+pub mod clean;
 pub mod fetch;
 pub mod record;
 pub mod schedule;
@@ -25,15 +26,19 @@ use jiff::Timestamp;
 
 use crate::directory::Directory;
 use crate::domain::{
-    ImportCounts, ImportOutcome, ImportRun, Meeting, RejectedRecord, SourceRef, UnknownType,
+    ImportCounts, ImportOutcome, ImportRun, ImportWarning, Meeting, RejectedRecord, SourceRef,
+    UnknownType,
 };
 use crate::gazetteer::Gazetteer;
 use fetch::{Fetched, Fetcher};
 use record::FeedContext;
 use source::{FeedFormat, SourceDefinition};
 
-/// How many rejected records an import keeps in its history.
+/// How many rejected records (and warnings) an import keeps in its history.
 const MAX_REJECTS_KEPT: usize = 1000;
+
+/// Longest record label or reject reason kept in the history.
+const MAX_MESSAGE_CHARS: usize = 300;
 
 /// Options for one import.
 #[derive(Clone, Default)]
@@ -89,6 +94,7 @@ impl Importer {
             forced: options.force,
             counts: ImportCounts::default(),
             rejects: Vec::new(),
+            warnings: Vec::new(),
             unknown_types: Vec::new(),
             etag: None,
             last_modified: None,
@@ -239,6 +245,7 @@ fn build_meetings(
             name: source.name.clone(),
             attribution: source.attribution.clone(),
             record_id: None,
+            raw: BTreeMap::new(),
         },
         fellowship: source.fellowship,
         timezone: source.timezone.clone(),
@@ -254,8 +261,11 @@ fn build_meetings(
     progress.set_length(parsed.records.len() as u64);
     progress.set_position(0);
     let total = parsed.records.len() + rejects.len();
-    for (label, raw) in parsed.records {
+    let mut warnings = Vec::new();
+    let mut warned = 0;
+    for (label, mut raw) in parsed.records {
         progress.inc(1);
+        let cleaned = clean::clean_record(&mut raw);
         match raw.build(&ctx) {
             Err(reason) => rejects.push(RejectedRecord {
                 record: label,
@@ -268,6 +278,13 @@ fn build_meetings(
                         reason: format!("repeats the id of {first}"),
                     });
                     continue;
+                }
+                if !cleaned.is_empty() {
+                    warned += 1;
+                    warnings.extend(cleaned.into_iter().map(|warning| ImportWarning {
+                        record: label.clone(),
+                        warning,
+                    }));
                 }
                 seen.insert(meeting.id.clone(), label);
                 for code in &meeting.source_types {
@@ -283,6 +300,7 @@ fn build_meetings(
         records: total,
         accepted: meetings.len(),
         rejected: rejects.len(),
+        warned,
         ..Default::default()
     };
     for meeting in &mut meetings {
@@ -326,7 +344,18 @@ fn build_meetings(
         .count();
     run.counts = counts;
     rejects.truncate(MAX_REJECTS_KEPT);
+    // Labels and reasons quote the feed (`time `...` is not a time of day`): bounded, as a
+    // hostile feed could make each one megabytes.
+    for reject in &mut rejects {
+        reject.record = clean::shorten(&reject.record, MAX_MESSAGE_CHARS).into_owned();
+        reject.reason = clean::shorten(&reject.reason, MAX_MESSAGE_CHARS).into_owned();
+    }
     run.rejects = rejects;
+    warnings.truncate(MAX_REJECTS_KEPT);
+    for warning in &mut warnings {
+        warning.record = clean::shorten(&warning.record, MAX_MESSAGE_CHARS).into_owned();
+    }
+    run.warnings = warnings;
     let mut unknown: Vec<UnknownType> = unknown
         .into_iter()
         .map(|(code, meetings)| UnknownType { code, meetings })

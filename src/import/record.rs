@@ -5,6 +5,7 @@
 //! rules that are the same for every format (attendance from the clues given, defaults from the
 //! source definition, stable ids, validation), so no format repeats them.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use jiff::Timestamp;
@@ -65,6 +66,9 @@ pub struct RawMeeting {
     pub online: Online,
     pub notes: Option<String>,
     pub updated: Option<Timestamp>,
+    /// Raw values of the fields that cleaning changed (see [`super::clean`]), kept on the
+    /// meeting's source record.
+    pub raw: BTreeMap<String, String>,
 }
 
 /// Trims and drops empty text.
@@ -231,6 +235,7 @@ impl RawMeeting {
             status,
             source: SourceRef {
                 record_id: self.record_id.take(),
+                raw: std::mem::take(&mut self.raw),
                 ..ctx.source.clone()
             },
             also_listed_by: Vec::new(),

@@ -276,6 +276,7 @@ mod tests {
             forced: false,
             counts: ImportCounts::default(),
             rejects: Vec::new(),
+            warnings: Vec::new(),
             unknown_types: Vec::new(),
             etag: None,
             last_modified: None,

@@ -58,6 +58,7 @@ pub fn meeting(id: &str, at: (f64, f64)) -> Meeting {
             name: "Test feed".into(),
             attribution: "Made up for tests".into(),
             record_id: Some(id.into()),
+            raw: Default::default(),
         },
         updated_at: "2026-10-01T12:00:00Z".parse().unwrap(),
         last_seen_at: "2026-11-01T12:00:00Z".parse().unwrap(),

@@ -635,6 +635,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         name: "Other <b>feed</b>".into(),
         attribution: "© Someone".into(),
         record_id: None,
+        raw: Default::default(),
     };
     let first = monthly(meeting("monthly", HOME), Day::Sun, "10:30", vec![1, 3]);
     let server = TestApp::start(vec![meeting("plain", HOME), evil, first]).await;
@@ -647,6 +648,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         forced: false,
         counts: ImportCounts::default(),
         rejects: Vec::new(),
+        warnings: Vec::new(),
         unknown_types: Vec::new(),
         etag: None,
         last_modified: None,
