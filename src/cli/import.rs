@@ -231,20 +231,12 @@ fn summary(runs: &[ImportRun]) -> String {
         let c = r.counts;
         let outcome = serde_json::to_value(r.outcome).expect("serialises");
         let mut cells = vec![r.source_id.clone(), outcome.as_str().unwrap_or("").to_string()];
-        cells.extend(
-            [
-                c.records,
-                c.accepted,
-                c.added,
-                c.updated,
-                c.unchanged,
-                c.removed,
-                c.rejected,
-                c.placed_by_postcode,
-                c.without_coordinates,
-            ]
-            .map(|n| n.to_string()),
-        );
+        // A failed run changed nothing: no added, updated, unchanged or removed to report.
+        let failed = r.outcome == ImportOutcome::Failed;
+        let changed = |n: usize| if failed { "-".to_string() } else { n.to_string() };
+        cells.extend([c.records, c.accepted].map(|n| n.to_string()));
+        cells.extend([c.added, c.updated, c.unchanged, c.removed].map(changed));
+        cells.extend([c.rejected, c.placed_by_postcode, c.without_coordinates].map(|n| n.to_string()));
         out += &row(cells);
     }
     for r in runs {
@@ -260,6 +252,22 @@ fn summary(runs: &[ImportRun]) -> String {
                 out += &format!(
                     "  ... and {} more (see /v1/sources/{}/imports)\n",
                     r.counts.rejected - 20,
+                    r.source_id
+                );
+            }
+        }
+        if !r.warnings.is_empty() {
+            out += &format!(
+                "\n{}: {} records changed on import (kept raw in source.raw):\n",
+                r.source_id, r.counts.warned
+            );
+            for warning in r.warnings.iter().take(20) {
+                out += &format!("  {}: {}\n", warning.record, warning.warning);
+            }
+            if r.warnings.len() > 20 {
+                out += &format!(
+                    "  ... and {} more (see /v1/sources/{}/imports)\n",
+                    r.warnings.len() - 20,
                     r.source_id
                 );
             }

@@ -207,8 +207,13 @@ pub enum InvalidMeeting {
     MissingLocation(&'static str),
     #[error("online meetings have no location; use `hybrid` for a meeting in a room and online")]
     OnlineWithLocation,
-    #[error("coordinates ({lat:?}, {lon:?}) are not a point on Earth")]
+    #[error("coordinates ({}, {}) are not a point on Earth", coordinate(.lat), coordinate(.lon))]
     BadCoordinates { lat: Option<f64>, lon: Option<f64> },
+}
+
+/// A coordinate in a message: the number, or "none" (never Rust's `Some(..)`).
+fn coordinate(value: &Option<f64>) -> String {
+    value.map_or_else(|| "none".to_string(), |v| v.to_string())
 }
 
 impl Meeting {

@@ -64,7 +64,8 @@ impl Formats {
 
     pub fn parse(body: &[u8]) -> Result<Formats, FeedError> {
         let rows: Vec<Map<String, Value>> =
-            serde_json::from_slice(body).map_err(|e| FeedError::malformed("GetFormats JSON", e))?;
+            serde_json::from_value(super::read_json(body, "GetFormats JSON")?)
+                .map_err(|e| FeedError::Shape(format!("GetFormats: {e}")))?;
         Ok(Formats(
             rows.iter()
                 .filter(|r| field(r, "lang").is_none_or(|l| l == "en"))
@@ -95,7 +96,7 @@ fn field(record: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 pub fn parse(body: &[u8], formats: &Formats, fellowship: Option<Fellowship>) -> Result<Parsed, FeedError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| FeedError::malformed("JSON", e))?;
+    let value = super::read_json(body, "JSON")?;
     let records = match value {
         Value::Array(records) => records,
         // `{}` is how old servers say "nothing"; `get_used_formats` wraps results in an object.

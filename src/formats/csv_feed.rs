@@ -163,8 +163,49 @@ fn check(mapping: &CsvMapping) -> Result<(), FeedError> {
     Ok(())
 }
 
+/// The line on which a quoted field opens that never closes, read as the `csv` crate reads: a
+/// quote opens a field only at its start, `""` inside one is a quote. The crate itself takes
+/// everything after such a quote, to the end of the file, as one field, so the rows after it
+/// would silently vanish.
+fn unterminated_quote(body: &[u8]) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut state, mut line, mut opened) = (State::FieldStart, 1, 0);
+    for &b in body {
+        state = match (state, b) {
+            (State::FieldStart, b'"') => {
+                opened = line;
+                State::Quoted
+            }
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (_, b',' | b'\n' | b'\r') => State::FieldStart,
+            _ => State::Unquoted,
+        };
+        if b == b'\n' {
+            line += 1;
+        }
+    }
+    (state == State::Quoted).then_some(opened)
+}
+
 pub fn parse(body: &[u8], mapping: &CsvMapping, fellowship: Option<Fellowship>) -> Result<Parsed, FeedError> {
     check(mapping)?;
+    let body = super::without_bom(body);
+    if let Some(line) = unterminated_quote(body) {
+        return Err(FeedError::Malformed {
+            what: "CSV",
+            reason: format!(
+                "the quoted field opened on line {line} never closes (a missing `\"`), so every row after it would be lost"
+            ),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let headers = reader
         .headers()

@@ -12,7 +12,7 @@ use crate::domain::{Attendance, Day, Fellowship, MeetingType};
 use crate::import::record::{normalise_postcode, parse_duration, parse_time, text, RawMeeting};
 
 pub fn parse(body: &[u8], fellowship: Option<Fellowship>) -> Result<Parsed, FeedError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| FeedError::malformed("JSON", e))?;
+    let value = super::read_json(body, "JSON")?;
     let records = match value {
         Value::Array(records) => records,
         Value::Object(mut envelope) => match envelope.remove("meetings") {

@@ -36,8 +36,127 @@ impl FeedError {
     }
 }
 
+/// The UTF-8 byte-order mark, which spreadsheet programs and Windows editors put at the start of
+/// files. It is not text: a JSON parser refuses it and a CSV reader would read it into the first
+/// header.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A feed's bytes without a leading byte-order mark.
+pub(crate) fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(BOM).unwrap_or(body)
+}
+
+/// Parses a JSON feed (a leading byte-order mark allowed). A syntax error says where: line and
+/// column, and which record of the feed's array it is in, since many feeds are one long line.
+pub(crate) fn read_json(body: &[u8], what: &'static str) -> Result<serde_json::Value, FeedError> {
+    let body = without_bom(body);
+    serde_json::from_slice(body).map_err(|e| {
+        // serde_json calls a lone surrogate "unexpected end of hex escape" or "lone leading
+        // surrogate": say what it is, and where.
+        let error_at = offset_of(body, e.line(), e.column());
+        let surrogate = lone_surrogate(body).filter(|at| error_at.is_none_or(|e| *at <= e));
+        let (message, offset) = match surrogate {
+            Some(at) => (
+                format!(
+                    "a lone UTF-16 surrogate `{}` (half of a character, not text) at line {} column {}",
+                    String::from_utf8_lossy(&body[at..at + 6]),
+                    body[..at].iter().filter(|b| **b == b'\n').count() + 1,
+                    at - body[..at].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1,
+                ),
+                Some(at),
+            ),
+            None => (e.to_string(), error_at),
+        };
+        let reason = match offset.and_then(|at| json_record_at(body, at)) {
+            Some(record) => format!("{message} (in record {record})"),
+            None => message,
+        };
+        FeedError::Malformed { what, reason }
+    })
+}
+
+/// The byte offset of a 1-based line and column.
+fn offset_of(body: &[u8], line: usize, column: usize) -> Option<usize> {
+    let line_start = match line {
+        0 => return None,
+        1 => 0,
+        _ => body
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)?,
+    };
+    Some((line_start + column.saturating_sub(1)).min(body.len()))
+}
+
+/// Where the first `\uXXXX` escape that is half of a surrogate pair without its other half is.
+fn lone_surrogate(body: &[u8]) -> Option<usize> {
+    let hex = |at: usize| -> Option<u16> {
+        let digits = body.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if body.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        match hex(i + 2) {
+            Some(0xD800..=0xDBFF) => {
+                let paired = body.get(i + 6..i + 8) == Some(&b"\\u"[..])
+                    && matches!(hex(i + 8), Some(0xDC00..=0xDFFF));
+                if !paired {
+                    return Some(i);
+                }
+                i += 12;
+            }
+            Some(0xDC00..=0xDFFF) => return Some(i),
+            _ => i += 6,
+        }
+    }
+    None
+}
+
+/// Which element (1-based) of the outermost array a byte offset falls in, counting only commas
+/// outside strings at that array's depth.
+fn json_record_at(body: &[u8], offset: usize) -> Option<usize> {
+    let offset = offset.min(body.len());
+    let (mut depth, mut array_depth, mut record) = (0usize, None, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in &body[..offset] {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if b == b'[' && array_depth.is_none() {
+                    array_depth = Some(depth);
+                    record = 1;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if Some(depth) == array_depth => record += 1,
+            _ => {}
+        }
+    }
+    array_depth.map(|_| record)
+}
+
 /// What a format parser found: records to build, and records it could not read at all.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Parsed {
     pub(crate) records: Vec<(String, RawMeeting)>,
     pub(crate) rejects: Vec<RejectedRecord>,
@@ -55,3 +174,6 @@ impl Parsed {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -71,19 +71,108 @@ const CONFERENCING_HOSTS: &[&str] = &[
 /// HTML elements recognised as markup. Only these are stripped, so text such as `Men <18` or
 /// `<Step 11>` is left alone.
 const HTML_ELEMENTS: &[&str] = &[
-    "a", "abbr", "address", "article", "b", "big", "blockquote", "body", "br", "button", "caption",
-    "center", "cite", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt", "em", "embed",
-    "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr", "html",
-    "i", "iframe", "img", "input", "ins", "label", "li", "link", "mark", "meta", "nav", "noscript",
-    "object", "ol", "p", "pre", "q", "s", "script", "section", "small", "span", "strike", "strong",
-    "style", "sub", "sup", "svg", "table", "tbody", "td", "th", "thead", "title", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "address",
+    "article",
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "font",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "html",
+    "i",
+    "iframe",
+    "img",
+    "input",
+    "ins",
+    "label",
+    "li",
+    "link",
+    "mark",
+    "meta",
+    "nav",
+    "noscript",
+    "object",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "script",
+    "section",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "sup",
+    "svg",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "u",
+    "ul",
     "wbr",
 ];
 
 /// Elements that end a line of text.
 const BLOCK_ELEMENTS: &[&str] = &[
-    "address", "blockquote", "br", "div", "dd", "dl", "dt", "footer", "h1", "h2", "h3", "h4", "h5",
-    "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "tr", "ul",
+    "address",
+    "blockquote",
+    "br",
+    "div",
+    "dd",
+    "dl",
+    "dt",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tr",
+    "ul",
 ];
 
 /// Cleans one text value: HTML stripped to text (links kept as their URLs), entities decoded,
@@ -105,7 +194,9 @@ pub fn clean_text(value: &str, shape: Shape) -> (String, Vec<String>) {
 /// digit before a capital. Most feed text is like this; the check keeps imports fast.
 fn is_plain(value: &str) -> bool {
     let bytes = value.as_bytes();
-    bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && !matches!(b, b'<' | b'&' | b'\''))
+    bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && !matches!(b, b'<' | b'&' | b'\''))
         && !bytes
             .windows(2)
             .any(|w| (w[0] == b' ' && w[1] == b' ') || (w[0].is_ascii_digit() && w[1].is_ascii_uppercase()))
@@ -116,7 +207,10 @@ pub fn truncate(value: &mut String, max: usize) -> bool {
     match value.char_indices().nth(max) {
         None => false,
         Some(_) => {
-            let end = value.char_indices().nth(max.saturating_sub(1)).map_or(0, |(i, _)| i);
+            let end = value
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(0, |(i, _)| i);
             value.truncate(end);
             let trimmed = value.trim_end().len();
             value.truncate(trimmed);
@@ -159,7 +253,10 @@ pub fn safe_url(value: &str) -> Result<String, String> {
         // `host:port/...` is a host, not a scheme.
         let host_like = |s: &str| s.contains('.') && !s.starts_with('.');
         return match scheme {
-            Some(s) if !host_like(s) => Err(format!("`{}:` links are not allowed (only http and https)", s.to_ascii_lowercase())),
+            Some(s) if !host_like(s) => Err(format!(
+                "`{}:` links are not allowed (only http and https)",
+                s.to_ascii_lowercase()
+            )),
             _ if host_like(value.split(['/', ':']).next().unwrap_or(""))
                 && !value.starts_with('/')
                 && !value.contains(char::is_whitespace) =>
@@ -186,7 +283,11 @@ pub fn is_conferencing(url: &str) -> bool {
         .get(..8)
         .filter(|s| s.eq_ignore_ascii_case("https://"))
         .map(|_| &url[8..])
-        .or_else(|| url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")).map(|_| &url[7..]))
+        .or_else(|| {
+            url.get(..7)
+                .filter(|s| s.eq_ignore_ascii_case("http://"))
+                .map(|_| &url[7..])
+        })
     else {
         return false;
     };
@@ -213,7 +314,11 @@ pub fn find_links(text: &str) -> Vec<std::ops::Range<usize>> {
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '‘' | '’' | '“' | '”'))
             .unwrap_or(text.len() - at);
         let mut end = at + len;
-        while let Some(c) = text[..end].chars().next_back().filter(|c| ".,;:!?)]".contains(*c)) {
+        while let Some(c) = text[..end]
+            .chars()
+            .next_back()
+            .filter(|c| ".,;:!?)]".contains(*c))
+        {
             // A closing bracket belongs to the link when the link opened one (Wikipedia style).
             if c == ')' && text[at..end].contains('(') {
                 break;
@@ -254,7 +359,9 @@ pub fn strip_html(value: &str, dropped: &mut Vec<String>) -> String {
             Some(body) => (true, body),
             None => (false, tag),
         };
-        let name_len = body.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(body.len());
+        let name_len = body
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(body.len());
         let name = body[..name_len].to_ascii_lowercase();
         let boundary = body[name_len..]
             .chars()
@@ -489,27 +596,48 @@ pub fn clean_record(raw: &mut RawMeeting) -> Warnings {
         field("timezone", &mut raw.timezone, Shape::Line, MAX_SHORT_CHARS);
         field("record_id", &mut raw.record_id, Shape::Line, MAX_SHORT_CHARS);
         field("notes", &mut raw.notes, Shape::Text, MAX_NOTES_CHARS);
-        field("location_notes", &mut raw.location_notes, Shape::Text, MAX_NOTES_CHARS);
-        field("online.phone", &mut raw.online.phone, Shape::Line, MAX_SHORT_CHARS);
-        field("online.notes", &mut raw.online.notes, Shape::Text, MAX_NOTES_CHARS);
+        field(
+            "location_notes",
+            &mut raw.location_notes,
+            Shape::Text,
+            MAX_NOTES_CHARS,
+        );
+        field(
+            "online.phone",
+            &mut raw.online.phone,
+            Shape::Line,
+            MAX_SHORT_CHARS,
+        );
+        field(
+            "online.notes",
+            &mut raw.online.notes,
+            Shape::Text,
+            MAX_NOTES_CHARS,
+        );
     }
     if !raw.address_lines.is_empty() {
         let before = raw.address_lines.join("\n");
         let count = raw.address_lines.len();
         if count > MAX_ADDRESS_LINES {
             raw.address_lines.truncate(MAX_ADDRESS_LINES);
-            warnings.push(format!("address had {count} lines; kept the first {MAX_ADDRESS_LINES}"));
+            warnings.push(format!(
+                "address had {count} lines; kept the first {MAX_ADDRESS_LINES}"
+            ));
         }
         let mut lines = Vec::with_capacity(raw.address_lines.len());
         for (i, line) in std::mem::take(&mut raw.address_lines).into_iter().enumerate() {
             let key = format!("address line {}", i + 1);
             let mut sink = BTreeMap::new();
-            if let Some(line) = clean_field(&key, line, Shape::Line, MAX_LINE_CHARS, &mut sink, &mut warnings) {
+            if let Some(line) = clean_field(&key, line, Shape::Line, MAX_LINE_CHARS, &mut sink, &mut warnings)
+            {
                 lines.push(line);
             }
         }
         if lines.join("\n") != before {
-            kept.insert("address_lines".to_string(), shorten(&before, MAX_RAW_KEPT_CHARS).into_owned());
+            kept.insert(
+                "address_lines".to_string(),
+                shorten(&before, MAX_RAW_KEPT_CHARS).into_owned(),
+            );
         }
         raw.address_lines = lines;
     }
@@ -534,8 +662,13 @@ pub fn clean_record(raw: &mut RawMeeting) -> Warnings {
             Ok(safe) => {
                 let mut safe = safe;
                 if safe.chars().count() > MAX_URL_CHARS {
-                    warnings.push(format!("online link dropped: longer than {MAX_URL_CHARS} characters"));
-                    kept.insert("online.url".into(), shorten(&url, MAX_RAW_KEPT_CHARS).into_owned());
+                    warnings.push(format!(
+                        "online link dropped: longer than {MAX_URL_CHARS} characters"
+                    ));
+                    kept.insert(
+                        "online.url".into(),
+                        shorten(&url, MAX_RAW_KEPT_CHARS).into_owned(),
+                    );
                 } else {
                     if safe != url.trim() {
                         kept.insert("online.url".into(), url.clone());
@@ -544,8 +677,14 @@ pub fn clean_record(raw: &mut RawMeeting) -> Warnings {
                 }
             }
             Err(why) => {
-                warnings.push(format!("online link `{}` dropped: {why}", shorten(url.trim(), 100)));
-                kept.insert("online.url".into(), shorten(&url, MAX_RAW_KEPT_CHARS).into_owned());
+                warnings.push(format!(
+                    "online link `{}` dropped: {why}",
+                    shorten(url.trim(), 100)
+                ));
+                kept.insert(
+                    "online.url".into(),
+                    shorten(&url, MAX_RAW_KEPT_CHARS).into_owned(),
+                );
             }
         }
     }
@@ -607,8 +746,7 @@ fn move_conferencing_link(raw: &mut RawMeeting, kept: &mut BTreeMap<String, Stri
         (start, end) = (start - 1, end + 1);
     }
     let remaining = format!("{}{}", &notes[..start], &notes[end..]);
-    kept.entry("notes".into())
-        .or_insert_with(|| notes.to_string());
+    kept.entry("notes".into()).or_insert_with(|| notes.to_string());
     let remaining = normalise_whitespace(&remaining, Shape::Text);
     raw.notes = (!remaining.is_empty()).then_some(remaining);
     if raw.attendance == Some(Attendance::InPerson) {
@@ -629,7 +767,10 @@ mod tests {
     fn entities_are_decoded_case_insensitively_and_twice_at_most() {
         assert_eq!(clean("Fish &Amp; Chips"), "Fish & Chips");
         assert_eq!(clean("Fish &amp; Chips &AMP; Peas"), "Fish & Chips & Peas");
-        assert_eq!(clean("St Mary&#39;s &amp;amp; St John&#x2019;s"), "St Mary's & St John’s");
+        assert_eq!(
+            clean("St Mary&#39;s &amp;amp; St John&#x2019;s"),
+            "St Mary's & St John’s"
+        );
         assert_eq!(clean("Tom &NBSP;&nbsp; Jerry"), "Tom Jerry");
         assert_eq!(clean("AT&T & co; R&D"), "AT&T & co; R&D");
         assert_eq!(clean("&notanentity; &"), "&notanentity; &");
@@ -643,7 +784,15 @@ mod tests {
         assert_eq!(clean("1St 2Nd 3Rd 4Th"), "1st 2nd 3rd 4th");
         assert_eq!(clean("Don'T Drink, We'Ll Meet"), "Don't Drink, We'll Meet");
         // Left alone: capitals, names, real words after digits.
-        for same in ["ST MARTIN'S", "11TH STEP", "O'Brien Hall", "D'Arcy", "3 Stones", "2Nd2", "10Thames"] {
+        for same in [
+            "ST MARTIN'S",
+            "11TH STEP",
+            "O'Brien Hall",
+            "D'Arcy",
+            "3 Stones",
+            "2Nd2",
+            "10Thames",
+        ] {
             assert_eq!(clean(same), same);
         }
     }
@@ -661,7 +810,10 @@ mod tests {
             "Meet at the side door.\nJoin: Zoom (https://zoom.us/j/123?pwd=a&b=1)\nhttps://example.org click Men <18, <Step 11>"
         );
         assert_eq!(dropped.len(), 1);
-        assert!(dropped[0].contains("`javascript:` links are not allowed"), "{dropped:?}");
+        assert!(
+            dropped[0].contains("`javascript:` links are not allowed"),
+            "{dropped:?}"
+        );
         assert_eq!(clean("A <br> B"), "A B");
     }
 
@@ -679,7 +831,10 @@ mod tests {
         assert_eq!(safe_url(" https://zoom.us/j/1 ").unwrap(), "https://zoom.us/j/1");
         assert_eq!(safe_url("HTTP://Example.org/X").unwrap(), "http://Example.org/X");
         assert_eq!(safe_url("zoom.us/j/123").unwrap(), "https://zoom.us/j/123");
-        assert_eq!(safe_url("www.example.org:8080/x").unwrap(), "https://www.example.org:8080/x");
+        assert_eq!(
+            safe_url("www.example.org:8080/x").unwrap(),
+            "https://www.example.org:8080/x"
+        );
         for (bad, why) in [
             ("javascript:alert(1)", "`javascript:`"),
             ("JaVaScRiPt:alert(1)", "`javascript:`"),
@@ -708,7 +863,12 @@ mod tests {
         ] {
             assert!(is_conferencing(yes), "{yes}");
         }
-        for no in ["https://notzoom.us/j/1", "https://example.org/zoom.us", "zoom.us/j/1", "https://zoom.us.evil.example/"] {
+        for no in [
+            "https://notzoom.us/j/1",
+            "https://example.org/zoom.us",
+            "zoom.us/j/1",
+            "https://zoom.us.evil.example/",
+        ] {
             assert!(!is_conferencing(no), "{no}");
         }
         let text = "Join (https://zoom.us/j/1), or see https://example.org/a_(b). Then http";
@@ -732,7 +892,9 @@ mod tests {
             name: Some("St Martin’S &Amp; 11Th Step".into()),
             venue: Some("Church <b>Hall</b>".into()),
             address_lines: vec!["1 High St".into(), "Side&nbsp;Lane".into()],
-            notes: Some("Hybrid. <a href=\"https://us02web.zoom.us/j/99\">Join on Zoom</a> passcode 7".into()),
+            notes: Some(
+                "Hybrid. <a href=\"https://us02web.zoom.us/j/99\">Join on Zoom</a> passcode 7".into(),
+            ),
             online: crate::domain::Online {
                 url: None,
                 phone: Some("0161 496 0000".into()),
@@ -750,7 +912,13 @@ mod tests {
         assert_eq!(raw.notes.as_deref(), Some("Hybrid. Join on Zoom passcode 7"));
         assert_eq!(raw.attendance, None, "the stated in-person is out of date");
         assert_eq!(raw.group_name.as_ref().unwrap().chars().count(), MAX_NAME_CHARS);
-        assert_eq!(warnings, [format!("group was {} characters; cut to {MAX_NAME_CHARS}", MAX_NAME_CHARS * 3)]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "group was {} characters; cut to {MAX_NAME_CHARS}",
+                MAX_NAME_CHARS * 3
+            )]
+        );
         assert_eq!(raw.raw["name"], "St Martin’S &Amp; 11Th Step");
         assert_eq!(raw.raw["venue"], "Church <b>Hall</b>");
         assert_eq!(raw.raw["address_lines"], "1 High St\nSide&nbsp;Lane");
@@ -767,7 +935,10 @@ mod tests {
         let warnings = clean_record(&mut evil);
         assert_eq!(evil.online.url, None);
         assert_eq!(evil.raw["online.url"], "javascript:alert(document.cookie)");
-        assert!(warnings[0].contains("online link `javascript:alert(document.cookie)` dropped"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("online link `javascript:alert(document.cookie)` dropped"),
+            "{warnings:?}"
+        );
     }
 
     proptest! {

@@ -26,8 +26,7 @@ use jiff::Timestamp;
 
 use crate::directory::Directory;
 use crate::domain::{
-    ImportCounts, ImportOutcome, ImportRun, ImportWarning, Meeting, RejectedRecord, SourceRef,
-    UnknownType,
+    ImportCounts, ImportOutcome, ImportRun, ImportWarning, Meeting, RejectedRecord, SourceRef, UnknownType,
 };
 use crate::gazetteer::Gazetteer;
 use fetch::{Fetched, Fetcher};
@@ -113,6 +112,10 @@ impl Importer {
             Err(reason) => {
                 run.outcome = ImportOutcome::Failed;
                 run.reason = Some(reason);
+                // Nothing was added, updated or removed: counts of what the feed would have
+                // done read as if it had happened.
+                let c = &mut run.counts;
+                (c.added, c.updated, c.unchanged, c.removed) = (0, 0, 0, 0);
                 directory.record_import(&run).await?;
             }
         }

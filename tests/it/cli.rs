@@ -179,6 +179,13 @@ fn import_a_file_prints_a_summary_and_fails_loudly() {
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("shrank from 12 to 3"), "{stdout}");
+    // Nothing was added, updated or removed by a failed run, and the table does not say so.
+    let row = stdout.lines().find(|l| l.starts_with("feed ")).unwrap();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["feed", "failed", "3", "3", "-", "-", "-", "-", "0", "0", "0"],
+        "{stdout}"
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("import failed for feed"));
     let mut forced = args.to_vec();
     forced.push("--force");

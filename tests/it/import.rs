@@ -282,6 +282,11 @@ async fn failures_leave_the_data_untouched_and_are_recorded() {
         run.reason.as_deref().unwrap().contains("shrank from 10 to 4"),
         "{run:?}"
     );
+    // What the feed would have removed was not removed.
+    assert_eq!(
+        (run.counts.accepted, run.counts.removed, run.counts.unchanged),
+        (4, 0, 0)
+    );
     assert_eq!(
         setup.meetings("mg").await,
         before,
