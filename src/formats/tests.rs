@@ -299,8 +299,7 @@ fn an_unterminated_csv_quote_is_an_error_naming_its_line() {
                  s4,Four,Monday,19:30,Hall,\"never closed\n\
                  s5,Five,Monday,19:30,Hall,\n";
     let err = csv_feed::parse(sheet.as_bytes(), &CsvMapping::tsml(), aa())
-        .err()
-        .expect("an unterminated quote is an error")
+        .expect_err("an unterminated quote is an error")
         .to_string();
     assert!(err.contains("opened on line 6 never closes"), "{err}");
     // Without the bad row, the same sheet reads, multi-line field and literal quote included.

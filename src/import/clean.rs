@@ -400,7 +400,7 @@ pub fn strip_html(value: &str, dropped: &mut Vec<String>) -> String {
                 let safe = href.and_then(|h| match safe_url(&h) {
                     Ok(url) => Some(url),
                     Err(why) => {
-                        dropped.push(format!("link `{}` {why}", shorten(&h, 100)));
+                        dropped.push(format!("link `{}` dropped: {why}", shorten(&h, 100)));
                         None
                     }
                 });
@@ -705,7 +705,7 @@ fn clean_field(
 ) -> Option<String> {
     let (mut clean, dropped) = clean_text(&value, shape);
     for d in dropped {
-        warnings.push(format!("{key}: {d}, dropped"));
+        warnings.push(format!("{key}: {d}"));
     }
     let count = clean.chars().count();
     if truncate(&mut clean, max) {
@@ -745,7 +745,14 @@ fn move_conferencing_link(raw: &mut RawMeeting, kept: &mut BTreeMap<String, Stri
     if notes[..start].ends_with('(') && notes[end..].starts_with(')') {
         (start, end) = (start - 1, end + 1);
     }
-    let remaining = format!("{}{}", &notes[..start], &notes[end..]);
+    let (before, after) = (&notes[..start], &notes[end..]);
+    // `Join on Zoom (link), passcode` reads `Join on Zoom, passcode`, not `Zoom , passcode`.
+    let before = if after.is_empty() || after.starts_with(|c: char| ",.;:!?".contains(c)) {
+        before.trim_end_matches([' ', '\t'])
+    } else {
+        before
+    };
+    let remaining = format!("{before}{after}");
     kept.entry("notes".into()).or_insert_with(|| notes.to_string());
     let remaining = normalise_whitespace(&remaining, Shape::Text);
     raw.notes = (!remaining.is_empty()).then_some(remaining);

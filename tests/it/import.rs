@@ -714,3 +714,150 @@ async fn malformed_csv_rows_are_rejected_alone_and_an_empty_sheet_fails() {
         "the last good import stands"
     );
 }
+
+/// Every artefact feeds carry (a byte-order mark, HTML, entities, title-case, conferencing links
+/// in notes, `javascript:` and `data:` links, control characters, a huge name) comes out as clean
+/// text, with the raw text kept in `source.raw` and what was dropped or cut reported on the run.
+#[tokio::test]
+async fn feed_text_is_cleaned_once_and_the_raw_text_kept() {
+    let feed_server = MockServer::start().await;
+    let setup = Setup::new().await;
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/fixtures/dirty-feed.json"
+    ))
+    .unwrap();
+    assert!(
+        fixture.starts_with(b"\xEF\xBB\xBF"),
+        "the fixture starts with a BOM"
+    );
+    let huge = "Big Book ".repeat(120_000);
+    let body = String::from_utf8(fixture).unwrap().replace("HUGE_NAME", &huge);
+    Mock::given(path("/feed.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(&feed_server)
+        .await;
+    let source = mg_source(&feed_server, "dirty");
+    let run = setup.import(&source).await;
+    assert_eq!(run.outcome, ImportOutcome::Succeeded, "{run:?}");
+    assert_eq!((run.counts.accepted, run.counts.rejected), (5, 0), "{run:?}");
+
+    let meetings = setup.meetings("dirty").await;
+    let by_slug = |slug: &str| {
+        meetings
+            .iter()
+            .find(|m| m.id == format!("dirty-{slug}"))
+            .unwrap_or_else(|| panic!("no {slug} in {meetings:?}"))
+    };
+
+    let html = by_slug("html");
+    assert_eq!(html.name, "St Martin’s & 11th Step");
+    let location = html.location.as_ref().unwrap();
+    assert_eq!(location.venue.as_deref(), Some("St Martin’s Church Hall"));
+    assert_eq!(
+        html.notes.as_deref(),
+        Some("Use the side door.\n\nJoin on Zoom, passcode 7")
+    );
+    assert_eq!(
+        html.online.as_ref().and_then(|o| o.url.as_deref()),
+        Some("https://us02web.zoom.us/j/123?pwd=a&b=1")
+    );
+    assert_eq!(
+        html.attendance,
+        Attendance::Hybrid,
+        "a venue and a link in its notes"
+    );
+    assert_eq!(html.source.raw["name"], "St Martin’S &Amp; 11Th Step");
+    assert_eq!(html.source.raw["venue"], "<b>St Martin’S</b> Church&nbsp;Hall");
+    assert!(html.source.raw["notes"].starts_with("<p>Use the side door.</p>"));
+
+    let js = by_slug("js");
+    assert_eq!(js.attendance, Attendance::InPerson, "the only link was unsafe");
+    assert_eq!(js.online, None);
+    assert_eq!(js.notes.as_deref(), Some("Click here for details"));
+    assert_eq!(js.source.raw["online.url"], "javascript:alert(document.cookie)");
+    assert!(js.source.raw["notes"].contains("data:text/html"));
+
+    let long = by_slug("huge");
+    assert_eq!(
+        long.name.chars().count(),
+        meetingmap::import::clean::MAX_NAME_CHARS
+    );
+    assert!(long.name.starts_with("Big Book Big Book") && long.name.ends_with('…'));
+    assert!(
+        long.source.raw["name"].ends_with("more characters)"),
+        "the raw name is kept, shortened"
+    );
+    assert!(long.source.raw["name"].len() < 10_000);
+
+    let ctl = by_slug("ctl");
+    assert_eq!(ctl.name, "Tab and bell group");
+
+    let online = by_slug("online");
+    assert_eq!(
+        online.attendance,
+        Attendance::Online,
+        "no venue, a link in its notes"
+    );
+    assert_eq!(
+        online.online.as_ref().and_then(|o| o.url.as_deref()),
+        Some("https://meet.google.com/abc-defg-hij")
+    );
+    assert_eq!(online.notes.as_deref(), Some("Meet at."));
+
+    // Untouched records carry no raw map.
+    assert!(!meetings
+        .iter()
+        .any(|m| m.id == "dirty-online" && m.source.raw.contains_key("name")));
+
+    // What was dropped or cut is reported, and visible in the import history.
+    let warnings: Vec<String> = run
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.record, w.warning))
+        .collect();
+    assert_eq!(run.counts.warned, 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("slug js: online link `javascript:alert(document.cookie)` dropped")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("slug js: notes: link `data:")
+                && w.contains("` dropped: `data:` links are not allowed")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w == "slug huge: name was 1079999 characters; cut to 200"),
+        "{warnings:?}"
+    );
+    let (status, imports) = setup.server.get("/v1/sources/dirty/imports").await;
+    assert_eq!(status, 200);
+    let listed = &imports["imports"][0]["warnings"];
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(run.warnings.len()),
+        "{imports}"
+    );
+
+    // The API serves the clean text with the raw text beside it, and no unsafe link anywhere.
+    let (status, body) = setup.server.get("/v1/meetings/dirty-html").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["name"], "St Martin’s & 11th Step");
+    assert_eq!(body["source"]["raw"]["name"], "St Martin’S &Amp; 11Th Step");
+    let ics = setup
+        .server
+        .request(reqwest::Method::GET, "/v1/meetings/dirty-js.ics", &[], None)
+        .await;
+    assert_eq!(ics.status, 200);
+    assert!(
+        ics.body.contains("SUMMARY:Evil Link Group") && !ics.body.contains("javascript"),
+        "{}",
+        ics.body
+    );
+}
