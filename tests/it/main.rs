@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod cors;
 mod coverage;
+mod crash;
 mod embed;
 mod exports;
 mod geo;
