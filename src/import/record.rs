@@ -134,6 +134,13 @@ impl RawMeeting {
             .fellowship
             .or(ctx.fellowship)
             .ok_or("no fellowship (the source gives no default)")?;
+        // Before any field is moved into the meeting: the content key reads name, venue and
+        // address (it used to be computed after they were taken, so every id-less meeting of a
+        // fellowship at the same day and time got the same id, and all but one were rejected).
+        let record_key = match &self.record_id {
+            Some(id) => id.clone(),
+            None => self.content_key(fellowship),
+        };
         let timezone = match &self.timezone {
             Some(name) => Zone::get(name).ok_or_else(|| format!("`{name}` is not an IANA time zone"))?,
             None => ctx.timezone.clone(),
@@ -213,10 +220,6 @@ impl RawMeeting {
             .or_else(|| self.group_name.clone())
             .or_else(|| location.as_ref().and_then(|l| l.venue.clone()))
             .ok_or("no name, group or venue to call it by")?;
-        let record_key = match &self.record_id {
-            Some(id) => id.clone(),
-            None => self.content_key(fellowship),
-        };
         let id = meeting_id(&ctx.source.id, &record_key);
         let updated_at = self.updated.unwrap_or(ctx.now);
         Meeting {

@@ -861,3 +861,21 @@ async fn feed_text_is_cleaned_once_and_the_raw_text_kept() {
         ics.body
     );
 }
+
+/// Records without ids at the same day and time in different places are different meetings.
+#[tokio::test]
+async fn records_without_ids_at_the_same_time_are_told_apart_by_place() {
+    let feed_server = MockServer::start().await;
+    let setup = Setup::new().await;
+    let source = mg_source(&feed_server, "same-time");
+    let mut records = vec![mg("a", json!(2), "19:30"), mg("b", json!(2), "19:30")];
+    for (i, r) in records.iter_mut().enumerate() {
+        let r = r.as_object_mut().unwrap();
+        r.remove("slug");
+        r.insert("name".into(), json!(format!("Group {i}")));
+        r.insert("location".into(), json!(format!("Hall {i}")));
+    }
+    serve_json(&feed_server, &Value::Array(records)).await;
+    let run = setup.import(&source).await;
+    assert_eq!((run.counts.accepted, run.counts.rejected), (2, 0), "{run:?}");
+}
