@@ -409,6 +409,12 @@ pub fn strip_html(value: &str, dropped: &mut Vec<String>) -> String {
         }
     }
     out.push_str(rest);
+    // An `<a>` never closed still keeps its link.
+    if let Some((Some(href), start)) = link {
+        if out[start..].trim() != href {
+            out.push_str(&format!(" ({href})"));
+        }
+    }
     out
 }
 
@@ -722,23 +728,43 @@ fn clean_field(
 /// without one online: a feed that says "in person" but gives a Zoom link in its notes is out of
 /// date in what it states.
 fn move_conferencing_link(raw: &mut RawMeeting, kept: &mut BTreeMap<String, String>) {
-    let Some(notes) = raw.notes.as_deref() else {
-        return;
+    // The meeting's notes first; BMLT servers often put the link in the joining notes, and
+    // some feeds in the directions.
+    let moved = [
+        ("notes", &mut raw.notes),
+        ("online.notes", &mut raw.online.notes),
+        ("location_notes", &mut raw.location_notes),
+    ]
+    .into_iter()
+    .any(|(key, field)| take_conferencing_link(key, field, &mut raw.online.url, kept));
+    if moved && raw.attendance == Some(Attendance::InPerson) {
+        raw.attendance = None;
+    }
+}
+
+/// Takes the first conferencing link out of `field` when it is, or becomes, the online link.
+fn take_conferencing_link(
+    key: &str,
+    field: &mut Option<String>,
+    online: &mut Option<String>,
+    kept: &mut BTreeMap<String, String>,
+) -> bool {
+    let Some(notes) = field.as_deref() else {
+        return false;
     };
-    let Some(range) = find_links(notes)
-        .into_iter()
-        .find(|r| is_conferencing(&notes[r.clone()]))
-    else {
-        return;
+    let Some((range, link)) = find_links(notes).into_iter().find_map(|r| {
+        let link = notes[r.clone()].to_string();
+        is_conferencing(&link)
+            .then(|| safe_url(&link).ok())
+            .flatten()
+            .map(|l| (r, l))
+    }) else {
+        return false;
     };
-    let link = notes[range.clone()].to_string();
-    let Ok(link) = safe_url(&link) else {
-        return;
-    };
-    match &raw.online.url {
-        Some(url) if *url != link => return,
+    match online {
+        Some(url) if *url != link => return false,
         Some(_) => {}
-        None => raw.online.url = Some(link),
+        None => *online = Some(link),
     }
     // Take the link out, with the brackets `strip_html` put around it.
     let (mut start, mut end) = (range.start, range.end);
@@ -752,13 +778,10 @@ fn move_conferencing_link(raw: &mut RawMeeting, kept: &mut BTreeMap<String, Stri
     } else {
         before
     };
-    let remaining = format!("{before}{after}");
-    kept.entry("notes".into()).or_insert_with(|| notes.to_string());
-    let remaining = normalise_whitespace(&remaining, Shape::Text);
-    raw.notes = (!remaining.is_empty()).then_some(remaining);
-    if raw.attendance == Some(Attendance::InPerson) {
-        raw.attendance = None;
-    }
+    let remaining = normalise_whitespace(&format!("{before}{after}"), Shape::Text);
+    kept.entry(key.into()).or_insert_with(|| notes.to_string());
+    *field = (!remaining.is_empty()).then_some(remaining);
+    true
 }
 
 #[cfg(test)]
@@ -822,6 +845,10 @@ mod tests {
             "{dropped:?}"
         );
         assert_eq!(clean("A <br> B"), "A B");
+        assert_eq!(
+            clean("<a href=\"https://x.example/\">X"),
+            "X (https://x.example/)"
+        );
     }
 
     #[test]
@@ -931,6 +958,20 @@ mod tests {
         assert_eq!(raw.raw["address_lines"], "1 High St\nSide&nbsp;Lane");
         assert!(raw.raw["notes"].starts_with("Hybrid. <a href="));
         assert!(!raw.raw.contains_key("online.phone"));
+
+        // BMLT puts links in the joining notes.
+        let mut bmlt = RawMeeting {
+            venue: Some("Hall".into()),
+            online: crate::domain::Online {
+                notes: Some("Zoom: https://zoom.us/j/5 id 5".into()),
+                ..Default::default()
+            },
+            ..RawMeeting::default()
+        };
+        clean_record(&mut bmlt);
+        assert_eq!(bmlt.online.url.as_deref(), Some("https://zoom.us/j/5"));
+        assert_eq!(bmlt.online.notes.as_deref(), Some("Zoom: id 5"));
+        assert_eq!(bmlt.raw["online.notes"], "Zoom: https://zoom.us/j/5 id 5");
 
         let mut evil = RawMeeting {
             online: crate::domain::Online {
