@@ -10,8 +10,15 @@
 //! authority or Welsh health board, nation) and [`gaps`] lists the points beyond the threshold,
 //! heaviest first. [`boundaries`] reads area outlines for the report's map and the GeoJSON
 //! summary.
+//!
+//! Around the analysis: the question ([`QuestionSpec`] checked into a [`CoverageQuestion`]), the
+//! answers ([`render`], and [`CoverageState`], which keeps recent ones and bounds the analyses at
+//! once) and the HTML [`report`].
 
+mod answer;
 pub mod boundaries;
+mod question;
+pub mod report;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -20,6 +27,14 @@ use std::sync::OnceLock;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde::Serialize;
+
+pub use answer::{
+    render, AnswerError, CoverageGaps, CoverageState, CoverageSummary, Output, RETRY_AFTER_SECS,
+};
+pub use question::{
+    BundledPoints, CoverageQuestion, QuestionError, QuestionSpec, DEFAULT_GAPS, MAX_GAPS, MAX_KM,
+    MAX_MINUTES, MAX_POINTS,
+};
 
 use crate::domain::Fellowship;
 use crate::search::{Filter, Reach, Snapshot};
@@ -327,6 +342,16 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::Lad, Level::Utla, Level::Nation];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Lad => "lad",
+            Level::Utla => "utla",
+            Level::Nation => "nation",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Level> {
         match text.trim().to_ascii_lowercase().as_str() {
             "lad" => Some(Level::Lad),

@@ -28,13 +28,13 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::coverage::CoverageState;
 use crate::import::source::SourceDefinition;
 use crate::places::Geo;
 use crate::search::SearchIndex;
 use crate::store::Store;
 
 pub use cors::AllowedOrigins;
-pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
 pub use problem::{ApiError, InvalidParam, Problem};
 
 /// What handlers share.

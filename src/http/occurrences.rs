@@ -5,12 +5,14 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{self, Format};
+use super::export;
 use super::params::{self, SearchParams};
 use super::problem::{ApiError, InvalidParam, Problem};
 use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
 use super::AppState;
 use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
+use crate::formats::tables::{self, Feature};
+use crate::formats::Format;
 use crate::gazetteer::Resolved;
 use crate::travel::{page_travel, Travel};
 
@@ -62,6 +64,16 @@ pub struct OccurrenceView {
     pub source: SourceRef,
     #[schema(value_type = String, format = DateTime)]
     pub last_seen_at: Timestamp,
+}
+
+impl Feature for OccurrenceView {
+    fn feature_id(&self) -> Option<&str> {
+        Some(&self.meeting_id)
+    }
+
+    fn point(&self) -> Option<(f64, f64)> {
+        self.location.as_ref()?.point()
+    }
 }
 
 /// One page of occurrences.
@@ -203,10 +215,27 @@ pub async fn search_occurrences(
         travel_notice: travel.notice,
     };
     let link_next = body.next.clone();
-    let mut response = cached(&req, &snapshot, &variant, format.content_type(), || {
-        let json = serde_json::to_string(&body).expect("occurrences serialise");
-        export::render(format, json, "occurrences", export::OCCURRENCE_COLUMNS)
-    });
+    let mut response = cached(
+        &req,
+        &snapshot,
+        &variant,
+        format.content_type(),
+        || match format {
+            Format::Csv => tables::csv(&body.occurrences, tables::OCCURRENCE_COLUMNS),
+            Format::GeoJson => {
+                let foreign = serde_json::json!({
+                    "next": body.next,
+                    "resolved": body.resolved,
+                    "travel_notice": body.travel_notice,
+                });
+                let serde_json::Value::Object(foreign) = foreign else {
+                    unreachable!("an object literal")
+                };
+                tables::geojson(&body.occurrences, foreign)
+            }
+            _ => serde_json::to_string(&body).expect("occurrences serialise"),
+        },
+    );
     export::add_next_link(&req, link_next.as_deref(), &mut response);
     Ok(response)
 }

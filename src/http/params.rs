@@ -225,9 +225,41 @@ pub struct FilterText<'a> {
     pub q: Option<&'a str>,
 }
 
-/// Checks the conditions on meetings, reporting every bad one in `errors`: the filter, and the
-/// fellowships named in the order given (repeats kept).
-pub fn filter(errors: &mut Vec<InvalidParam>, text: &FilterText) -> (Filter, Vec<Fellowship>) {
+/// The conditions on meetings, typed: what [`conditions`] read from [`FilterText`].
+#[derive(Debug, Default, Clone)]
+pub struct Conditions {
+    /// In the order given (repeats kept).
+    pub fellowships: Vec<Fellowship>,
+    pub access: Option<Access>,
+    pub types: Vec<MeetingType>,
+    pub attendance: Vec<Attendance>,
+    pub days: Vec<Day>,
+    pub start_after: Option<LocalTime>,
+    pub start_before: Option<LocalTime>,
+    pub languages: Vec<MeetingType>,
+    pub q: String,
+}
+
+impl Conditions {
+    /// The search filter these conditions make.
+    pub fn filter(&self) -> Filter {
+        let mut filter = Filter::default()
+            .fellowships(self.fellowships.iter().copied())
+            .attendance(self.attendance.iter().copied())
+            .days(self.days.iter().copied())
+            .start_between(self.start_after, self.start_before)
+            .types(self.types.iter().copied())
+            .languages(self.languages.iter().copied())
+            .text(&self.q);
+        if let Some(access) = self.access {
+            filter = filter.access(access);
+        }
+        filter
+    }
+}
+
+/// Checks the conditions on meetings, reporting every bad one in `errors`.
+pub fn conditions(errors: &mut Vec<InvalidParam>, text: &FilterText) -> Conditions {
     let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
     let fellowships = each(
         errors,
@@ -236,16 +268,15 @@ pub fn filter(errors: &mut Vec<InvalidParam>, text: &FilterText) -> (Filter, Vec
         Fellowship::parse,
         &format!("known: {fellowship_codes}"),
     );
-    let access = text.access.and_then(|a| match a.to_ascii_lowercase().as_str() {
-        "open" => Some(Access::Open),
-        "closed" => Some(Access::Closed),
-        _ => {
+    let access = text.access.and_then(|a| {
+        let access = Access::parse(a);
+        if access.is_none() {
             errors.push(InvalidParam::new(
                 "access",
                 format!("must be `open` or `closed`, not `{a}`"),
             ));
-            None
         }
+        access
     });
     let types = each(errors, "type", text.types, MeetingType::parse, "see /v1/types");
     let attendance = each(
@@ -277,18 +308,17 @@ pub fn filter(errors: &mut Vec<InvalidParam>, text: &FilterText) -> (Filter, Vec
             format!("must be at most {MAX_TEXT} characters"),
         ));
     }
-    let mut filter = Filter::default()
-        .fellowships(fellowships.iter().copied())
-        .attendance(attendance)
-        .days(days)
-        .start_between(start_after, start_before)
-        .types(types)
-        .languages(languages)
-        .text(text.q.unwrap_or(""));
-    if let Some(access) = access {
-        filter = filter.access(access);
+    Conditions {
+        fellowships,
+        access,
+        types,
+        attendance,
+        days,
+        start_after,
+        start_before,
+        languages,
+        q: text.q.unwrap_or("").to_string(),
     }
-    (filter, fellowships)
 }
 
 /// Reads a query string into `T` alone, for an endpoint that shares the search's filters but not
@@ -421,7 +451,7 @@ impl SearchParams {
             }
         }
 
-        let (filter, _) = filter(
+        let filter = conditions(
             errors,
             &FilterText {
                 fellowship: self.fellowship.as_deref(),
@@ -434,7 +464,8 @@ impl SearchParams {
                 language: self.language.as_deref(),
                 q: self.q.as_deref(),
             },
-        );
+        )
+        .filter();
         let sort = match self.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None if has_point => Sort::Distance,
             None => Sort::Time,

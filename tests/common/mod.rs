@@ -6,12 +6,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use meetingmap::coverage::boundaries::Boundaries;
+use meetingmap::coverage::CoverageState;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::http::{self, AllowedOrigins, AppState, CoverageState};
+use meetingmap::http::{self, AllowedOrigins, AppState};
 use meetingmap::places::Geo;
 use serde_json::Value;
 
