@@ -3,6 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::params::{self, NoExtra, SearchParams, MAX_LIMIT};
+use super::problem::responses::BadParams;
 use super::problem::{ApiError, Problem};
 use super::search_response::{cached, meeting_index};
 use super::AppState;
@@ -51,7 +52,7 @@ pub async fn meeting_calendar(
     params(SearchParams),
     responses(
         (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadParams,
     )
 )]
 #[get("/v1/meetings.ics")]

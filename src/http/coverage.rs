@@ -11,7 +11,10 @@ use utoipa::IntoParams;
 
 use super::export;
 use super::params::{self, FilterText};
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::problem::responses::{
+    BadParams, BadParamsOrRow, CoverageBusy, NotAcceptable, NotCsv, NotModified, TooManyPoints,
+};
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
 use super::AppState;
 use crate::coverage::{
@@ -312,12 +315,10 @@ async fn respond(
             (String = "text/csv"),
             (String = "text/html"),
         )),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
-            ("Retry-After" = u32, description = "Seconds to wait"),
-        ), body = Problem, content_type = "application/problem+json"),
+        NotModified,
+        BadParams,
+        NotAcceptable,
+        CoverageBusy,
     )
 )]
 #[get("/v1/coverage")]
@@ -346,13 +347,11 @@ pub async fn coverage_summary(
             (String = "text/csv"),
             (String = "text/html"),
         )),
-        (status = 400, description = "Bad parameters, or a bad row (named by line)", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too many points", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
-            ("Retry-After" = u32, description = "Seconds to wait"),
-        ), body = Problem, content_type = "application/problem+json"),
+        BadParamsOrRow,
+        NotAcceptable,
+        TooManyPoints,
+        NotCsv,
+        CoverageBusy,
     )
 )]
 #[post("/v1/coverage")]
@@ -381,12 +380,10 @@ pub async fn coverage_summary_for_points(
             (serde_json::Value = "application/geo+json"),
             (String = "text/csv"),
         )),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
-            ("Retry-After" = u32, description = "Seconds to wait"),
-        ), body = Problem, content_type = "application/problem+json"),
+        NotModified,
+        BadParams,
+        NotAcceptable,
+        CoverageBusy,
     )
 )]
 #[get("/v1/coverage/gaps")]
@@ -408,13 +405,11 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
             (serde_json::Value = "application/geo+json"),
             (String = "text/csv"),
         )),
-        (status = 400, description = "Bad parameters, or a bad row (named by line)", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too many points", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every core is analysing coverage: ask again after Retry-After seconds", headers(
-            ("Retry-After" = u32, description = "Seconds to wait"),
-        ), body = Problem, content_type = "application/problem+json"),
+        BadParamsOrRow,
+        NotAcceptable,
+        TooManyPoints,
+        NotCsv,
+        CoverageBusy,
     )
 )]
 #[post("/v1/coverage/gaps")]

@@ -12,7 +12,8 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::cors::AllowedOrigins;
 use super::params::MAX_MINUTES;
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::problem::responses::{BadParams, NotModified};
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::{conditional, fnv};
 use crate::domain::{Day, Fellowship};
 use crate::formats::html::escape;
@@ -61,7 +62,7 @@ fn choices(setting: &str) -> Option<&'static [&'static str]> {
     tag = "embed",
     responses(
         (status = 200, description = "The script", body = String, content_type = "text/javascript"),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+        NotModified,
     )
 )]
 #[get("/embed.js")]
@@ -125,7 +126,7 @@ fn check(name: &str, value: &str) -> Option<String> {
     ),
     responses(
         (status = 200, description = "An HTML page running the finder", body = String, content_type = "text/html"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadParams,
     )
 )]
 #[get("/embed")]

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::params::{self, SearchParams};
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::problem::responses::BadParams;
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
 use super::AppState;
 use crate::domain::ImportOutcome;
@@ -38,7 +39,7 @@ pub struct HandoutParams {
     params(SearchParams, HandoutParams),
     responses(
         (status = 200, description = "A printable HTML page", body = String, content_type = "text/html"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadParams,
     )
 )]
 #[get("/v1/handout")]
@@ -71,7 +72,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         }
     }
     for (id, freshness) in sources.iter_mut() {
-        let runs = state.store.imports(id, 50).await.map_err(anyhow::Error::from)?;
+        let runs = state.store.imports(id, 50).await?;
         freshness.last_success = runs
             .iter()
             .find(|r| r.outcome != ImportOutcome::Failed)

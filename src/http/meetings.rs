@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::export::{self, FormatParams};
 use super::params::{self, SearchParams};
+use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
 use super::problem::{ApiError, Problem};
 use super::search_response::{
     cached, cached_json, directions_json, directions_url, meeting_index, next_cursor, page_offset, round_km,
@@ -84,10 +85,10 @@ pub struct MeetingPage {
             (String = "text/csv"),
             (String = "text/calendar"),
         )),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
+        NotModified,
+        BadParams,
+        NotAcceptable,
+        StaleCursor,
     )
 )]
 #[get("/v1/meetings")]

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::export;
 use super::params::{self, SearchParams};
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
 use super::AppState;
 use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
@@ -106,10 +107,10 @@ pub struct OccurrencePage {
             (serde_json::Value = "application/geo+json"),
             (String = "text/csv"),
         )),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
+        NotModified,
+        BadParams,
+        NotAcceptable,
+        StaleCursor,
     )
 )]
 #[get("/v1/occurrences")]

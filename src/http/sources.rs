@@ -81,7 +81,7 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 
     let mut sources = Vec::with_capacity(ids.len());
     for id in ids {
-        let runs = state.store.imports(&id, 50).await.map_err(anyhow::Error::from)?;
+        let runs = state.store.imports(&id, 50).await?;
         let last = runs.first();
         let good = runs.iter().find(|r| r.outcome != ImportOutcome::Failed);
         let definition = state.sources.iter().find(|s| s.id == id);
@@ -133,7 +133,7 @@ pub async fn source_imports(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let imports = state.store.imports(&id, 50).await.map_err(anyhow::Error::from)?;
+    let imports = state.store.imports(&id, 50).await?;
     let defined = state.sources.iter().any(|s| s.id == *id);
     if imports.is_empty() && !defined {
         return Err(ApiError::NotFound(format!("no source has id `{id}`")));
