@@ -16,7 +16,7 @@ use super::problem::responses::{
 };
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
-use super::AppState;
+use super::{cache, AppState};
 use crate::coverage::{
     self, AnswerError, BundledPoints, CoverageGaps, CoverageQuestion, CoverageSummary, DemandPoint, Level,
     Output, QuestionError, QuestionSpec, MAX_POINTS,
@@ -275,7 +275,7 @@ async fn respond(
     let mut response = if posted {
         HttpResponse::Ok()
             .content_type(output.content_type())
-            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header(cache::control(cache::NEVER))
             .body(body.to_string())
     } else {
         cached(req, &snapshot, "", output.content_type(), || body.to_string())

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
+use super::cache;
 use super::cors::AllowedOrigins;
 use super::params::MAX_MINUTES;
 use super::problem::responses::{BadParams, NotModified};
@@ -70,7 +71,7 @@ pub async fn embed_script(req: HttpRequest) -> HttpResponse {
     let (mut response, fresh) = conditional(&req, &SCRIPT_ETAG);
     response
         // Long enough to spare the server on busy pages, short enough that a fix arrives the same day.
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(cache::control(cache::STABLE))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // Pages that isolate themselves (COEP) may still load it.
         .insert_header(("Cross-Origin-Resource-Policy", "cross-origin"));
@@ -184,7 +185,7 @@ pub async fn embed_page(
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(cache::control(cache::STABLE))
         .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

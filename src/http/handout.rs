@@ -12,7 +12,7 @@ use super::params::{self, SearchParams};
 use super::problem::responses::BadParams;
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
-use super::AppState;
+use super::{cache, AppState};
 use crate::domain::ImportOutcome;
 use crate::formats::handout::{render, Freshness, Handout};
 use crate::formats::html::SELF_CONTAINED_CSP;
@@ -92,7 +92,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(cache::control(cache::REVALIDATE))
         // The page needs nothing from anywhere: forbid it all.
         .insert_header((header::CONTENT_SECURITY_POLICY, SELF_CONTAINED_CSP))
         .body(out))

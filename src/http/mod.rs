@@ -1,5 +1,6 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
+mod cache;
 mod calendar;
 mod cors;
 mod coverage;

@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
+use super::cache;
 use crate::store::StoreError;
 
 /// One bad request parameter and what is wrong with it.
@@ -159,7 +160,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .insert_header((header::CACHE_CONTROL, "no-store"));
+            .insert_header(cache::control(cache::NEVER));
         if let ApiError::Busy { retry_after_secs, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, Problem};
-use super::AppState;
+use super::{cache, AppState};
 use crate::domain::{ImportCounts, ImportOutcome, ImportRun};
 
 /// How a source is doing.
@@ -114,7 +114,7 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         });
     }
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header(cache::control(cache::FOLLOWS_DATA))
         .json(SourceList { sources }))
 }
 
@@ -139,6 +139,6 @@ pub async fn source_imports(
         return Err(ApiError::NotFound(format!("no source has id `{id}`")));
     }
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(cache::control(cache::REVALIDATE))
         .json(ImportList { imports }))
 }
