@@ -2,7 +2,7 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::params::{self, NoExtra, SearchParams, MAX_LIMIT};
+use super::params::{self, FilterParams, NoExtra, SearchParams, MAX_LIMIT};
 use super::problem::responses::BadParams;
 use super::problem::{ApiError, Problem};
 use super::search_response::{cached, meeting_index};
@@ -49,7 +49,7 @@ pub async fn meeting_calendar(
 /// search's order. Meetings with no fixed time are left out.
 #[utoipa::path(
     tag = "exports",
-    params(SearchParams),
+    params(FilterParams, SearchParams),
     responses(
         (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
         BadParams,

@@ -6,11 +6,11 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::export;
-use super::params::{self, FilterText};
+use super::params::{self, FilterParams};
 use super::problem::responses::{
     BadParams, BadParamsOrRow, CoverageBusy, NotAcceptable, NotCsv, NotModified, TooManyPoints,
 };
@@ -29,31 +29,9 @@ use crate::travel::Mode;
 pub const MAX_POINTS_BYTES: usize = 2 << 20;
 
 /// Parameters of both coverage endpoints.
-#[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
-    /// Fellowship codes, comma-separated (`aa,na`); default every fellowship.
-    #[param(example = "aa,na")]
-    fellowship: Option<String>,
-    /// `open` or `closed`: count only such meetings.
-    access: Option<String>,
-    /// `in_person`, `hybrid` (or `online`, which here means hybrid: online-only meetings are not
-    /// anywhere), comma-separated; default in-person and hybrid meetings.
-    attendance: Option<String>,
-    /// Count only meetings on these weekdays (`sun`..`sat`), comma-separated, in each meeting's
-    /// own time zone.
-    #[param(example = "sat,sun")]
-    day: Option<String>,
-    /// Count only meetings starting at or after this local time, `HH:MM`.
-    #[param(example = "17:00")]
-    start_after: Option<String>,
-    /// Count only meetings starting at or before this local time, `HH:MM`; earlier than
-    /// `start_after` wraps past midnight.
-    start_before: Option<String>,
-    /// Meeting types that must all apply, comma-separated (`format:speaker`); see `/v1/types`.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    types: Option<String>,
     /// Within reach means within this great-circle distance (km, up to 100). Give this or
     /// `max_minutes`.
     #[param(value_type = Option<f64>, example = 5)]
@@ -123,22 +101,11 @@ impl CoverageParams {
     /// do not read, then those the question's own rules refuse).
     fn question(
         self,
+        filter: FilterParams,
         mut errors: Vec<InvalidParam>,
         supplied: Option<Vec<DemandPoint>>,
     ) -> Result<CoverageQuestion, ApiError> {
-        let conditions = params::conditions(
-            &mut errors,
-            &FilterText {
-                fellowship: self.fellowship.as_deref(),
-                access: self.access.as_deref(),
-                types: self.types.as_deref(),
-                attendance: self.attendance.as_deref(),
-                day: self.day.as_deref(),
-                start_after: self.start_after.as_deref(),
-                start_before: self.start_before.as_deref(),
-                ..FilterText::default()
-            },
-        );
+        let conditions = filter.read(&mut errors, None, None);
         let mode = keyword(
             &mut errors,
             "mode",
@@ -163,7 +130,7 @@ impl CoverageParams {
         // A number that does not read is out of range, and the question says so.
         let number = |text: Option<String>| text.map(|t| t.trim().parse::<f64>().unwrap_or(f64::NAN));
         let spec = QuestionSpec {
-            fellowships: self.fellowship.is_some().then_some(conditions.fellowships),
+            fellowships: filter.fellowship.is_some().then_some(conditions.fellowships),
             access: conditions.access,
             attendance: conditions.attendance,
             days: conditions.days,
@@ -257,7 +224,7 @@ async fn respond(
     supplied: Option<Vec<DemandPoint>>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
-    let params: CoverageParams = params::parse_only(req.query_string(), &mut errors)?;
+    let (filter, params): (_, CoverageParams) = params::parse_filtered(req.query_string(), &mut errors)?;
     let offered: &[Format] = match view {
         View::Summary => &[Format::Json, Format::GeoJson, Format::Csv, Format::Html],
         View::Gaps => &[Format::Json, Format::GeoJson, Format::Csv],
@@ -269,7 +236,7 @@ async fn respond(
         (View::Gaps, format) => Output::Gaps(format),
     };
     let posted = supplied.is_some();
-    let query = params.question(errors, supplied)?;
+    let query = params.question(filter, errors, supplied)?;
     let snapshot = state.index.current();
     let body = state.coverage.answer(output, snapshot.clone(), query).await?;
     let mut response = if posted {
@@ -305,7 +272,7 @@ async fn respond(
 /// for a free core up to 2 s, else are a 503 with `Retry-After`.
 #[utoipa::path(
     tag = "coverage",
-    params(CoverageParams),
+    params(FilterParams, CoverageParams),
     responses(
         (status = 200, description = "Coverage per area and fellowship", headers(
             ("ETag" = String, description = "Changes with the data, the request and the format"),
@@ -337,7 +304,7 @@ pub async fn coverage_summary(
 /// postcode sector within 20 km). At most 2 MiB and 20,000 points.
 #[utoipa::path(
     tag = "coverage",
-    params(CoverageParams),
+    params(FilterParams, CoverageParams),
     request_body(content = String, content_type = "text/csv", description = "Demand points",
         example = "label,lat,lon,weight\nClinic A,53.0462,-2.9930,120\n"),
     responses(
@@ -371,7 +338,7 @@ pub async fn coverage_summary_for_points(
 /// `[lon, lat]`) or CSV, by `format` or `Accept`.
 #[utoipa::path(
     tag = "coverage",
-    params(CoverageParams),
+    params(FilterParams, CoverageParams),
     responses(
         (status = 200, description = "Points out of reach, heaviest first", headers(
             ("ETag" = String, description = "Changes with the data, the request and the format"),
@@ -397,7 +364,7 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
 /// `POST /v1/coverage`).
 #[utoipa::path(
     tag = "coverage",
-    params(CoverageParams),
+    params(FilterParams, CoverageParams),
     request_body(content = String, content_type = "text/csv", description = "Demand points"),
     responses(
         (status = 200, description = "Points out of reach, heaviest first", content(

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{self, SearchParams};
+use super::params::{self, FilterParams, SearchParams};
 use super::problem::responses::BadParams;
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
@@ -36,7 +36,7 @@ pub struct HandoutParams {
 /// a blank client journal page.
 #[utoipa::path(
     tag = "exports",
-    params(SearchParams, HandoutParams),
+    params(FilterParams, SearchParams, HandoutParams),
     responses(
         (status = 200, description = "A printable HTML page", body = String, content_type = "text/html"),
         BadParams,

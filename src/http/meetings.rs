@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::export::{self, FormatParams};
-use super::params::{self, SearchParams};
+use super::params::{self, FilterParams, SearchParams};
 use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
 use super::problem::{ApiError, Problem};
 use super::search_response::{
@@ -74,7 +74,7 @@ pub struct MeetingPage {
 /// iCalendar (`format`, or `Accept`).
 #[utoipa::path(
     tag = "meetings",
-    params(SearchParams, FormatParams),
+    params(FilterParams, SearchParams, FormatParams),
     responses(
         (status = 200, description = "A page of meetings", headers(
             ("Link" = String, description = "`<...>; rel=\"next\"`: the next page, when there is one (how CSV pages)"),

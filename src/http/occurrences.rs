@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::export;
-use super::params::{self, SearchParams};
+use super::params::{self, FilterParams, SearchParams};
 use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
@@ -97,7 +97,7 @@ pub struct OccurrencePage {
 /// GeoJSON or CSV (`format`, or `Accept`).
 #[utoipa::path(
     tag = "meetings",
-    params(SearchParams, WindowParams),
+    params(FilterParams, SearchParams, WindowParams),
     responses(
         (status = 200, description = "A page of sessions", headers(
             ("Link" = String, description = "`<...>; rel=\"next\"`: the next page, when there is one (how CSV pages)"),

@@ -30,6 +30,40 @@ pub const MAX_LIMIT: usize = 500;
 const MAX_TEXT: usize = 200;
 pub const MAX_MINUTES: u32 = 240;
 
+/// The conditions on meetings every search and the coverage analysis share, as text: one struct,
+/// flattened into each endpoint's parameters (and listed in each one's `params(...)`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// Fellowship codes, comma-separated (`aa,na`); see `/v1/fellowships`. Default: every
+    /// fellowship.
+    #[param(example = "aa,na")]
+    pub fellowship: Option<String>,
+    /// `open` or `closed`.
+    #[param(example = "open")]
+    pub access: Option<String>,
+    /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
+    /// see `/v1/types`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub types: Option<String>,
+    /// `in_person`, `online`, `hybrid`, comma-separated. Hybrid meetings count as in person and as
+    /// online. Default: in-person and hybrid meetings. Searches return online-only meetings only
+    /// when asked for, and never limit them by distance; coverage counts rooms only, so there
+    /// `online` means hybrid.
+    #[param(example = "in_person")]
+    pub attendance: Option<String>,
+    /// Weekdays (`sun`..`sat`), comma-separated, in each meeting's own time zone.
+    #[param(example = "mon,tue")]
+    pub day: Option<String>,
+    /// Earliest local start time, `HH:MM`, inclusive.
+    #[param(example = "18:00")]
+    pub start_after: Option<String>,
+    /// Latest local start time, `HH:MM`, inclusive. Earlier than `start_after` wraps past midnight.
+    #[param(example = "21:00")]
+    pub start_before: Option<String>,
+}
+
 /// Filters, place, order and paging common to every search endpoint.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,31 +87,9 @@ pub struct SearchParams {
     /// Search radius in miles, instead of `radius_km`.
     #[param(value_type = Option<f64>)]
     radius_mi: Option<String>,
-    /// Fellowship codes, comma-separated (`aa,na`); see `/v1/fellowships`.
-    #[param(example = "aa,na")]
-    fellowship: Option<String>,
-    /// `open` or `closed`.
-    #[param(example = "open")]
-    access: Option<String>,
-    /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
-    /// see `/v1/types`.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    types: Option<String>,
-    /// `in_person`, `online`, `hybrid`, comma-separated. Hybrid meetings count as in person and as
-    /// online. Default: in-person and hybrid meetings; online-only meetings are returned only
-    /// when asked for, and are never limited by distance.
-    #[param(example = "in_person")]
-    attendance: Option<String>,
-    /// Weekdays (`sun`..`sat`), comma-separated, in each meeting's own time zone.
-    #[param(example = "mon,tue")]
-    day: Option<String>,
-    /// Earliest local start time, `HH:MM`, inclusive.
-    #[param(example = "18:00")]
-    start_after: Option<String>,
-    /// Latest local start time, `HH:MM`, inclusive. Earlier than `start_after` wraps past midnight.
-    #[param(example = "21:00")]
-    start_before: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    filter: FilterParams,
     /// Spoken languages (ISO 639-1, e.g. `cy`), comma-separated; any may match.
     #[param(example = "cy")]
     language: Option<String>,
@@ -210,22 +222,7 @@ fn time(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>) -> Optio
     parsed
 }
 
-/// The conditions on meetings themselves, as query-string text: what every search and the
-/// coverage analysis share (`None` when not given).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FilterText<'a> {
-    pub fellowship: Option<&'a str>,
-    pub access: Option<&'a str>,
-    pub types: Option<&'a str>,
-    pub attendance: Option<&'a str>,
-    pub day: Option<&'a str>,
-    pub start_after: Option<&'a str>,
-    pub start_before: Option<&'a str>,
-    pub language: Option<&'a str>,
-    pub q: Option<&'a str>,
-}
-
-/// The conditions on meetings, typed: what [`conditions`] read from [`FilterText`].
+/// The conditions on meetings, typed: what [`FilterParams::read`] makes of the text.
 #[derive(Debug, Default, Clone)]
 pub struct Conditions {
     /// In the order given (repeats kept).
@@ -258,74 +255,100 @@ impl Conditions {
     }
 }
 
-/// Checks the conditions on meetings, reporting every bad one in `errors`.
-pub fn conditions(errors: &mut Vec<InvalidParam>, text: &FilterText) -> Conditions {
-    let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
-    let fellowships = each(
-        errors,
-        "fellowship",
-        text.fellowship,
-        Fellowship::parse,
-        &format!("known: {fellowship_codes}"),
-    );
-    let access = text.access.and_then(|a| {
-        let access = Access::parse(a);
-        if access.is_none() {
+impl FilterParams {
+    /// Checks the conditions on meetings, reporting every bad one in `errors`; `language` and `q`
+    /// are the search's own.
+    pub fn read(
+        &self,
+        errors: &mut Vec<InvalidParam>,
+        language: Option<&str>,
+        q: Option<&str>,
+    ) -> Conditions {
+        let text = self;
+        let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
+        let fellowships = each(
+            errors,
+            "fellowship",
+            text.fellowship.as_deref(),
+            Fellowship::parse,
+            &format!("known: {fellowship_codes}"),
+        );
+        let access = text.access.as_deref().and_then(|a| {
+            let access = Access::parse(a);
+            if access.is_none() {
+                errors.push(InvalidParam::new(
+                    "access",
+                    format!("must be `open` or `closed`, not `{a}`"),
+                ));
+            }
+            access
+        });
+        let types = each(
+            errors,
+            "type",
+            text.types.as_deref(),
+            MeetingType::parse,
+            "see /v1/types",
+        );
+        let attendance = each(
+            errors,
+            "attendance",
+            text.attendance.as_deref(),
+            Attendance::parse,
+            "in_person, online or hybrid",
+        );
+        let days = each(
+            errors,
+            "day",
+            text.day.as_deref(),
+            Day::parse,
+            "sun, mon, tue, wed, thu, fri or sat",
+        );
+        let start_after = time(errors, "start_after", text.start_after.as_deref());
+        let start_before = time(errors, "start_before", text.start_before.as_deref());
+        let languages = each(
+            errors,
+            "language",
+            language,
+            MeetingType::language,
+            "ISO 639-1 codes listed under language: in /v1/types",
+        );
+        if q.is_some_and(|q| q.chars().count() > MAX_TEXT) {
             errors.push(InvalidParam::new(
-                "access",
-                format!("must be `open` or `closed`, not `{a}`"),
+                "q",
+                format!("must be at most {MAX_TEXT} characters"),
             ));
         }
-        access
-    });
-    let types = each(errors, "type", text.types, MeetingType::parse, "see /v1/types");
-    let attendance = each(
-        errors,
-        "attendance",
-        text.attendance,
-        Attendance::parse,
-        "in_person, online or hybrid",
-    );
-    let days = each(
-        errors,
-        "day",
-        text.day,
-        Day::parse,
-        "sun, mon, tue, wed, thu, fri or sat",
-    );
-    let start_after = time(errors, "start_after", text.start_after);
-    let start_before = time(errors, "start_before", text.start_before);
-    let languages = each(
-        errors,
-        "language",
-        text.language,
-        MeetingType::language,
-        "ISO 639-1 codes listed under language: in /v1/types",
-    );
-    if text.q.is_some_and(|q| q.chars().count() > MAX_TEXT) {
-        errors.push(InvalidParam::new(
-            "q",
-            format!("must be at most {MAX_TEXT} characters"),
-        ));
-    }
-    Conditions {
-        fellowships,
-        access,
-        types,
-        attendance,
-        days,
-        start_after,
-        start_before,
-        languages,
-        q: text.q.unwrap_or("").to_string(),
+        Conditions {
+            fellowships,
+            access,
+            types,
+            attendance,
+            days,
+            start_after,
+            start_before,
+            languages,
+            q: q.unwrap_or("").to_string(),
+        }
     }
 }
 
-/// Reads a query string into `T` alone, for an endpoint that shares the search's filters but not
-/// its place or paging: repeats joined and empties dropped as for searches, and parameters `T`
-/// does not know reported in `errors`.
-pub fn parse_only<T: DeserializeOwned>(query: &str, errors: &mut Vec<InvalidParam>) -> Result<T, ApiError> {
-    Ok(claim(&parameters(query)?, errors))
+/// Reads a query string into the shared [`FilterParams`] and the endpoint's own `T`, for an
+/// endpoint that shares the search's filters but not its place or paging: repeats joined and
+/// empties dropped as for searches, and parameters neither knows reported in `errors`.
+pub fn parse_filtered<T: DeserializeOwned>(
+    query: &str,
+    errors: &mut Vec<InvalidParam>,
+) -> Result<(FilterParams, T), ApiError> {
+    #[derive(Deserialize)]
+    struct Filtered {
+        #[serde(flatten)]
+        filter: FilterParams,
+        #[serde(flatten)]
+        rest: HashMap<String, String>,
+    }
+    let Filtered { filter, rest } = deserialize(&parameters(query)?);
+    Ok((filter, claim(&rest.into_iter().collect(), errors)))
 }
 
 /// `params` read into `T`, reporting the ones `T` does not know in `errors`.
@@ -451,21 +474,10 @@ impl SearchParams {
             }
         }
 
-        let filter = conditions(
-            errors,
-            &FilterText {
-                fellowship: self.fellowship.as_deref(),
-                access: self.access.as_deref(),
-                types: self.types.as_deref(),
-                attendance: self.attendance.as_deref(),
-                day: self.day.as_deref(),
-                start_after: self.start_after.as_deref(),
-                start_before: self.start_before.as_deref(),
-                language: self.language.as_deref(),
-                q: self.q.as_deref(),
-            },
-        )
-        .filter();
+        let filter = self
+            .filter
+            .read(errors, self.language.as_deref(), self.q.as_deref())
+            .filter();
         let sort = match self.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None if has_point => Sort::Distance,
             None => Sort::Time,
