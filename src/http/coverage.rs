@@ -23,7 +23,6 @@ use crate::coverage::{
 };
 use crate::formats::html::SELF_CONTAINED_CSP;
 use crate::formats::Format;
-use crate::travel::Mode;
 
 /// Largest CSV of demand points accepted in a request body (at most [`MAX_POINTS`] points).
 pub const MAX_POINTS_BYTES: usize = 2 << 20;
@@ -80,22 +79,6 @@ impl From<AnswerError> for ApiError {
     }
 }
 
-/// A keyword parameter: `parse` of its text, or `reason` reported under `name`.
-fn keyword<T>(
-    errors: &mut Vec<InvalidParam>,
-    name: &str,
-    text: Option<&str>,
-    parse: impl Fn(&str) -> Option<T>,
-    reason: &str,
-) -> Option<T> {
-    let text = text?;
-    let value = parse(text);
-    if value.is_none() {
-        errors.push(InvalidParam::new(name, reason));
-    }
-    value
-}
-
 impl CoverageParams {
     /// The question, or one 400 naming every bad parameter (those in `errors` already, those that
     /// do not read, then those the question's own rules refuse).
@@ -106,26 +89,20 @@ impl CoverageParams {
         supplied: Option<Vec<DemandPoint>>,
     ) -> Result<CoverageQuestion, ApiError> {
         let conditions = filter.read(&mut errors, None, None);
-        let mode = keyword(
-            &mut errors,
-            "mode",
-            self.mode.as_deref(),
-            Mode::parse,
-            "must be walk, cycle, drive or transit",
-        );
-        let level = keyword(
+        let mode = params::travel_mode(&mut errors, self.mode.as_deref());
+        let level = params::keyword(
             &mut errors,
             "level",
             self.level.as_deref(),
             Level::parse,
-            "must be lad, utla or nation",
+            "lad, utla or nation",
         );
-        let points = keyword(
+        let points = params::keyword(
             &mut errors,
             "points",
             self.points.as_deref(),
             BundledPoints::parse,
-            "must be sectors or places",
+            "sectors or places",
         );
         // A number that does not read is out of range, and the question says so.
         let number = |text: Option<String>| text.map(|t| t.trim().parse::<f64>().unwrap_or(f64::NAN));

@@ -17,8 +17,8 @@ use crate::formats::Format;
 use crate::gazetteer::Resolved;
 use crate::travel::{page_travel, Travel};
 
-const DEFAULT_DAYS: i64 = 7;
-const MAX_DAYS: i64 = 31;
+const DEFAULT_DAYS: u32 = 7;
+const MAX_DAYS: u32 = 31;
 
 /// The time window of an occurrence search.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -146,19 +146,7 @@ pub async fn search_occurrences(
                 None
             }
         });
-    let days = match window.days.as_deref() {
-        None => DEFAULT_DAYS,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
-            _ => {
-                errors.push(InvalidParam::new(
-                    "days",
-                    format!("must be a whole number from 1 to {MAX_DAYS}"),
-                ));
-                DEFAULT_DAYS
-            }
-        },
-    };
+    let days = params::whole(&mut errors, "days", window.days.as_deref(), MAX_DAYS).unwrap_or(DEFAULT_DAYS);
     let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = page_offset(&request, &snapshot)?;
     // A later page keeps the first page's "now", so the window does not move under the reader.
@@ -167,7 +155,7 @@ pub async fn search_occurrences(
         let now = Timestamp::now().as_second();
         Timestamp::from_second(now - now.rem_euclid(60)).expect("the current time is a valid timestamp")
     });
-    let until = from + SignedDuration::from_hours(24 * days);
+    let until = from + SignedDuration::from_hours(24 * i64::from(days));
     let (hits, more) = snapshot.occurrences(&request.query, from, until, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, Some(from));
     let hits = hits.get(offset..).unwrap_or_default();

@@ -188,6 +188,45 @@ fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> 
     }
 }
 
+/// A whole number from 1 to `max`, reported under `name` when it is not one.
+pub fn whole(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>, max: u32) -> Option<u32> {
+    let text = text?;
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Some(n),
+        _ => {
+            errors.push(InvalidParam::new(
+                name,
+                format!("must be a whole number from 1 to {max}"),
+            ));
+            None
+        }
+    }
+}
+
+/// One keyword read by `parse`, reported under `name` as "must be {expected}, not `text`".
+pub fn keyword<T>(
+    errors: &mut Vec<InvalidParam>,
+    name: &str,
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Option<T> {
+    let text = text?;
+    let value = parse(text);
+    if value.is_none() {
+        errors.push(InvalidParam::new(
+            name,
+            format!("must be {expected}, not `{text}`"),
+        ));
+    }
+    value
+}
+
+/// `mode`: how someone travels, for travel times and time thresholds.
+pub fn travel_mode(errors: &mut Vec<InvalidParam>, text: Option<&str>) -> Option<Mode> {
+    keyword(errors, "mode", text, Mode::parse, "walk, cycle, drive or transit")
+}
+
 /// Parses every value of a comma list with `parse`, reporting the ones it refuses.
 fn each<T>(
     errors: &mut Vec<InvalidParam>,
@@ -499,49 +538,16 @@ impl SearchParams {
                 Sort::Time
             }
         };
-        let mode = self.mode.as_deref().and_then(|text| {
-            let mode = Mode::parse(text);
-            if mode.is_none() {
-                errors.push(InvalidParam::new(
-                    "mode",
-                    format!("must be walk, cycle, drive or transit, not `{text}`"),
-                ));
-            } else if !has_point {
-                errors.push(InvalidParam::new("mode", "needs a point (near, or lat and lon)"));
-            }
-            mode
-        });
-        let max_minutes = self
-            .max_minutes
-            .as_deref()
-            .and_then(|text| match text.parse::<u32>() {
-                Ok(n) if (1..=MAX_MINUTES).contains(&n) => {
-                    if self.mode.is_none() {
-                        errors.push(InvalidParam::new("max_minutes", "needs a travel mode (mode)"));
-                    }
-                    Some(n)
-                }
-                _ => {
-                    errors.push(InvalidParam::new(
-                        "max_minutes",
-                        format!("must be a whole number from 1 to {MAX_MINUTES}"),
-                    ));
-                    None
-                }
-            });
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    errors.push(InvalidParam::new(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    ));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
+        let mode = travel_mode(errors, self.mode.as_deref());
+        if mode.is_some() && !has_point {
+            errors.push(InvalidParam::new("mode", "needs a point (near, or lat and lon)"));
+        }
+        let max_minutes = whole(errors, "max_minutes", self.max_minutes.as_deref(), MAX_MINUTES);
+        if max_minutes.is_some() && self.mode.is_none() {
+            errors.push(InvalidParam::new("max_minutes", "needs a travel mode (mode)"));
+        }
+        let limit = whole(errors, "limit", self.limit.as_deref(), MAX_LIMIT as u32)
+            .map_or(DEFAULT_LIMIT, |n| n as usize);
         let cursor = self.cursor.as_deref().and_then(|c| match Cursor::decode(c) {
             Some(cursor) if cursor.fingerprint == fingerprint => Some(cursor),
             Some(_) => {
