@@ -125,6 +125,20 @@ impl Location {
     pub fn point(&self) -> Option<(f64, f64)> {
         self.lat.zip(self.lon)
     }
+
+    /// The address as one line: venue, address lines, town and postcode, those given, joined by
+    /// `, ` (empty when none is).
+    pub fn address(&self) -> String {
+        self.venue
+            .iter()
+            .chain(&self.address_lines)
+            .chain(&self.town)
+            .chain(&self.postcode)
+            .map(String::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// How to join a meeting remotely.

@@ -7,6 +7,8 @@
 //! set of columns named by the JSON fields (`location.lat` for nested ones; lists joined with `;`;
 //! text that a spreadsheet would run as a formula is prefixed with `'`).
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -28,28 +30,15 @@ impl<T: Feature> Feature for &T {
     }
 }
 
-/// Columns of the meeting CSV, as JSON paths.
-pub const MEETING_COLUMNS: &[&str] = &[
-    "id",
-    "name",
-    "fellowship",
-    "group_name",
-    "distance_km",
+/// Travel, location, online and source columns, as both CSVs have them.
+const TRAVEL: &[&str] = &[
     "travel.mode",
     "travel.minutes",
     "travel.distance_km",
     "travel.method",
     "directions_url",
-    "schedule.day",
-    "schedule.start_time",
-    "schedule.end_time",
-    "schedule.duration_minutes",
-    "schedule.timezone",
-    "schedule.weeks_of_month",
-    "access",
-    "attendance",
-    "types",
-    "source_types",
+];
+const LOCATION: &[&str] = &[
     "location.venue",
     "location.address_lines",
     "location.town",
@@ -62,52 +51,61 @@ pub const MEETING_COLUMNS: &[&str] = &[
     "online.url",
     "online.phone",
     "online.notes",
-    "notes",
-    "status",
+];
+const SOURCE: &[&str] = &[
     "source.id",
     "source.name",
     "source.attribution",
     "source.record_id",
-    "first_seen_at",
-    "updated_at",
-    "last_seen_at",
 ];
 
+fn columns(parts: &[&[&'static str]]) -> Vec<&'static str> {
+    parts.concat()
+}
+
+/// Columns of the meeting CSV, as JSON paths.
+pub static MEETING_COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    columns(&[
+        &["id", "name", "fellowship", "group_name", "distance_km"],
+        TRAVEL,
+        &[
+            "schedule.day",
+            "schedule.start_time",
+            "schedule.end_time",
+            "schedule.duration_minutes",
+            "schedule.timezone",
+            "schedule.weeks_of_month",
+            "access",
+            "attendance",
+            "types",
+            "source_types",
+        ],
+        LOCATION,
+        &["notes", "status"],
+        SOURCE,
+        &["first_seen_at", "updated_at", "last_seen_at"],
+    ])
+});
+
 /// Columns of the occurrence CSV, as JSON paths.
-pub const OCCURRENCE_COLUMNS: &[&str] = &[
-    "meeting_id",
-    "name",
-    "fellowship",
-    "start",
-    "end",
-    "in_progress",
-    "distance_km",
-    "travel.mode",
-    "travel.minutes",
-    "travel.distance_km",
-    "travel.method",
-    "directions_url",
-    "access",
-    "attendance",
-    "types",
-    "location.venue",
-    "location.address_lines",
-    "location.town",
-    "location.postcode",
-    "location.country",
-    "location.lat",
-    "location.lon",
-    "location.approximate",
-    "location.notes",
-    "online.url",
-    "online.phone",
-    "online.notes",
-    "source.id",
-    "source.name",
-    "source.attribution",
-    "source.record_id",
-    "last_seen_at",
-];
+pub static OCCURRENCE_COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    columns(&[
+        &[
+            "meeting_id",
+            "name",
+            "fellowship",
+            "start",
+            "end",
+            "in_progress",
+            "distance_km",
+        ],
+        TRAVEL,
+        &["access", "attendance", "types"],
+        LOCATION,
+        SOURCE,
+        &["last_seen_at"],
+    ])
+});
 
 fn lookup<'a>(item: &'a Value, path: &str) -> &'a Value {
     path.split('.')

@@ -138,7 +138,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         })
     };
     let mut response = cached(&req, &snapshot, variant, format.content_type(), || match format {
-        Format::Csv => tables::csv(rows(), tables::MEETING_COLUMNS),
+        Format::Csv => tables::csv(rows(), &tables::MEETING_COLUMNS),
         Format::GeoJson => {
             let foreign = serde_json::json!({
                 "next": next,

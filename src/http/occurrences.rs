@@ -210,7 +210,7 @@ pub async fn search_occurrences(
         &variant,
         format.content_type(),
         || match format {
-            Format::Csv => tables::csv(&body.occurrences, tables::OCCURRENCE_COLUMNS),
+            Format::Csv => tables::csv(&body.occurrences, &tables::OCCURRENCE_COLUMNS),
             Format::GeoJson => {
                 let foreign = serde_json::json!({
                     "next": body.next,
