@@ -177,30 +177,42 @@ fn list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<f64> {
-    let text = text.as_deref()?;
-    match text.parse::<f64>() {
-        Ok(n) if n.is_finite() => Some(n),
-        _ => {
-            errors.push(InvalidParam::new(name, format!("must be a number, not `{text}`")));
-            None
-        }
+/// One parameter read by `parse`; one that does not read is reported under `name` with
+/// `reason(text)`. Every single-valued parameter is read through here.
+fn read<T>(
+    errors: &mut Vec<InvalidParam>,
+    name: &str,
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    reason: impl FnOnce(&str) -> String,
+) -> Option<T> {
+    let text = text?;
+    let value = parse(text);
+    if value.is_none() {
+        errors.push(InvalidParam::new(name, reason(text)));
     }
+    value
+}
+
+fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<f64> {
+    read(
+        errors,
+        name,
+        text.as_deref(),
+        |t| t.parse::<f64>().ok().filter(|n| n.is_finite()),
+        |t| format!("must be a number, not `{t}`"),
+    )
 }
 
 /// A whole number from 1 to `max`, reported under `name` when it is not one.
 pub fn whole(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>, max: u32) -> Option<u32> {
-    let text = text?;
-    match text.trim().parse::<u32>() {
-        Ok(n) if (1..=max).contains(&n) => Some(n),
-        _ => {
-            errors.push(InvalidParam::new(
-                name,
-                format!("must be a whole number from 1 to {max}"),
-            ));
-            None
-        }
-    }
+    read(
+        errors,
+        name,
+        text,
+        |t| t.trim().parse::<u32>().ok().filter(|n| (1..=max).contains(n)),
+        |_| format!("must be a whole number from 1 to {max}"),
+    )
 }
 
 /// One keyword read by `parse`, reported under `name` as "must be {expected}, not `text`".
@@ -211,15 +223,9 @@ pub fn keyword<T>(
     parse: impl Fn(&str) -> Option<T>,
     expected: &str,
 ) -> Option<T> {
-    let text = text?;
-    let value = parse(text);
-    if value.is_none() {
-        errors.push(InvalidParam::new(
-            name,
-            format!("must be {expected}, not `{text}`"),
-        ));
-    }
-    value
+    read(errors, name, text, parse, |t| {
+        format!("must be {expected}, not `{t}`")
+    })
 }
 
 /// `mode`: how someone travels, for travel times and time thresholds.
@@ -250,15 +256,7 @@ fn each<T>(
 }
 
 fn time(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>) -> Option<LocalTime> {
-    let text = text?;
-    let parsed = LocalTime::parse(text);
-    if parsed.is_none() {
-        errors.push(InvalidParam::new(
-            name,
-            format!("must be a local time HH:MM, not `{text}`"),
-        ));
-    }
-    parsed
+    keyword(errors, name, text, LocalTime::parse, "a local time HH:MM")
 }
 
 /// The conditions on meetings, typed: what [`FilterParams::read`] makes of the text.
@@ -312,16 +310,13 @@ impl FilterParams {
             Fellowship::parse,
             &format!("known: {fellowship_codes}"),
         );
-        let access = text.access.as_deref().and_then(|a| {
-            let access = Access::parse(a);
-            if access.is_none() {
-                errors.push(InvalidParam::new(
-                    "access",
-                    format!("must be `open` or `closed`, not `{a}`"),
-                ));
-            }
-            access
-        });
+        let access = keyword(
+            errors,
+            "access",
+            text.access.as_deref(),
+            Access::parse,
+            "`open` or `closed`",
+        );
         let types = each(
             errors,
             "type",
