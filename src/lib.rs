@@ -3,7 +3,11 @@
 //!
 //! Dependencies point one way: `http` and `cli` use `directory`, which uses `search` and `store`,
 //! which use `domain`. `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
-//! `search`, used by `http` and by importers.
+//! `search`; `places` puts them together for resolving what someone typed. `formats` reads and
+//! writes every external format (feeds, iCalendar, CSV, GeoJSON, the hand-out) and `coverage`
+//! asks and answers coverage questions; `import` runs feeds into the directory. `http` only
+//! translates HTTP to calls on these and back: nothing outside it uses it, except the command
+//! line that starts the server.
 
 pub mod cli;
 pub mod coverage;
