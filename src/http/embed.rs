@@ -17,7 +17,7 @@ use super::problem::responses::{BadParams, NotModified};
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::{conditional, fnv};
 use crate::domain::{Day, Fellowship};
-use crate::formats::html::escape;
+use crate::formats::html::{finder_page, FINDER_PAGE_CSP};
 
 const SCRIPT: &str = include_str!("embed/embed.js");
 
@@ -165,24 +165,12 @@ pub async fn embed_page(
     if !errors.is_empty() {
         return Err(ApiError::InvalidParams(errors));
     }
-    let attributes: String = values
-        .iter()
-        .map(|(name, value)| format!(" data-{}=\"{}\"", name.replace('_', "-"), escape(value)))
-        .collect();
-    let body = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Mutual aid meetings this week</title></head>\
-         <body><main><script src=\"/embed.js\"{attributes} async></script></main></body></html>\n"
-    );
+    let body = finder_page(&values);
     // Only this server's script and data. Framing is the point, so no X-Frame-Options.
-    let mut policy = String::from(
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-         base-uri 'none'; form-action 'none'",
-    );
-    if let Some(ancestors) = origins.frame_ancestors() {
-        policy = format!("{policy}; {ancestors}");
-    }
+    let policy = match origins.frame_ancestors() {
+        Some(ancestors) => format!("{FINDER_PAGE_CSP}; {ancestors}"),
+        None => FINDER_PAGE_CSP.to_string(),
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header(cache::control(cache::STABLE))
