@@ -59,8 +59,8 @@ pub async fn meeting_calendar(
 pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.index.current();
     let mut errors = Vec::new();
-    let query = with_default_limit(req.query_string());
-    let (search, NoExtra {}, fingerprint) = params::parse(&query, &mut errors)?;
+    let (mut search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
+    search.default_limit(MAX_LIMIT);
     let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = super::search_response::page_offset(&request, &snapshot)?;
     let (hits, _) = snapshot.search(&request.query, offset + request.limit);
@@ -71,18 +71,4 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
             page.iter().map(|h| snapshot.meeting(h.index)),
         )
     }))
-}
-
-/// The query string with `limit=500` added when it has none: a calendar is not paged.
-pub fn with_default_limit(query: &str) -> String {
-    let has_limit = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .map(|pairs| pairs.iter().any(|(k, v)| k == "limit" && !v.trim().is_empty()))
-        .unwrap_or(false);
-    if has_limit {
-        query.to_string()
-    } else if query.is_empty() {
-        format!("limit={MAX_LIMIT}")
-    } else {
-        format!("{query}&limit={MAX_LIMIT}")
-    }
 }

@@ -424,6 +424,11 @@ struct ExtraParams<T> {
 pub struct NoExtra {}
 
 impl SearchParams {
+    /// Sets `limit` when the request gave none (a calendar is not paged: it lists up to the most).
+    pub fn default_limit(&mut self, limit: usize) {
+        self.limit.get_or_insert_with(|| limit.to_string());
+    }
+
     /// The `near` text, for the caller to resolve before [`SearchParams::validate`].
     pub fn near(&self) -> Option<&str> {
         self.near.as_deref()
