@@ -175,53 +175,23 @@ impl ResponseError for ApiError {
 pub mod responses {
     use super::*;
 
-    #[derive(IntoResponses)]
-    #[response(
-        status = 400,
-        description = "Bad parameters",
-        content_type = "application/problem+json"
-    )]
-    pub struct BadParams(Problem);
+    /// One problem response: its type, status and description.
+    macro_rules! problem {
+        ($($name:ident: $status:literal, $description:literal;)*) => {$(
+            #[derive(IntoResponses)]
+            #[response(status = $status, description = $description, content_type = "application/problem+json")]
+            pub struct $name(Problem);
+        )*};
+    }
 
-    #[derive(IntoResponses)]
-    #[response(
-        status = 400,
-        description = "Bad parameters, or a bad row (named by line)",
-        content_type = "application/problem+json"
-    )]
-    pub struct BadParamsOrRow(Problem);
-
-    #[derive(IntoResponses)]
-    #[response(
-        status = 406,
-        description = "Format not available",
-        content_type = "application/problem+json"
-    )]
-    pub struct NotAcceptable(Problem);
-
-    #[derive(IntoResponses)]
-    #[response(
-        status = 410,
-        description = "Cursor from before the directory changed",
-        content_type = "application/problem+json"
-    )]
-    pub struct StaleCursor(Problem);
-
-    #[derive(IntoResponses)]
-    #[response(
-        status = 413,
-        description = "Too many points",
-        content_type = "application/problem+json"
-    )]
-    pub struct TooManyPoints(Problem);
-
-    #[derive(IntoResponses)]
-    #[response(
-        status = 415,
-        description = "Not text/csv",
-        content_type = "application/problem+json"
-    )]
-    pub struct NotCsv(Problem);
+    problem! {
+        BadParams: 400, "Bad parameters";
+        BadParamsOrRow: 400, "Bad parameters, or a bad row (named by line)";
+        NotAcceptable: 406, "Format not available";
+        StaleCursor: 410, "Cursor from before the directory changed";
+        TooManyPoints: 413, "Too many points";
+        NotCsv: 415, "Not text/csv";
+    }
 
     #[derive(IntoResponses)]
     #[response(
