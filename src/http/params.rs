@@ -301,45 +301,44 @@ impl FilterParams {
         language: Option<&str>,
         q: Option<&str>,
     ) -> Conditions {
-        let text = self;
         let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
         let fellowships = each(
             errors,
             "fellowship",
-            text.fellowship.as_deref(),
+            self.fellowship.as_deref(),
             Fellowship::parse,
             &format!("known: {fellowship_codes}"),
         );
         let access = keyword(
             errors,
             "access",
-            text.access.as_deref(),
+            self.access.as_deref(),
             Access::parse,
             "`open` or `closed`",
         );
         let types = each(
             errors,
             "type",
-            text.types.as_deref(),
+            self.types.as_deref(),
             MeetingType::parse,
             "see /v1/types",
         );
         let attendance = each(
             errors,
             "attendance",
-            text.attendance.as_deref(),
+            self.attendance.as_deref(),
             Attendance::parse,
             "in_person, online or hybrid",
         );
         let days = each(
             errors,
             "day",
-            text.day.as_deref(),
+            self.day.as_deref(),
             Day::parse,
             "sun, mon, tue, wed, thu, fri or sat",
         );
-        let start_after = time(errors, "start_after", text.start_after.as_deref());
-        let start_before = time(errors, "start_before", text.start_before.as_deref());
+        let start_after = time(errors, "start_after", self.start_after.as_deref());
+        let start_before = time(errors, "start_before", self.start_before.as_deref());
         let languages = each(
             errors,
             "language",
