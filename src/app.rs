@@ -14,15 +14,16 @@ use actix_web::dev::Server;
 use anyhow::Context;
 
 use crate::coverage::boundaries::Boundaries;
+use crate::coverage::CoverageState;
 use crate::directory::Directory;
 use crate::gazetteer::remote::RemoteGeocoder;
 use crate::gazetteer::Gazetteer;
-use crate::http::{self, AppState, CoverageState};
-use crate::places::Geo;
+use crate::http::{self, AppState};
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::{refresh_sources, FETCH_TIMEOUT};
 use crate::import::source::SourceDefinition;
 use crate::import::Importer;
+use crate::places::Geo;
 use crate::settings::{GeoSettings, Settings};
 use crate::travel::osrm::{Osrm, OsrmConfig};
 
@@ -53,11 +54,8 @@ impl App {
             .as_deref()
             .map(Boundaries::load)
             .transpose()?;
-        let coverage = CoverageState::with_limit(
-            boundaries,
-            settings.coverage.analyses(),
-            settings.coverage.wait(),
-        );
+        let coverage =
+            CoverageState::with_limit(boundaries, settings.coverage.analyses(), settings.coverage.wait());
         let directory = Directory::open(&settings.database.url).await?;
         let folder = &settings.import.sources.importers;
         let sources = if folder.is_dir() {

@@ -18,9 +18,6 @@ use crate::domain::{
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
 
-/// GeoNames populated places in the UK, largest first.
-const PLACES_CSV: &str = include_str!("../data/gb-places.csv");
-
 pub const SOURCE_ID: &str = "demo";
 
 /// How many meetings `serve --demo` and `demo-data` make unless told otherwise.
@@ -34,19 +31,18 @@ struct Place {
     wales: bool,
 }
 
+/// GeoNames populated places in GB with a population, largest first.
 fn gb_places() -> Vec<Place> {
-    let mut reader = csv::Reader::from_reader(PLACES_CSV.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter(|r| matches!(&r[6], "England" | "Scotland" | "Wales"))
+    crate::gazetteer::bundled::places()
+        .iter()
+        .filter(|r| r.in_gb())
         .filter_map(|r| {
             Some(Place {
-                name: r[1].to_string(),
-                lat: r[2].parse().ok()?,
-                lon: r[3].parse().ok()?,
-                population: r[4].parse().ok().filter(|&p| p > 0)?,
-                wales: &r[6] == "Wales",
+                name: r.name.clone(),
+                lat: r.lat,
+                lon: r.lon,
+                population: r.population.filter(|&p| p > 0)?,
+                wales: r.country == "Wales",
             })
         })
         .collect()
@@ -371,6 +367,18 @@ fn scatter(rng: &mut ChaCha8Rng, place: &Place) -> (f64, f64) {
     (round(place.lat + dlat), round(place.lon + dlon))
 }
 
+/// Replaces the demo source in `directory` with `count` meetings made from `seed`.
+pub async fn load(directory: &crate::directory::Directory, count: usize, seed: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let meetings = generate(count, seed, Timestamp::now().round(jiff::Unit::Second)?);
+    directory.replace_source(SOURCE_ID, &meetings).await?;
+    println!(
+        "loaded {count} demo meetings (seed {seed}) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,16 +407,4 @@ mod tests {
         let aa = a.iter().filter(|m| m.fellowship.id() == "aa").count();
         assert!((200..350).contains(&aa), "AA share {aa}/500");
     }
-}
-
-/// Replaces the demo source in `directory` with `count` meetings made from `seed`.
-pub async fn load(directory: &crate::directory::Directory, count: usize, seed: u64) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let meetings = generate(count, seed, Timestamp::now().round(jiff::Unit::Second)?);
-    directory.replace_source(SOURCE_ID, &meetings).await?;
-    println!(
-        "loaded {count} demo meetings (seed {seed}) in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }

@@ -273,7 +273,6 @@ fn origin(text: &str) -> Result<String, String> {
     Ok(format!("{scheme}://{host_port}"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
+mod cache;
 mod calendar;
 mod cors;
 mod coverage;
@@ -28,12 +29,12 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::coverage::CoverageState;
 use crate::directory::Directory;
 use crate::import::source::SourceDefinition;
 use crate::places::Geo;
 
 pub use cors::AllowedOrigins;
-pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
 pub use problem::{ApiError, InvalidParam, Problem};
 
 /// What handlers share.

@@ -3,12 +3,12 @@
 
 use std::net::TcpListener;
 
+use meetingmap::app::App;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::app::App;
 use meetingmap::places::Geo;
 use meetingmap::settings::{AllowedOrigins, Settings};
 use serde_json::Value;
@@ -223,7 +223,9 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> TestResponse {
-        let mut request = self.client.request(method, format!("{}{path_and_query}", self.base));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path_and_query}", self.base));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -240,7 +242,9 @@ impl TestApp {
 
     /// GETs `path_and_query` as JSON; any error must be problem+json carrying its status.
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self.request(reqwest::Method::GET, path_and_query, &[], None).await;
+        let response = self
+            .request(reqwest::Method::GET, path_and_query, &[], None)
+            .await;
         let body = response.json();
         if response.status >= 400 {
             assert_eq!(
