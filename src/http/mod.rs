@@ -37,7 +37,7 @@ use crate::import::source::SourceDefinition;
 use crate::places::Geo;
 
 pub use cors::AllowedOrigins;
-pub use problem::{ApiError, InvalidParam, Problem};
+pub use problem::ApiError;
 
 /// What handlers share.
 pub struct AppState {
