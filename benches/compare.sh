@@ -9,7 +9,8 @@
 # names); without one every benchmark of the search, import and coverage benches runs, which takes
 # about 25 minutes on 2 cores. Each revision is built in its own worktree and target directory
 # under ${COMPARE_DIR:-/tmp/meetingmap-compare}, kept between runs so a second comparison only
-# rebuilds what changed. Nothing leaves the machine.
+# rebuilds what changed. CRITERION_ARGS is passed to every run (e.g. "--warm-up-time 1").
+# Nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 before=${1:?usage: benches/compare.sh BEFORE_REV [AFTER_REV] [FILTER]}
@@ -48,7 +49,7 @@ run() {
   local side=$1 bench=$2 dir
   dir=${side}_dir
   (cd "${!dir}" && CARGO_TARGET_DIR="$root/target-$side" cargo bench --quiet --bench "$bench" -- \
-      --noplot ${filter:+"$filter"} 2>/dev/null) |
+      --noplot ${CRITERION_ARGS:-} ${filter:+"$filter"} 2>/dev/null) |
     python3 -c '
 import re, sys
 name = None
