@@ -13,8 +13,9 @@
 # Nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-before=${1:?usage: benches/compare.sh BEFORE_REV [AFTER_REV] [FILTER]}
-after=${2:-}
+# Revisions are resolved here, before any worktree is touched: "HEAD" means this checkout's.
+before=$(git rev-parse --verify "${1:?usage: benches/compare.sh BEFORE_REV [AFTER_REV] [FILTER]}^{commit}")
+after=${2:+$(git rev-parse --verify "$2^{commit}")}
 filter=${3:-}
 root=${COMPARE_DIR:-/tmp/meetingmap-compare}
 mkdir -p "$root"
@@ -39,7 +40,8 @@ before_dir=$(checkout before "$before")
 after_dir=$(checkout after "$after")
 for side in before after; do
   dir=${side}_dir
-  (cd "${!dir}" && CARGO_TARGET_DIR="$root/target-$side" cargo bench --no-run --quiet 2>/dev/null)
+  (cd "${!dir}" && CARGO_TARGET_DIR="$root/target-$side" cargo bench --no-run --quiet) ||
+    { echo "the $side revision does not build" >&2; exit 1; }
 done
 
 # One criterion run; prints "name<TAB>median" for each benchmark it ran. Criterion prints a
