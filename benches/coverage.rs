@@ -7,8 +7,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jiff::Timestamp;
 use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::coverage::{self, Analysis, AreaLookup, Level, Threshold};
+use meetingmap::coverage::{render as render_coverage, Output as CoverageOutput, QuestionSpec};
 use meetingmap::domain::Fellowship;
-use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery};
 use meetingmap::search::{Filter, Snapshot};
 use meetingmap::travel::Mode;
 
@@ -74,14 +74,22 @@ fn coverage_gb(c: &mut Criterion) {
     for (name, query) in [
         (
             "gb_lad_5km_5_fellowships",
-            "fellowship=aa,na,ca,smart,al-anon&max_km=5",
+            QuestionSpec::within_km(5.0).fellowships([
+                Fellowship::parse("aa").unwrap(),
+                Fellowship::parse("na").unwrap(),
+                Fellowship::parse("ca").unwrap(),
+                Fellowship::parse("smart").unwrap(),
+                Fellowship::parse("al-anon").unwrap(),
+            ]),
         ),
         (
             "wrexham_na_30min_transit",
-            "fellowship=na&max_minutes=30&mode=transit&area=W06000006",
+            QuestionSpec::within_minutes(Mode::Transit, 30.0)
+                .fellowships([Fellowship::parse("na").unwrap()])
+                .area(Level::Lad, "W06000006"),
         ),
     ] {
-        let query = CoverageQuery::parse(query, None).unwrap();
+        let query = query.check().unwrap();
         group.bench_function(name, |b| {
             b.iter(|| {
                 render_coverage(
@@ -95,7 +103,18 @@ fn coverage_gb(c: &mut Criterion) {
         });
     }
     // The summary per upper-tier authority as GeoJSON, shapes already made.
-    let query = CoverageQuery::parse("fellowship=aa,na,ca,smart,al-anon&max_km=5&level=utla", None).unwrap();
+    let query = QuestionSpec {
+        level: Some(Level::Utla),
+        ..QuestionSpec::within_km(5.0).fellowships([
+            Fellowship::parse("aa").unwrap(),
+            Fellowship::parse("na").unwrap(),
+            Fellowship::parse("ca").unwrap(),
+            Fellowship::parse("smart").unwrap(),
+            Fellowship::parse("al-anon").unwrap(),
+        ])
+    }
+    .check()
+    .unwrap();
     let geojson = CoverageOutput::named("geojson", false).unwrap();
     if let Some(b) = &boundaries {
         b.shape(&lookup, Level::Utla, "");

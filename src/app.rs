@@ -14,17 +14,15 @@ use actix_web::dev::Server;
 use anyhow::Context;
 
 use crate::coverage::boundaries::Boundaries;
+use crate::coverage::CoverageState;
 use crate::directory::Directory;
-use crate::gazetteer::remote::RemoteGeocoder;
-use crate::gazetteer::Gazetteer;
-use crate::http::{self, AppState, CoverageState};
+use crate::http::{self, AppState};
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::{refresh_sources, FETCH_TIMEOUT};
 use crate::import::source::SourceDefinition;
 use crate::import::Importer;
 use crate::places::Geo;
-use crate::settings::{GeoSettings, Settings};
-use crate::travel::osrm::{Osrm, OsrmConfig};
+use crate::settings::Settings;
 
 /// The application, built and ready to serve.
 pub struct App {
@@ -39,7 +37,7 @@ impl App {
     /// Builds everything `settings` describes. Fails on what an operator must fix (an unreadable
     /// postcode or outline file, a database that cannot be opened, a broken source definition).
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
-        let geo = places(&settings.geo)?;
+        let geo = Geo::from_settings(&settings.geo)?;
         App::build_with_geo(settings, geo).await
     }
 
@@ -115,41 +113,6 @@ impl App {
         let bind = &self.settings.http.bind;
         TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind}"))
     }
-}
-
-/// The places and travel services `settings` asks for: the bundled gazetteer, plus unit
-/// postcodes, a remote geocoder and OSRM routers where configured.
-pub fn places(settings: &GeoSettings) -> anyhow::Result<Geo> {
-    let timeout = settings.remote_timeout();
-    let mut gazetteer = Gazetteer::bundled();
-    if let Some(path) = &settings.postcodes {
-        let started = std::time::Instant::now();
-        let count = gazetteer.load_units(path)?;
-        println!(
-            "loaded {count} unit postcodes from {} in {:.1} s",
-            path.display(),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let remote = settings
-        .geocoder_url
-        .as_deref()
-        .map(|url| RemoteGeocoder::new(settings.geocoder, url, timeout))
-        .transpose()?;
-    let osrm = Osrm::new(
-        &OsrmConfig {
-            all: settings.osrm_url.clone(),
-            walk: settings.osrm_walk_url.clone(),
-            cycle: settings.osrm_cycle_url.clone(),
-            drive: settings.osrm_drive_url.clone(),
-        },
-        timeout,
-    )?;
-    Ok(Geo {
-        gazetteer: Arc::new(gazetteer),
-        remote,
-        osrm,
-    })
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`.

@@ -18,9 +18,6 @@ use crate::domain::{
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
 
-/// GeoNames populated places in the UK, largest first.
-const PLACES_CSV: &str = include_str!("../data/gb-places.csv");
-
 pub const SOURCE_ID: &str = "demo";
 
 /// How many meetings `serve --demo` and `demo-data` make unless told otherwise.
@@ -34,19 +31,18 @@ struct Place {
     wales: bool,
 }
 
+/// GeoNames populated places in GB with a population, largest first.
 fn gb_places() -> Vec<Place> {
-    let mut reader = csv::Reader::from_reader(PLACES_CSV.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter(|r| matches!(&r[6], "England" | "Scotland" | "Wales"))
+    crate::gazetteer::bundled::places()
+        .iter()
+        .filter(|r| r.in_gb())
         .filter_map(|r| {
             Some(Place {
-                name: r[1].to_string(),
-                lat: r[2].parse().ok()?,
-                lon: r[3].parse().ok()?,
-                population: r[4].parse().ok().filter(|&p| p > 0)?,
-                wales: &r[6] == "Wales",
+                name: r.name.clone(),
+                lat: r.lat,
+                lon: r.lon,
+                population: r.population.filter(|&p| p > 0)?,
+                wales: r.country == "Wales",
             })
         })
         .collect()

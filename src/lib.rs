@@ -2,8 +2,13 @@
 //! can this person get to this week?".
 //!
 //! Dependencies point one way: `http` and `cli` use `directory`, which uses `search` and `store`,
-//! which use `domain`. `directory` is the only writer to the store; `hash` is the one stable hash. `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
-//! `search`, used by `http` and by importers.
+//! which use `domain`. `directory` is the only writer to the store; `hash` is the one stable hash.
+//! `gazetteer` (places and postcodes) and `travel` (travel times) stand beside
+//! `search`; `places` puts them together for resolving what someone typed. `formats` reads and
+//! writes every external format (feeds, iCalendar, CSV, GeoJSON, the hand-out) and `coverage`
+//! asks and answers coverage questions; `import` runs feeds into the directory. `http` only
+//! translates HTTP to calls on these and back: nothing outside it uses it, except `app`, the
+//! composition root that starts the server.
 
 pub mod app;
 pub mod cli;
@@ -14,10 +19,10 @@ pub mod domain;
 pub mod formats;
 pub mod gazetteer;
 pub(crate) mod hash;
-pub mod http;
+pub(crate) mod http;
 pub mod import;
 pub mod places;
 pub mod search;
 pub mod settings;
-pub mod store;
+pub(crate) mod store;
 pub mod travel;

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::gazetteer::remote::RemoteGeocoder;
 use crate::gazetteer::{Gazetteer, GeocodeError, Postcode, Resolved};
+use crate::settings::GeoSettings;
 use crate::travel::osrm::Osrm;
+use crate::travel::osrm::OsrmConfig;
 
 /// The longest place text read: longer is not a place, and would only cost lookups.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -30,6 +32,41 @@ pub struct Geo {
 }
 
 impl Geo {
+    /// The places and travel services `settings` asks for: the bundled gazetteer, plus unit
+    /// postcodes, a remote geocoder and OSRM routers where configured.
+    pub fn from_settings(settings: &GeoSettings) -> anyhow::Result<Geo> {
+        let timeout = settings.remote_timeout();
+        let mut gazetteer = Gazetteer::bundled();
+        if let Some(path) = &settings.postcodes {
+            let started = std::time::Instant::now();
+            let count = gazetteer.load_units(path)?;
+            println!(
+                "loaded {count} unit postcodes from {} in {:.1} s",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let remote = settings
+            .geocoder_url
+            .as_deref()
+            .map(|url| RemoteGeocoder::new(settings.geocoder, url, timeout))
+            .transpose()?;
+        let osrm = Osrm::new(
+            &OsrmConfig {
+                all: settings.osrm_url.clone(),
+                walk: settings.osrm_walk_url.clone(),
+                cycle: settings.osrm_cycle_url.clone(),
+                drive: settings.osrm_drive_url.clone(),
+            },
+            timeout,
+        )?;
+        Ok(Geo {
+            gazetteer: Arc::new(gazetteer),
+            remote,
+            osrm,
+        })
+    }
+
     /// The bundled gazetteer only: no network.
     pub fn offline() -> Geo {
         Geo {

@@ -10,8 +10,15 @@
 //! authority or Welsh health board, nation) and [`gaps`] lists the points beyond the threshold,
 //! heaviest first. [`boundaries`] reads area outlines for the report's map and the GeoJSON
 //! summary.
+//!
+//! Around the analysis: the question ([`QuestionSpec`] checked into a [`CoverageQuestion`]), the
+//! answers ([`render`], and [`CoverageState`], which keeps recent ones and bounds the analyses at
+//! once) and the HTML [`report`].
 
+mod answer;
 pub mod boundaries;
+mod question;
+pub mod report;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -21,7 +28,16 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde::Serialize;
 
+pub use answer::{
+    render, AnswerError, CoverageGaps, CoverageState, CoverageSummary, Output, RETRY_AFTER_SECS,
+};
+pub use question::{
+    BundledPoints, CoverageQuestion, QuestionError, QuestionSpec, DEFAULT_GAPS, MAX_GAPS, MAX_KM,
+    MAX_MINUTES, MAX_POINTS,
+};
+
 use crate::domain::Fellowship;
+use crate::gazetteer::bundled;
 use crate::search::{Filter, Reach, Snapshot};
 use crate::travel::{self, Mode};
 
@@ -47,40 +63,34 @@ pub struct DemandPoint {
 
 /// GB postcode sectors bundled with the gazetteer, weighted by live postcodes.
 pub fn bundled_sectors() -> Vec<DemandPoint> {
-    let mut reader = csv::Reader::from_reader(crate::gazetteer::SECTORS_CSV.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
-            Some(DemandPoint {
-                label: r[0].to_string(),
-                lat: r[1].parse().ok()?,
-                lon: r[2].parse().ok()?,
-                weight: r[3].parse().ok()?,
-                lad_code: r[5].to_string(),
-                lad_name: r[6].to_string(),
-                country: r[7].to_string(),
-            })
+    bundled::sectors()
+        .iter()
+        .map(|r| DemandPoint {
+            label: r.code.clone(),
+            lat: r.lat,
+            lon: r.lon,
+            weight: r.postcodes,
+            lad_code: r.lad_code.clone(),
+            lad_name: r.lad_name.clone(),
+            country: r.country.clone(),
         })
         .collect()
 }
 
 /// GB places (England, Scotland, Wales) bundled with the gazetteer, weighted by population.
 pub fn bundled_places() -> Vec<DemandPoint> {
-    let mut reader = csv::Reader::from_reader(crate::gazetteer::PLACES_CSV.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter(|r| matches!(&r[6], "England" | "Scotland" | "Wales"))
+    bundled::places()
+        .iter()
+        .filter(|r| r.in_gb())
         .filter_map(|r| {
             Some(DemandPoint {
-                label: r[1].to_string(),
-                lat: r[2].parse().ok()?,
-                lon: r[3].parse().ok()?,
-                weight: r[4].parse().ok()?,
-                lad_code: r[7].to_string(),
-                lad_name: r[8].to_string(),
-                country: r[6].to_string(),
+                label: r.name.clone(),
+                lat: r.lat,
+                lon: r.lon,
+                weight: r.population? as f64,
+                lad_code: r.lad_code.clone(),
+                lad_name: r.lad_name.clone(),
+                country: r.country.clone(),
             })
         })
         .collect()
@@ -327,6 +337,16 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::Lad, Level::Utla, Level::Nation];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Lad => "lad",
+            Level::Utla => "utla",
+            Level::Nation => "nation",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Level> {
         match text.trim().to_ascii_lowercase().as_str() {
             "lad" => Some(Level::Lad),

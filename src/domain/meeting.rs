@@ -23,6 +23,25 @@ pub enum Access {
     Unknown,
 }
 
+impl Access {
+    /// `open` or `closed`, any case: what a filter may ask for (`Unknown` is not asked for).
+    pub fn parse(text: &str) -> Option<Access> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "open" => Some(Access::Open),
+            "closed" => Some(Access::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Open => "open",
+            Access::Closed => "closed",
+            Access::Unknown => "unknown",
+        }
+    }
+}
+
 /// How people take part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +126,20 @@ impl Location {
     /// The position, when both coordinates are known.
     pub fn point(&self) -> Option<(f64, f64)> {
         self.lat.zip(self.lon)
+    }
+
+    /// The address as one line: venue, address lines, town and postcode, those given, joined by
+    /// `, ` (empty when none is).
+    pub fn address(&self) -> String {
+        self.venue
+            .iter()
+            .chain(&self.address_lines)
+            .chain(&self.town)
+            .chain(&self.postcode)
+            .map(String::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

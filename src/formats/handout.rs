@@ -115,16 +115,7 @@ fn row(out: &mut String, m: &Meeting, distance_km: Option<f64>) {
         None => out.push_str("<p><strong>No fixed time</strong></p>"),
     }
     if let Some(loc) = &m.location {
-        let parts: Vec<&str> = loc
-            .venue
-            .iter()
-            .chain(&loc.address_lines)
-            .chain(&loc.town)
-            .chain(&loc.postcode)
-            .map(String::as_str)
-            .filter(|s| !s.trim().is_empty())
-            .collect();
-        let _ = write!(out, "<p>{}</p>", escape(&parts.join(", ")));
+        let _ = write!(out, "<p>{}</p>", escape(&loc.address()));
         if let Some(notes) = &loc.notes {
             let _ = write!(out, "<p class=\"small\">{}</p>", escape(notes));
         }

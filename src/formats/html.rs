@@ -1,7 +1,28 @@
-//! HTML text shared by every page meetingmap writes (the hand-out, the coverage report).
+//! HTML text shared by every page meetingmap writes (the hand-out, the coverage report, the
+//! finder's page), and the content security policies those pages need.
 
 /// The Content-Security-Policy of a self-contained page: inline styles, nothing from anywhere.
 pub const SELF_CONTAINED_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
+/// The Content-Security-Policy of the finder's page (`/embed`): only this server's script, data
+/// and styles (the server adds `frame-ancestors` for the origins allowed to frame it).
+pub const FINDER_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+     style-src 'self'; base-uri 'none'; form-action 'none'";
+
+/// The finder's page: the finder's script with these settings as its `data-` attributes
+/// (`max_minutes` as `data-max-minutes`), values escaped.
+pub fn finder_page(settings: &[(&str, String)]) -> String {
+    let attributes: String = settings
+        .iter()
+        .map(|(name, value)| format!(" data-{}=\"{}\"", name.replace('_', "-"), escape(value)))
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Mutual aid meetings this week</title></head>\
+         <body><main><script src=\"/embed.js\"{attributes} async></script></main></body></html>\n"
+    )
+}
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {

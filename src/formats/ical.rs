@@ -92,17 +92,8 @@ pub fn rrule(meeting: &Meeting) -> Option<String> {
 }
 
 fn location_text(meeting: &Meeting) -> Option<String> {
-    let loc = meeting.location.as_ref()?;
-    let parts: Vec<&str> = loc
-        .venue
-        .iter()
-        .chain(&loc.address_lines)
-        .chain(&loc.town)
-        .chain(&loc.postcode)
-        .map(|s| s.as_str())
-        .filter(|s| !s.trim().is_empty())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
+    let address = meeting.location.as_ref()?.address();
+    (!address.is_empty()).then_some(address)
 }
 
 fn description(meeting: &Meeting) -> String {

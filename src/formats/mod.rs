@@ -11,7 +11,51 @@ pub mod handout;
 pub mod html;
 pub mod ical;
 pub mod meeting_guide;
+pub mod tables;
 pub mod vocabulary;
+
+/// A representation of an answer: what `format=` and `Accept` choose between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    GeoJson,
+    Csv,
+    Ics,
+    /// A page for people (the coverage report).
+    Html,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::GeoJson => "geojson",
+            Format::Csv => "csv",
+            Format::Ics => "ics",
+            Format::Html => "html",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::GeoJson => "application/geo+json",
+            Format::Csv => "text/csv; charset=utf-8; header=present",
+            Format::Ics => ical::CONTENT_TYPE,
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+
+    /// The media type alone, as `Accept` names it.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv",
+            Format::Ics => "text/calendar",
+            Format::Html => "text/html",
+            other => other.content_type(),
+        }
+    }
+}
 
 use crate::domain::RejectedRecord;
 use crate::import::record::RawMeeting;

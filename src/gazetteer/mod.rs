@@ -9,6 +9,7 @@
 //! Every answer says how precise it is (`precision_km`): for sectors and outcodes the
 //! 90th-percentile distance from the centroid to the member postcodes, as published with the data.
 
+pub mod bundled;
 pub mod postcode;
 pub mod remote;
 
@@ -22,10 +23,6 @@ use utoipa::ToSchema;
 
 use crate::search::fold_text;
 pub use postcode::Postcode;
-
-const OUTCODES_CSV: &str = include_str!("../../data/uk-outcodes.csv");
-pub(crate) const SECTORS_CSV: &str = include_str!("../../data/uk-postcode-sectors.csv");
-pub(crate) const PLACES_CSV: &str = include_str!("../../data/gb-places.csv");
 
 /// A unit postcode covers about 15 addresses, within roughly 100 m of its centroid.
 pub const UNIT_PRECISION_KM: f64 = 0.1;
@@ -133,38 +130,37 @@ fn round5(x: f64) -> f64 {
     (x * 1e5).round() / 1e5
 }
 
-fn read_areas(csv_text: &str) -> HashMap<String, Area> {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
+fn areas(rows: &[bundled::PostcodeArea]) -> HashMap<String, Area> {
+    rows.iter()
+        .map(|r| {
             let area = Area {
-                lat: r[1].parse().ok()?,
-                lon: r[2].parse().ok()?,
-                p90_km: r[4].parse().ok()?,
+                lat: r.lat,
+                lon: r.lon,
+                p90_km: r.p90_km,
             };
-            Some((r[0].to_string(), area))
+            (r.code.clone(), area)
         })
         .collect()
 }
 
-fn read_places(csv_text: &str) -> Vec<Place> {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let mut places: Vec<Place> = reader
-        .records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
-            let (name, lad) = (r[1].to_string(), &r[8]);
-            let area = if lad.is_empty() || lad == name { &r[6] } else { lad };
-            Some(Place {
-                lat: r[2].parse().ok()?,
-                lon: r[3].parse().ok()?,
-                population: r[4].parse().unwrap_or(0),
+fn places(rows: &[bundled::PlaceRow]) -> Vec<Place> {
+    let mut places: Vec<Place> = rows
+        .iter()
+        .map(|r| {
+            let lad = &r.lad_name;
+            let area = if lad.is_empty() || *lad == r.name {
+                &r.country
+            } else {
+                lad
+            };
+            Place {
+                lat: r.lat,
+                lon: r.lon,
+                population: r.population.unwrap_or(0),
                 area: area.to_string(),
-                country: r[6].to_string(),
-                name,
-            })
+                country: r.country.clone(),
+                name: r.name.clone(),
+            }
         })
         .collect();
     places.sort_by_key(|p| std::cmp::Reverse(p.population));
@@ -174,14 +170,14 @@ fn read_places(csv_text: &str) -> Vec<Place> {
 impl Gazetteer {
     /// The gazetteer from the data bundled into the binary: outcodes, sectors and places.
     pub fn bundled() -> Gazetteer {
-        let places = read_places(PLACES_CSV);
+        let places = places(bundled::places());
         let mut by_name: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, place) in places.iter().enumerate() {
             by_name.entry(fold_name(&place.name)).or_default().push(i as u32);
         }
         Gazetteer {
-            outcodes: read_areas(OUTCODES_CSV),
-            sectors: read_areas(SECTORS_CSV),
+            outcodes: areas(bundled::outcodes()),
+            sectors: areas(bundled::sectors()),
             units: Vec::new(),
             places,
             by_name,

@@ -2,7 +2,8 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::params::{self, NoExtra, SearchParams, MAX_LIMIT};
+use super::params::{self, FilterParams, NoExtra, SearchParams, MAX_LIMIT};
+use super::problem::responses::BadParams;
 use super::problem::{ApiError, Problem};
 use super::search_response::{cached, meeting_index};
 use super::AppState;
@@ -48,18 +49,18 @@ pub async fn meeting_calendar(
 /// search's order. Meetings with no fixed time are left out.
 #[utoipa::path(
     tag = "exports",
-    params(SearchParams),
+    params(FilterParams, SearchParams),
     responses(
         (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadParams,
     )
 )]
 #[get("/v1/meetings.ics")]
 pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
-    let query = with_default_limit(req.query_string());
-    let (search, NoExtra {}, fingerprint) = params::parse(&query, &mut errors)?;
+    let (mut search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
+    search.default_limit(MAX_LIMIT);
     let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = super::search_response::page_offset(&request, &snapshot)?;
     let (hits, _) = snapshot.search(&request.query, offset + request.limit);
@@ -70,18 +71,4 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
             page.iter().map(|h| snapshot.meeting(h.index)),
         )
     }))
-}
-
-/// The query string with `limit=500` added when it has none: a calendar is not paged.
-pub fn with_default_limit(query: &str) -> String {
-    let has_limit = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .map(|pairs| pairs.iter().any(|(k, v)| k == "limit" && !v.trim().is_empty()))
-        .unwrap_or(false);
-    if has_limit {
-        query.to_string()
-    } else if query.is_empty() {
-        format!("limit={MAX_LIMIT}")
-    } else {
-        format!("{query}&limit={MAX_LIMIT}")
-    }
 }

@@ -10,12 +10,14 @@ use std::sync::LazyLock;
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
+use super::cache;
 use super::cors::AllowedOrigins;
 use super::params::MAX_MINUTES;
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::problem::responses::{BadParams, NotModified};
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::conditional;
 use crate::domain::{Day, Fellowship};
-use crate::formats::html::escape;
+use crate::formats::html::{finder_page, FINDER_PAGE_CSP};
 use crate::hash::fnv1a;
 
 const SCRIPT: &str = include_str!("embed/embed.js");
@@ -62,7 +64,7 @@ fn choices(setting: &str) -> Option<&'static [&'static str]> {
     tag = "embed",
     responses(
         (status = 200, description = "The script", body = String, content_type = "text/javascript"),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+        NotModified,
     )
 )]
 #[get("/embed.js")]
@@ -70,7 +72,7 @@ pub async fn embed_script(req: HttpRequest) -> HttpResponse {
     let (mut response, fresh) = conditional(&req, &SCRIPT_ETAG);
     response
         // Long enough to spare the server on busy pages, short enough that a fix arrives the same day.
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(cache::control(cache::STABLE))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // Pages that isolate themselves (COEP) may still load it.
         .insert_header(("Cross-Origin-Resource-Policy", "cross-origin"));
@@ -126,7 +128,7 @@ fn check(name: &str, value: &str) -> Option<String> {
     ),
     responses(
         (status = 200, description = "An HTML page running the finder", body = String, content_type = "text/html"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadParams,
     )
 )]
 #[get("/embed")]
@@ -164,27 +166,15 @@ pub async fn embed_page(
     if !errors.is_empty() {
         return Err(ApiError::InvalidParams(errors));
     }
-    let attributes: String = values
-        .iter()
-        .map(|(name, value)| format!(" data-{}=\"{}\"", name.replace('_', "-"), escape(value)))
-        .collect();
-    let body = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Mutual aid meetings this week</title></head>\
-         <body><main><script src=\"/embed.js\"{attributes} async></script></main></body></html>\n"
-    );
+    let body = finder_page(&values);
     // Only this server's script and data. Framing is the point, so no X-Frame-Options.
-    let mut policy = String::from(
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-         base-uri 'none'; form-action 'none'",
-    );
-    if let Some(ancestors) = origins.frame_ancestors() {
-        policy = format!("{policy}; {ancestors}");
-    }
+    let policy = match origins.frame_ancestors() {
+        Some(ancestors) => format!("{FINDER_PAGE_CSP}; {ancestors}"),
+        None => FINDER_PAGE_CSP.to_string(),
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(cache::control(cache::STABLE))
         .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -1,12 +1,11 @@
 //! Places for the API: resolving `near`, and `GET /v1/geocode`, over [`crate::places::Geo`].
 
-use actix_web::http::header;
 use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, InvalidParam, Problem};
-use super::AppState;
+use super::{cache, AppState};
 use crate::gazetteer::Resolved;
 use crate::places::Geo;
 
@@ -82,6 +81,6 @@ pub async fn geocode(
         alternatives: found,
     };
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(cache::control(cache::STABLE))
         .json(body))
 }

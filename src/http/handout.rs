@@ -8,10 +8,11 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{self, SearchParams};
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::params::{self, FilterParams, SearchParams};
+use super::problem::responses::BadParams;
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
-use super::AppState;
+use super::{cache, AppState};
 use crate::formats::handout::{render, Freshness, Handout};
 use crate::formats::html::SELF_CONTAINED_CSP;
 
@@ -34,10 +35,10 @@ pub struct HandoutParams {
 /// a blank client journal page.
 #[utoipa::path(
     tag = "exports",
-    params(SearchParams, HandoutParams),
+    params(FilterParams, SearchParams, HandoutParams),
     responses(
         (status = 200, description = "A printable HTML page", body = String, content_type = "text/html"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadParams,
     )
 )]
 #[get("/v1/handout")]
@@ -70,12 +71,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         }
     }
     for (id, freshness) in sources.iter_mut() {
-        freshness.last_success = state
-            .directory
-            .last_success(id)
-            .await
-            .map_err(anyhow::Error::from)?
-            .map(|r| r.finished_at);
+        freshness.last_success = state.directory.last_success(id).await?.map(|r| r.finished_at);
     }
 
     let out = render(&Handout {
@@ -91,7 +87,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(cache::control(cache::REVALIDATE))
         // The page needs nothing from anywhere: forbid it all.
         .insert_header((header::CONTENT_SECURITY_POLICY, SELF_CONTAINED_CSP))
         .body(out))

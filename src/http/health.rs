@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, Problem};
-use super::AppState;
+use super::{cache, AppState};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -29,7 +29,7 @@ pub struct Readiness {
 #[get("/health")]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(cache::control(cache::NEVER))
         .json(Health {
             status: "ok",
             version: env!("CARGO_PKG_VERSION"),
@@ -50,7 +50,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         .map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
     let snapshot = state.directory.snapshot();
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(cache::control(cache::NEVER))
         .json(Readiness {
             status: "ready",
             meetings: snapshot.len(),

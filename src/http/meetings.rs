@@ -6,14 +6,17 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::export::{self, Format, FormatParams};
-use super::params::{self, SearchParams};
+use super::export::{self, FormatParams};
+use super::params::{self, FilterParams, SearchParams};
+use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
 use super::problem::{ApiError, Problem};
 use super::search_response::{
-    cached, cached_json, directions_json, meeting_index, next_cursor, page_offset, round_km,
+    cached, cached_json, directions_json, directions_url, meeting_index, next_cursor, page_offset, round_km,
 };
 use super::AppState;
 use crate::domain::Meeting;
+use crate::formats::tables::{self, Feature};
+use crate::formats::Format;
 use crate::gazetteer::Resolved;
 use crate::travel::{page_travel, Travel};
 
@@ -31,6 +34,16 @@ pub struct MeetingResult {
     pub directions_url: Option<String>,
     #[serde(flatten)]
     pub meeting: Meeting,
+}
+
+impl Feature for MeetingResult {
+    fn feature_id(&self) -> Option<&str> {
+        Some(&self.meeting.id)
+    }
+
+    fn point(&self) -> Option<(f64, f64)> {
+        self.meeting.location.as_ref()?.point()
+    }
 }
 
 /// A meeting with its directions link.
@@ -61,7 +74,7 @@ pub struct MeetingPage {
 /// iCalendar (`format`, or `Accept`).
 #[utoipa::path(
     tag = "meetings",
-    params(SearchParams, FormatParams),
+    params(FilterParams, SearchParams, FormatParams),
     responses(
         (status = 200, description = "A page of meetings", headers(
             ("Link" = String, description = "`<...>; rel=\"next\"`: the next page, when there is one (how CSV pages)"),
@@ -72,10 +85,10 @@ pub struct MeetingPage {
             (String = "text/csv"),
             (String = "text/calendar"),
         )),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
+        NotModified,
+        BadParams,
+        NotAcceptable,
+        StaleCursor,
     )
 )]
 #[get("/v1/meetings")]
@@ -105,44 +118,74 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let travel = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
     let variant = if travel.notice.is_some() { "estimated" } else { "" };
     let link_next = next.clone();
-    let mut response = cached(&req, &snapshot, variant, format.content_type(), || {
-        let mut body = String::with_capacity(
-            128 + page
-                .iter()
-                .map(|h| snapshot.meeting_json(h.index).len() + 256)
-                .sum::<usize>(),
-        );
-        body.push_str("{\"meetings\":[");
-        let kept = page
-            .iter()
+    let kept = || {
+        page.iter()
             .zip(&travel.times)
             .zip(&travel.keep)
-            .filter(|(_, keep)| **keep);
-        for (i, ((hit, time), _)) in kept.enumerate() {
-            if i > 0 {
-                body.push(',');
+            .filter(|(_, keep)| **keep)
+            .map(|((hit, time), _)| (hit, time))
+    };
+    // CSV and GeoJSON rows are the JSON page's results, typed.
+    let rows = || {
+        kept().map(|(hit, time)| {
+            let meeting = snapshot.meeting(hit.index);
+            MeetingResult {
+                distance_km: hit.distance_km.map(round_km),
+                travel: *time,
+                directions_url: directions_url(Some(&request), meeting),
+                meeting: meeting.clone(),
             }
-            // Meetings were rendered to JSON when the snapshot was built; splice the distance,
-            // travel time and directions in.
-            match hit.distance_km {
-                Some(d) => write!(body, "{{\"distance_km\":{:?},", round_km(d)).expect("writing to a String"),
-                None => body.push_str("{\"distance_km\":null,"),
-            }
-            body.push_str("\"travel\":");
-            body.push_str(&serde_json::to_string(time).expect("travel serialises"));
-            body.push_str(",\"directions_url\":");
-            body.push_str(&directions_json(Some(&request), snapshot.meeting(hit.index)));
-            body.push(',');
-            body.push_str(&snapshot.meeting_json(hit.index)[1..]);
+        })
+    };
+    let mut response = cached(&req, &snapshot, variant, format.content_type(), || match format {
+        Format::Csv => tables::csv(rows(), &tables::MEETING_COLUMNS),
+        Format::GeoJson => {
+            let foreign = serde_json::json!({
+                "next": next,
+                "resolved": request.resolved,
+                "travel_notice": travel.notice,
+            });
+            let serde_json::Value::Object(foreign) = foreign else {
+                unreachable!("an object literal")
+            };
+            tables::geojson(rows(), foreign)
         }
-        body.push_str("],\"next\":");
-        body.push_str(&serde_json::to_string(&next).expect("a string serialises"));
-        body.push_str(",\"resolved\":");
-        body.push_str(&serde_json::to_string(&request.resolved).expect("a place serialises"));
-        body.push_str(",\"travel_notice\":");
-        body.push_str(&serde_json::to_string(&travel.notice).expect("a string serialises"));
-        body.push('}');
-        export::render(format, body, "meetings", export::MEETING_COLUMNS)
+        _ => {
+            let mut body = String::with_capacity(
+                128 + page
+                    .iter()
+                    .map(|h| snapshot.meeting_json(h.index).len() + 256)
+                    .sum::<usize>(),
+            );
+            body.push_str("{\"meetings\":[");
+            for (i, (hit, time)) in kept().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                // Meetings were rendered to JSON when the snapshot was built; splice the distance,
+                // travel time and directions in.
+                match hit.distance_km {
+                    Some(d) => {
+                        write!(body, "{{\"distance_km\":{:?},", round_km(d)).expect("writing to a String")
+                    }
+                    None => body.push_str("{\"distance_km\":null,"),
+                }
+                body.push_str("\"travel\":");
+                body.push_str(&serde_json::to_string(time).expect("travel serialises"));
+                body.push_str(",\"directions_url\":");
+                body.push_str(&directions_json(Some(&request), snapshot.meeting(hit.index)));
+                body.push(',');
+                body.push_str(&snapshot.meeting_json(hit.index)[1..]);
+            }
+            body.push_str("],\"next\":");
+            body.push_str(&serde_json::to_string(&next).expect("a string serialises"));
+            body.push_str(",\"resolved\":");
+            body.push_str(&serde_json::to_string(&request.resolved).expect("a place serialises"));
+            body.push_str(",\"travel_notice\":");
+            body.push_str(&serde_json::to_string(&travel.notice).expect("a string serialises"));
+            body.push('}');
+            body
+        }
     });
     export::add_next_link(&req, link_next.as_deref(), &mut response);
     Ok(response)

@@ -1,5 +1,6 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
+mod cache;
 mod calendar;
 mod cors;
 mod coverage;
@@ -26,15 +27,17 @@ use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Compress, Logger, Next};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::coverage::CoverageState;
 use crate::directory::Directory;
 use crate::import::source::SourceDefinition;
 use crate::places::Geo;
 
 pub use cors::AllowedOrigins;
-pub use coverage::{render as render_coverage, CoverageQuery, CoverageState, Output as CoverageOutput};
-pub use problem::{ApiError, InvalidParam, Problem};
+pub use problem::ApiError;
 
 /// What handlers share.
 pub struct AppState {
@@ -56,27 +59,6 @@ pub struct AppState {
             someone can get to this week. Errors are RFC 9457 problem+json.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    paths(
-        meetings::search_meetings,
-        meetings::get_meeting,
-        occurrences::search_occurrences,
-        calendar::search_calendar,
-        calendar::meeting_calendar,
-        handout::handout,
-        geocode::geocode,
-        vocab::fellowships,
-        vocab::types,
-        sources::list_sources,
-        sources::source_imports,
-        health::health,
-        health::ready,
-        coverage::coverage_summary,
-        coverage::coverage_summary_for_points,
-        coverage::coverage_gaps,
-        embed::embed_script,
-        embed::embed_page,
-        coverage::coverage_gaps_for_points,
-    ),
     components(schemas(problem::InvalidParam)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
@@ -91,9 +73,15 @@ pub struct AppState {
 )]
 struct ApiDoc;
 
-/// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
+/// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`:
+/// the title, tags and shared schemas of [`ApiDoc`], and the paths of [`endpoints`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(endpoints)
+        .split_for_parts()
+        .1
 }
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
@@ -111,6 +99,32 @@ async fn head_as_get(
         req.head_mut().method = Method::GET;
     }
     next.call(req).await
+}
+
+/// Every API endpoint, registered once: the router and the OpenAPI document are both made from
+/// this list (utoipa-actix-web collects each handler's `#[utoipa::path]` as it is registered), so
+/// neither can have an endpoint the other lacks.
+fn endpoints(api: &mut ServiceConfig) {
+    api.service(meetings::search_meetings)
+        .service(calendar::search_calendar)
+        // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.
+        .service(calendar::meeting_calendar)
+        .service(meetings::get_meeting)
+        .service(handout::handout)
+        .service(occurrences::search_occurrences)
+        .service(geocode::geocode)
+        .service(vocab::fellowships)
+        .service(vocab::types)
+        .service(sources::list_sources)
+        .service(sources::source_imports)
+        .service(health::health)
+        .service(health::ready)
+        .service(coverage::coverage_summary)
+        .service(coverage::coverage_summary_for_points)
+        .service(coverage::coverage_gaps)
+        .service(coverage::coverage_gaps_for_points)
+        .service(embed::embed_script)
+        .service(embed::embed_page);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from
@@ -140,26 +154,7 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             .wrap(origins.middleware())
             .wrap(from_fn(cors::problem_responses))
             .wrap(from_fn(head_as_get))
-            .service(meetings::search_meetings)
-            .service(calendar::search_calendar)
-            // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.
-            .service(calendar::meeting_calendar)
-            .service(meetings::get_meeting)
-            .service(handout::handout)
-            .service(occurrences::search_occurrences)
-            .service(geocode::geocode)
-            .service(vocab::fellowships)
-            .service(vocab::types)
-            .service(sources::list_sources)
-            .service(sources::source_imports)
-            .service(health::health)
-            .service(health::ready)
-            .service(coverage::coverage_summary)
-            .service(coverage::coverage_summary_for_points)
-            .service(coverage::coverage_gaps)
-            .service(embed::embed_script)
-            .service(embed::embed_page)
-            .service(coverage::coverage_gaps_for_points)
+            .configure(|config| endpoints(&mut ServiceConfig::new(config)))
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/openapi.json", openapi())

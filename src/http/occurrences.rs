@@ -5,17 +5,20 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{self, Format};
-use super::params::{self, SearchParams};
-use super::problem::{ApiError, InvalidParam, Problem};
+use super::export;
+use super::params::{self, FilterParams, SearchParams};
+use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
+use super::problem::{ApiError, InvalidParam};
 use super::search_response::{cached, directions_url, next_cursor, page_offset, round_km};
 use super::AppState;
 use crate::domain::{rfc3339, Access, Attendance, Location, MeetingType, Online, SourceRef};
+use crate::formats::tables::{self, Feature};
+use crate::formats::Format;
 use crate::gazetteer::Resolved;
 use crate::travel::{page_travel, Travel};
 
-const DEFAULT_DAYS: i64 = 7;
-const MAX_DAYS: i64 = 31;
+const DEFAULT_DAYS: u32 = 7;
+const MAX_DAYS: u32 = 31;
 
 /// The time window of an occurrence search.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -64,6 +67,16 @@ pub struct OccurrenceView {
     pub last_seen_at: Timestamp,
 }
 
+impl Feature for OccurrenceView {
+    fn feature_id(&self) -> Option<&str> {
+        Some(&self.meeting_id)
+    }
+
+    fn point(&self) -> Option<(f64, f64)> {
+        self.location.as_ref()?.point()
+    }
+}
+
 /// One page of occurrences.
 #[derive(Serialize, ToSchema)]
 pub struct OccurrencePage {
@@ -84,7 +97,7 @@ pub struct OccurrencePage {
 /// GeoJSON or CSV (`format`, or `Accept`).
 #[utoipa::path(
     tag = "meetings",
-    params(SearchParams, WindowParams),
+    params(FilterParams, SearchParams, WindowParams),
     responses(
         (status = 200, description = "A page of sessions", headers(
             ("Link" = String, description = "`<...>; rel=\"next\"`: the next page, when there is one (how CSV pages)"),
@@ -94,10 +107,10 @@ pub struct OccurrencePage {
             (serde_json::Value = "application/geo+json"),
             (String = "text/csv"),
         )),
-        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Format not available", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "Cursor from before the directory changed", body = Problem, content_type = "application/problem+json"),
+        NotModified,
+        BadParams,
+        NotAcceptable,
+        StaleCursor,
     )
 )]
 #[get("/v1/occurrences")]
@@ -133,19 +146,7 @@ pub async fn search_occurrences(
                 None
             }
         });
-    let days = match window.days.as_deref() {
-        None => DEFAULT_DAYS,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
-            _ => {
-                errors.push(InvalidParam::new(
-                    "days",
-                    format!("must be a whole number from 1 to {MAX_DAYS}"),
-                ));
-                DEFAULT_DAYS
-            }
-        },
-    };
+    let days = params::whole(&mut errors, "days", window.days.as_deref(), MAX_DAYS).unwrap_or(DEFAULT_DAYS);
     // Sorted by start, as documented, unless `sort=distance`: the fingerprint was taken from the
     // parameters as given, so cursors are unaffected.
     let request = search
@@ -159,7 +160,7 @@ pub async fn search_occurrences(
         let now = Timestamp::now().as_second();
         Timestamp::from_second(now - now.rem_euclid(60)).expect("the current time is a valid timestamp")
     });
-    let until = from + SignedDuration::from_hours(24 * days);
+    let until = from + SignedDuration::from_hours(24 * i64::from(days));
     let (hits, more) = snapshot.occurrences(&request.query, from, until, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, Some(from));
     let hits = hits.get(offset..).unwrap_or_default();
@@ -208,10 +209,27 @@ pub async fn search_occurrences(
         travel_notice: travel.notice,
     };
     let link_next = body.next.clone();
-    let mut response = cached(&req, &snapshot, &variant, format.content_type(), || {
-        let json = serde_json::to_string(&body).expect("occurrences serialise");
-        export::render(format, json, "occurrences", export::OCCURRENCE_COLUMNS)
-    });
+    let mut response = cached(
+        &req,
+        &snapshot,
+        &variant,
+        format.content_type(),
+        || match format {
+            Format::Csv => tables::csv(&body.occurrences, &tables::OCCURRENCE_COLUMNS),
+            Format::GeoJson => {
+                let foreign = serde_json::json!({
+                    "next": body.next,
+                    "resolved": body.resolved,
+                    "travel_notice": body.travel_notice,
+                });
+                let serde_json::Value::Object(foreign) = foreign else {
+                    unreachable!("an object literal")
+                };
+                tables::geojson(&body.occurrences, foreign)
+            }
+            _ => serde_json::to_string(&body).expect("occurrences serialise"),
+        },
+    );
     export::add_next_link(&req, link_next.as_deref(), &mut response);
     Ok(response)
 }

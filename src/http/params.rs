@@ -30,6 +30,40 @@ pub const MAX_LIMIT: usize = 500;
 const MAX_TEXT: usize = 200;
 pub const MAX_MINUTES: u32 = 240;
 
+/// The conditions on meetings every search and the coverage analysis share, as text: one struct,
+/// flattened into each endpoint's parameters (and listed in each one's `params(...)`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// Fellowship codes, comma-separated (`aa,na`); see `/v1/fellowships`. Default: every
+    /// fellowship.
+    #[param(example = "aa,na")]
+    pub fellowship: Option<String>,
+    /// `open` or `closed`.
+    #[param(example = "open")]
+    pub access: Option<String>,
+    /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
+    /// see `/v1/types`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub types: Option<String>,
+    /// `in_person`, `online`, `hybrid`, comma-separated. Hybrid meetings count as in person and as
+    /// online. Default: in-person and hybrid meetings. Searches return online-only meetings only
+    /// when asked for, and never limit them by distance; coverage counts rooms only, so there
+    /// `online` means hybrid.
+    #[param(example = "in_person")]
+    pub attendance: Option<String>,
+    /// Weekdays (`sun`..`sat`), comma-separated, in each meeting's own time zone.
+    #[param(example = "mon,tue")]
+    pub day: Option<String>,
+    /// Earliest local start time, `HH:MM`, inclusive.
+    #[param(example = "18:00")]
+    pub start_after: Option<String>,
+    /// Latest local start time, `HH:MM`, inclusive. Earlier than `start_after` wraps past midnight.
+    #[param(example = "21:00")]
+    pub start_before: Option<String>,
+}
+
 /// Filters, place, order and paging common to every search endpoint.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,31 +87,9 @@ pub struct SearchParams {
     /// Search radius in miles, instead of `radius_km`.
     #[param(value_type = Option<f64>)]
     radius_mi: Option<String>,
-    /// Fellowship codes, comma-separated (`aa,na`); see `/v1/fellowships`.
-    #[param(example = "aa,na")]
-    fellowship: Option<String>,
-    /// `open` or `closed`.
-    #[param(example = "open")]
-    access: Option<String>,
-    /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
-    /// see `/v1/types`.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    types: Option<String>,
-    /// `in_person`, `online`, `hybrid`, comma-separated. Hybrid meetings count as in person and as
-    /// online. Default: in-person and hybrid meetings; online-only meetings are returned only
-    /// when asked for, and are never limited by distance.
-    #[param(example = "in_person")]
-    attendance: Option<String>,
-    /// Weekdays (`sun`..`sat`), comma-separated, in each meeting's own time zone.
-    #[param(example = "mon,tue")]
-    day: Option<String>,
-    /// Earliest local start time, `HH:MM`, inclusive.
-    #[param(example = "18:00")]
-    start_after: Option<String>,
-    /// Latest local start time, `HH:MM`, inclusive. Earlier than `start_after` wraps past midnight.
-    #[param(example = "21:00")]
-    start_before: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    filter: FilterParams,
     /// Spoken languages (ISO 639-1, e.g. `cy`), comma-separated; any may match.
     #[param(example = "cy")]
     language: Option<String>,
@@ -165,15 +177,60 @@ fn list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<f64> {
-    let text = text.as_deref()?;
-    match text.parse::<f64>() {
-        Ok(n) if n.is_finite() => Some(n),
-        _ => {
-            errors.push(InvalidParam::new(name, format!("must be a number, not `{text}`")));
-            None
-        }
+/// One parameter read by `parse`; one that does not read is reported under `name` with
+/// `reason(text)`. Every single-valued parameter is read through here.
+fn read<T>(
+    errors: &mut Vec<InvalidParam>,
+    name: &str,
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    reason: impl FnOnce(&str) -> String,
+) -> Option<T> {
+    let text = text?;
+    let value = parse(text);
+    if value.is_none() {
+        errors.push(InvalidParam::new(name, reason(text)));
     }
+    value
+}
+
+fn number(errors: &mut Vec<InvalidParam>, name: &str, text: &Option<String>) -> Option<f64> {
+    read(
+        errors,
+        name,
+        text.as_deref(),
+        |t| t.parse::<f64>().ok().filter(|n| n.is_finite()),
+        |t| format!("must be a number, not `{t}`"),
+    )
+}
+
+/// A whole number from 1 to `max`, reported under `name` when it is not one.
+pub fn whole(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>, max: u32) -> Option<u32> {
+    read(
+        errors,
+        name,
+        text,
+        |t| t.trim().parse::<u32>().ok().filter(|n| (1..=max).contains(n)),
+        |_| format!("must be a whole number from 1 to {max}"),
+    )
+}
+
+/// One keyword read by `parse`, reported under `name` as "must be {expected}, not `text`".
+pub fn keyword<T>(
+    errors: &mut Vec<InvalidParam>,
+    name: &str,
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Option<T> {
+    read(errors, name, text, parse, |t| {
+        format!("must be {expected}, not `{t}`")
+    })
+}
+
+/// `mode`: how someone travels, for travel times and time thresholds.
+pub fn travel_mode(errors: &mut Vec<InvalidParam>, text: Option<&str>) -> Option<Mode> {
+    keyword(errors, "mode", text, Mode::parse, "walk, cycle, drive or transit")
 }
 
 /// Parses every value of a comma list with `parse`, reporting the ones it refuses.
@@ -199,103 +256,132 @@ fn each<T>(
 }
 
 fn time(errors: &mut Vec<InvalidParam>, name: &str, text: Option<&str>) -> Option<LocalTime> {
-    let text = text?;
-    let parsed = LocalTime::parse(text);
-    if parsed.is_none() {
-        errors.push(InvalidParam::new(
-            name,
-            format!("must be a local time HH:MM, not `{text}`"),
-        ));
-    }
-    parsed
+    keyword(errors, name, text, LocalTime::parse, "a local time HH:MM")
 }
 
-/// The conditions on meetings themselves, as query-string text: what every search and the
-/// coverage analysis share (`None` when not given).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FilterText<'a> {
-    pub fellowship: Option<&'a str>,
-    pub access: Option<&'a str>,
-    pub types: Option<&'a str>,
-    pub attendance: Option<&'a str>,
-    pub day: Option<&'a str>,
-    pub start_after: Option<&'a str>,
-    pub start_before: Option<&'a str>,
-    pub language: Option<&'a str>,
-    pub q: Option<&'a str>,
+/// The conditions on meetings, typed: what [`FilterParams::read`] makes of the text.
+#[derive(Debug, Default, Clone)]
+pub struct Conditions {
+    /// In the order given (repeats kept).
+    pub fellowships: Vec<Fellowship>,
+    pub access: Option<Access>,
+    pub types: Vec<MeetingType>,
+    pub attendance: Vec<Attendance>,
+    pub days: Vec<Day>,
+    pub start_after: Option<LocalTime>,
+    pub start_before: Option<LocalTime>,
+    pub languages: Vec<MeetingType>,
+    pub q: String,
 }
 
-/// Checks the conditions on meetings, reporting every bad one in `errors`: the filter, and the
-/// fellowships named in the order given (repeats kept).
-pub fn filter(errors: &mut Vec<InvalidParam>, text: &FilterText) -> (Filter, Vec<Fellowship>) {
-    let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
-    let fellowships = each(
-        errors,
-        "fellowship",
-        text.fellowship,
-        Fellowship::parse,
-        &format!("known: {fellowship_codes}"),
-    );
-    let access = text.access.and_then(|a| match a.to_ascii_lowercase().as_str() {
-        "open" => Some(Access::Open),
-        "closed" => Some(Access::Closed),
-        _ => {
-            errors.push(InvalidParam::new(
-                "access",
-                format!("must be `open` or `closed`, not `{a}`"),
-            ));
-            None
+impl Conditions {
+    /// The search filter these conditions make.
+    pub fn filter(&self) -> Filter {
+        let mut filter = Filter::default()
+            .fellowships(self.fellowships.iter().copied())
+            .attendance(self.attendance.iter().copied())
+            .days(self.days.iter().copied())
+            .start_between(self.start_after, self.start_before)
+            .types(self.types.iter().copied())
+            .languages(self.languages.iter().copied())
+            .text(&self.q);
+        if let Some(access) = self.access {
+            filter = filter.access(access);
         }
-    });
-    let types = each(errors, "type", text.types, MeetingType::parse, "see /v1/types");
-    let attendance = each(
-        errors,
-        "attendance",
-        text.attendance,
-        Attendance::parse,
-        "in_person, online or hybrid",
-    );
-    let days = each(
-        errors,
-        "day",
-        text.day,
-        Day::parse,
-        "sun, mon, tue, wed, thu, fri or sat",
-    );
-    let start_after = time(errors, "start_after", text.start_after);
-    let start_before = time(errors, "start_before", text.start_before);
-    let languages = each(
-        errors,
-        "language",
-        text.language,
-        MeetingType::language,
-        "ISO 639-1 codes listed under language: in /v1/types",
-    );
-    if text.q.is_some_and(|q| q.chars().count() > MAX_TEXT) {
-        errors.push(InvalidParam::new(
-            "q",
-            format!("must be at most {MAX_TEXT} characters"),
-        ));
+        filter
     }
-    let mut filter = Filter::default()
-        .fellowships(fellowships.iter().copied())
-        .attendance(attendance)
-        .days(days)
-        .start_between(start_after, start_before)
-        .types(types)
-        .languages(languages)
-        .text(text.q.unwrap_or(""));
-    if let Some(access) = access {
-        filter = filter.access(access);
-    }
-    (filter, fellowships)
 }
 
-/// Reads a query string into `T` alone, for an endpoint that shares the search's filters but not
-/// its place or paging: repeats joined and empties dropped as for searches, and parameters `T`
-/// does not know reported in `errors`.
-pub fn parse_only<T: DeserializeOwned>(query: &str, errors: &mut Vec<InvalidParam>) -> Result<T, ApiError> {
-    Ok(claim(&parameters(query)?, errors))
+impl FilterParams {
+    /// Checks the conditions on meetings, reporting every bad one in `errors`; `language` and `q`
+    /// are the search's own.
+    pub fn read(
+        &self,
+        errors: &mut Vec<InvalidParam>,
+        language: Option<&str>,
+        q: Option<&str>,
+    ) -> Conditions {
+        let fellowship_codes = FELLOWSHIPS.iter().map(|f| f.id).collect::<Vec<_>>().join(", ");
+        let fellowships = each(
+            errors,
+            "fellowship",
+            self.fellowship.as_deref(),
+            Fellowship::parse,
+            &format!("known: {fellowship_codes}"),
+        );
+        let access = keyword(
+            errors,
+            "access",
+            self.access.as_deref(),
+            Access::parse,
+            "`open` or `closed`",
+        );
+        let types = each(
+            errors,
+            "type",
+            self.types.as_deref(),
+            MeetingType::parse,
+            "see /v1/types",
+        );
+        let attendance = each(
+            errors,
+            "attendance",
+            self.attendance.as_deref(),
+            Attendance::parse,
+            "in_person, online or hybrid",
+        );
+        let days = each(
+            errors,
+            "day",
+            self.day.as_deref(),
+            Day::parse,
+            "sun, mon, tue, wed, thu, fri or sat",
+        );
+        let start_after = time(errors, "start_after", self.start_after.as_deref());
+        let start_before = time(errors, "start_before", self.start_before.as_deref());
+        let languages = each(
+            errors,
+            "language",
+            language,
+            MeetingType::language,
+            "ISO 639-1 codes listed under language: in /v1/types",
+        );
+        if q.is_some_and(|q| q.chars().count() > MAX_TEXT) {
+            errors.push(InvalidParam::new(
+                "q",
+                format!("must be at most {MAX_TEXT} characters"),
+            ));
+        }
+        Conditions {
+            fellowships,
+            access,
+            types,
+            attendance,
+            days,
+            start_after,
+            start_before,
+            languages,
+            q: q.unwrap_or("").to_string(),
+        }
+    }
+}
+
+/// Reads a query string into the shared [`FilterParams`] and the endpoint's own `T`, for an
+/// endpoint that shares the search's filters but not its place or paging: repeats joined and
+/// empties dropped as for searches, and parameters neither knows reported in `errors`.
+pub fn parse_filtered<T: DeserializeOwned>(
+    query: &str,
+    errors: &mut Vec<InvalidParam>,
+) -> Result<(FilterParams, T), ApiError> {
+    #[derive(Deserialize)]
+    struct Filtered {
+        #[serde(flatten)]
+        filter: FilterParams,
+        #[serde(flatten)]
+        rest: HashMap<String, String>,
+    }
+    let Filtered { filter, rest } = deserialize(&parameters(query)?);
+    Ok((filter, claim(&rest.into_iter().collect(), errors)))
 }
 
 /// `params` read into `T`, reporting the ones `T` does not know in `errors`.
@@ -342,6 +428,11 @@ impl SearchParams {
     pub fn by_time_unless_asked(mut self) -> SearchParams {
         self.sort.get_or_insert_with(|| "time".into());
         self
+    }
+
+    /// Sets `limit` when the request gave none (a calendar is not paged: it lists up to the most).
+    pub fn default_limit(&mut self, limit: usize) {
+        self.limit.get_or_insert_with(|| limit.to_string());
     }
 
     /// The `near` text, for the caller to resolve before [`SearchParams::validate`].
@@ -428,20 +519,10 @@ impl SearchParams {
             }
         }
 
-        let (filter, _) = filter(
-            errors,
-            &FilterText {
-                fellowship: self.fellowship.as_deref(),
-                access: self.access.as_deref(),
-                types: self.types.as_deref(),
-                attendance: self.attendance.as_deref(),
-                day: self.day.as_deref(),
-                start_after: self.start_after.as_deref(),
-                start_before: self.start_before.as_deref(),
-                language: self.language.as_deref(),
-                q: self.q.as_deref(),
-            },
-        );
+        let filter = self
+            .filter
+            .read(errors, self.language.as_deref(), self.q.as_deref())
+            .filter();
         let sort = match self.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None if has_point => Sort::Distance,
             None => Sort::Time,
@@ -463,49 +544,16 @@ impl SearchParams {
                 Sort::Time
             }
         };
-        let mode = self.mode.as_deref().and_then(|text| {
-            let mode = Mode::parse(text);
-            if mode.is_none() {
-                errors.push(InvalidParam::new(
-                    "mode",
-                    format!("must be walk, cycle, drive or transit, not `{text}`"),
-                ));
-            } else if !has_point {
-                errors.push(InvalidParam::new("mode", "needs a point (near, or lat and lon)"));
-            }
-            mode
-        });
-        let max_minutes = self
-            .max_minutes
-            .as_deref()
-            .and_then(|text| match text.parse::<u32>() {
-                Ok(n) if (1..=MAX_MINUTES).contains(&n) => {
-                    if self.mode.is_none() {
-                        errors.push(InvalidParam::new("max_minutes", "needs a travel mode (mode)"));
-                    }
-                    Some(n)
-                }
-                _ => {
-                    errors.push(InvalidParam::new(
-                        "max_minutes",
-                        format!("must be a whole number from 1 to {MAX_MINUTES}"),
-                    ));
-                    None
-                }
-            });
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    errors.push(InvalidParam::new(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    ));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
+        let mode = travel_mode(errors, self.mode.as_deref());
+        if mode.is_some() && !has_point {
+            errors.push(InvalidParam::new("mode", "needs a point (near, or lat and lon)"));
+        }
+        let max_minutes = whole(errors, "max_minutes", self.max_minutes.as_deref(), MAX_MINUTES);
+        if max_minutes.is_some() && self.mode.is_none() {
+            errors.push(InvalidParam::new("max_minutes", "needs a travel mode (mode)"));
+        }
+        let limit = whole(errors, "limit", self.limit.as_deref(), MAX_LIMIT as u32)
+            .map_or(DEFAULT_LIMIT, |n| n as usize);
         let cursor = self.cursor.as_deref().and_then(|c| match Cursor::decode(c) {
             Some(cursor) if cursor.fingerprint == fingerprint => Some(cursor),
             Some(_) => {

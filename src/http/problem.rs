@@ -7,7 +7,10 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
+
+use super::cache;
+use crate::store::StoreError;
 
 /// One bad request parameter and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -61,27 +64,55 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// A store failure is an internal fault: logged with a request id, never shown.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::Internal(e.into())
+    }
+}
+
 impl ApiError {
     pub fn param(name: impl Into<String>, reason: impl Into<String>) -> ApiError {
         ApiError::InvalidParams(vec![InvalidParam::new(name, reason)])
     }
 
-    fn slug_and_title(&self) -> (&'static str, &'static str) {
+    /// The one table from kind of error to status, `/problems/` slug and title.
+    fn kind(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::InvalidParams(_) => ("invalid-parameters", "Invalid request parameters"),
-            ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::NotAcceptable(_) => ("not-acceptable", "Format not available"),
-            ApiError::TooLarge(_) => ("too-large", "Request body too large"),
-            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Request body type not accepted"),
-            ApiError::StaleCursor => ("stale-cursor", "Cursor no longer valid"),
-            ApiError::NotReady(_) => ("not-ready", "Service not ready"),
-            ApiError::Busy { .. } => ("busy", "Service busy"),
-            ApiError::Internal(_) => ("internal-error", "Internal server error"),
+            ApiError::InvalidParams(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-parameters",
+                "Invalid request parameters",
+            ),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::NotAcceptable(_) => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "Format not available",
+            ),
+            ApiError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Request body too large",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Request body type not accepted",
+            ),
+            ApiError::StaleCursor => (StatusCode::GONE, "stale-cursor", "Cursor no longer valid"),
+            ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Service not ready"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Service busy"),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal server error",
+            ),
         }
     }
 
     pub fn to_problem(&self) -> Problem {
-        let (slug, title) = self.slug_and_title();
+        let (status, slug, title) = self.kind();
         let (detail, invalid_params) = match self {
             ApiError::InvalidParams(params) => {
                 let detail = params
@@ -112,7 +143,7 @@ impl ApiError {
         Problem {
             kind: format!("/problems/{slug}"),
             title: title.into(),
-            status: self.status_code().as_u16(),
+            status: status.as_u16(),
             detail,
             invalid_params,
         }
@@ -121,16 +152,7 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::StaleCursor => StatusCode::GONE,
-            ApiError::NotReady(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.kind().0
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -138,10 +160,52 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .insert_header((header::CACHE_CONTROL, "no-store"));
+            .insert_header(cache::control(cache::NEVER));
         if let ApiError::Busy { retry_after_secs, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.body(body)
     }
+}
+
+/// The problem responses handlers declare, each once (`responses(..., BadParams, NotAcceptable)`
+/// in a handler's `#[utoipa::path]`), so the same failure reads the same on every endpoint.
+// The types are only read by utoipa for the OpenAPI document; nothing constructs them.
+#[allow(dead_code)]
+pub mod responses {
+    use super::*;
+
+    /// One problem response: its type, status and description.
+    macro_rules! problem {
+        ($($name:ident: $status:literal, $description:literal;)*) => {$(
+            #[derive(IntoResponses)]
+            #[response(status = $status, description = $description, content_type = "application/problem+json")]
+            pub struct $name(Problem);
+        )*};
+    }
+
+    problem! {
+        BadParams: 400, "Bad parameters";
+        BadParamsOrRow: 400, "Bad parameters, or a bad row (named by line)";
+        NotAcceptable: 406, "Format not available";
+        StaleCursor: 410, "Cursor from before the directory changed";
+        TooManyPoints: 413, "Too many points";
+        NotCsv: 415, "Not text/csv";
+    }
+
+    #[derive(IntoResponses)]
+    #[response(
+        status = 503,
+        description = "Every core is analysing coverage: ask again after Retry-After seconds",
+        headers(("Retry-After" = u32, description = "Seconds to wait")),
+        content_type = "application/problem+json"
+    )]
+    pub struct CoverageBusy(Problem);
+
+    #[derive(IntoResponses)]
+    #[response(
+        status = 304,
+        description = "Not modified since the ETag given in If-None-Match"
+    )]
+    pub struct NotModified;
 }

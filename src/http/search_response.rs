@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
+use super::cache;
 use super::cursor::Cursor;
 use super::params::SearchRequest;
 use super::problem::ApiError;
@@ -67,7 +68,7 @@ pub fn cached(
     );
     let (mut response, fresh) = conditional(req, &etag);
     response
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header(cache::control(cache::FOLLOWS_DATA))
         .insert_header((header::VARY, "Accept"));
     if fresh {
         response.finish()

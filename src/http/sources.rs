@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::problem::{ApiError, Problem};
-use super::AppState;
+use super::{cache, AppState};
 use crate::domain::{ImportCounts, ImportOutcome, ImportRun};
 
 /// How a source is doing.
@@ -81,16 +81,8 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 
     let mut sources = Vec::with_capacity(ids.len());
     for id in ids {
-        let last = state
-            .directory
-            .last_import(&id)
-            .await
-            .map_err(anyhow::Error::from)?;
-        let good = state
-            .directory
-            .last_success(&id)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let last = state.directory.last_import(&id).await?;
+        let good = state.directory.last_success(&id).await?;
         let (last, good) = (last.as_ref(), good.as_ref());
         let definition = state.sources.iter().find(|s| s.id == id);
         let known = names.get(id.as_str());
@@ -122,7 +114,7 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         });
     }
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header(cache::control(cache::FOLLOWS_DATA))
         .json(SourceList { sources }))
 }
 
@@ -141,16 +133,12 @@ pub async fn source_imports(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let imports = state
-        .directory
-        .imports(&id, 50)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let imports = state.directory.imports(&id, 50).await?;
     let defined = state.sources.iter().any(|s| s.id == *id);
     if imports.is_empty() && !defined {
         return Err(ApiError::NotFound(format!("no source has id `{id}`")));
     }
     Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(cache::control(cache::REVALIDATE))
         .json(ImportList { imports }))
 }

@@ -4,6 +4,7 @@ use actix_web::{get, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::cache;
 use crate::domain::{Facet, FellowshipInfo, MeetingType, FELLOWSHIPS};
 
 #[derive(Serialize, ToSchema)]
@@ -31,7 +32,7 @@ pub struct TypeList {
 
 fn cached(body: String) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .insert_header(cache::control(cache::STABLE))
         .content_type("application/json")
         .body(body)
 }

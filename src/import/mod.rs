@@ -29,7 +29,8 @@ use crate::domain::{
     ImportCounts, ImportOutcome, ImportRun, ImportWarning, Meeting, RejectedRecord, SourceRef, UnknownType,
 };
 use crate::gazetteer::Gazetteer;
-use fetch::{Fetched, Fetcher};
+use crate::store::StoreError;
+use fetch::{FetchError, Fetched, Fetcher};
 use record::FeedContext;
 use source::{FeedFormat, SourceDefinition};
 
@@ -38,6 +39,52 @@ const MAX_REJECTS_KEPT: usize = 1000;
 
 /// Longest record label or reject reason kept in the history.
 const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Why an import could not record its outcome. A feed that cannot be used is not an error: it is
+/// a failed run, its [`Refusal`] the reason, kept in the history.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a feed was not used: the failed run's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error("GetFormats: {0}")]
+    Formats(FeedError),
+    #[error("GetFormats answered 304 to an unconditional request")]
+    FormatsNotModified,
+    #[error("the feed has no usable meetings ({records} records, {rejected} rejected)")]
+    Empty { records: usize, rejected: usize },
+    #[error("{0}; import with --force if this is right")]
+    Shrank(Shrink),
+}
+
+/// A feed that lost more meetings than its source allows.
+#[derive(Debug)]
+pub struct Shrink {
+    pub from: usize,
+    pub to: usize,
+    /// The source's `max_shrink`, as a fraction.
+    pub allowed: f64,
+}
+
+impl std::fmt::Display for Shrink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the feed shrank from {} to {} meetings, more than the {:.0}% this source allows",
+            self.from,
+            self.to,
+            self.allowed * 100.0
+        )
+    }
+}
 
 /// Options for one import.
 #[derive(Clone, Default)]
@@ -79,7 +126,7 @@ impl Importer {
         &self,
         source: &SourceDefinition,
         options: &ImportOptions,
-    ) -> anyhow::Result<ImportRun> {
+    ) -> Result<ImportRun, ImportError> {
         let _one_at_a_time = self.running.lock().await;
         let started_at = Timestamp::now();
         let directory = &self.directory;
@@ -111,7 +158,7 @@ impl Importer {
             Ok(None) => directory.record_import(&run).await?,
             Err(reason) => {
                 run.outcome = ImportOutcome::Failed;
-                run.reason = Some(reason);
+                run.reason = Some(reason.to_string());
                 // Nothing was added, updated or removed: counts of what the feed would have
                 // done read as if it had happened.
                 let c = &mut run.counts;
@@ -131,7 +178,7 @@ impl Importer {
         last_good: Option<&ImportRun>,
         existing: &[Meeting],
         run: &mut ImportRun,
-    ) -> Result<Option<Vec<Meeting>>, String> {
+    ) -> Result<Option<Vec<Meeting>>, Refusal> {
         let progress = options.progress.clone().unwrap_or_else(ProgressBar::hidden);
         progress.set_message(format!("fetching {}", source.location));
         let fetched = self
@@ -141,8 +188,7 @@ impl Importer {
                 last_good.and_then(|r| r.etag.as_deref()),
                 last_good.and_then(|r| r.last_modified.as_deref()),
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let (bytes, etag, last_modified) = match fetched {
             Fetched::NotModified => {
                 // Still listed, so still seen: the freshness of each meeting moves on.
@@ -180,21 +226,12 @@ impl Importer {
             FeedFormat::MeetingGuide => meeting_guide::parse(&bytes, source.fellowship),
             FeedFormat::Bmlt => {
                 let formats = match &source.formats {
-                    Some(location) => {
-                        match self
-                            .fetcher
-                            .fetch(location, None, None)
-                            .await
-                            .map_err(|e| e.to_string())?
-                        {
-                            Fetched::Body { bytes, .. } => {
-                                bmlt::Formats::parse(&bytes).map_err(|e| format!("GetFormats: {e}"))?
-                            }
-                            Fetched::NotModified => {
-                                return Err("GetFormats answered 304 to an unconditional request".into())
-                            }
+                    Some(location) => match self.fetcher.fetch(location, None, None).await? {
+                        Fetched::Body { bytes, .. } => {
+                            bmlt::Formats::parse(&bytes).map_err(Refusal::Formats)?
                         }
-                    }
+                        Fetched::NotModified => return Err(Refusal::FormatsNotModified),
+                    },
                     None => bmlt::Formats::seeded(),
                 };
                 bmlt::parse(&bytes, &formats, source.fellowship)
@@ -204,26 +241,24 @@ impl Importer {
                 source.csv.as_ref().expect("csv sources have a mapping"),
                 source.fellowship,
             ),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
 
         let meetings = build_meetings(source, parsed, existing, &self.gazetteer, run, &progress);
         if meetings.is_empty() {
-            return Err(format!(
-                "the feed has no usable meetings ({} records, {} rejected)",
-                run.counts.records, run.counts.rejected
-            ));
+            return Err(Refusal::Empty {
+                records: run.counts.records,
+                rejected: run.counts.rejected,
+            });
         }
         let floor = existing.len() as f64 * (1.0 - source.max_shrink);
         if (meetings.len() as f64) < floor {
-            let shrink = format!(
-                "the feed shrank from {} to {} meetings, more than the {:.0}% this source allows",
-                existing.len(),
-                meetings.len(),
-                source.max_shrink * 100.0
-            );
+            let shrink = Shrink {
+                from: existing.len(),
+                to: meetings.len(),
+                allowed: source.max_shrink,
+            };
             if !options.force {
-                return Err(format!("{shrink}; import with --force if this is right"));
+                return Err(Refusal::Shrank(shrink));
             }
             run.reason = Some(format!("{shrink}; forced"));
         }

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 
 /** The meetingmap server under test (started by tests/browser.rs). */
 export const BASE = process.env.MEETINGMAP_BASE_URL;
-if (!BASE) throw new Error('MEETINGMAP_BASE_URL is not set: run these tests with `cargo test --test browser`');
+if (!BASE) throw new Error('MEETINGMAP_BASE_URL is not set: run these tests with `cargo test --test it browser`');
 
 /** Where the finder is set to search at first. */
 export const NEAR = process.env.MEETINGMAP_NEAR || 'LL11';

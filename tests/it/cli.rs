@@ -2,21 +2,8 @@
 
 use std::process::Command;
 
-use crate::common::ServeProcess;
+use crate::common::{meetingmap, ServeProcess};
 use meetingmap::formats::backup::ExportFile;
-
-fn meetingmap(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 #[test]
 fn export_then_load_into_an_empty_database_reproduces_every_meeting() {

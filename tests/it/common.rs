@@ -262,13 +262,33 @@ impl TestApp {
     pub async fn ids(&self, query: &str) -> Vec<String> {
         let (status, body) = self.get(&format!("/v1/meetings?{query}")).await;
         assert_eq!(status, 200, "{query}: {body}");
-        body["meetings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["id"].as_str().unwrap().to_string())
-            .collect()
+        ids(&body)
     }
+}
+
+/// The `id` of each item under `meetings` in a search page, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Runs the `meetingmap` binary with `args`, as a user would, and returns what it printed; fails
+/// the test, with what it said on stderr, unless it succeeds.
+pub fn meetingmap(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// `meetingmap serve` run as a real process on a free port, killed when dropped (also when the

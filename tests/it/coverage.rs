@@ -2,7 +2,8 @@
 
 use crate::common::{meeting, online, TestApp};
 use meetingmap::coverage::boundaries::Boundaries;
-use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery};
+use meetingmap::coverage::{render as render_coverage, Level, Output as CoverageOutput, QuestionSpec};
+use meetingmap::domain::Fellowship;
 use meetingmap::search::Snapshot;
 use serde_json::{json, Value};
 
@@ -698,8 +699,13 @@ fn the_lad_boundaries_make_rfc_7946_outlines_at_every_level() {
     let boundaries = Boundaries::load(&file).unwrap();
     let snapshot = Snapshot::build(Vec::new());
     // Every GB area with postcode sectors, outlined (Northern Ireland's districts have none).
-    for (level, areas) in [("lad", 350), ("utla", 192), ("nation", 3)] {
-        let query = CoverageQuery::parse(&format!("fellowship=aa&max_km=5&level={level}"), None).unwrap();
+    for (level, areas) in [(Level::Lad, 350), (Level::Utla, 192), (Level::Nation, 3)] {
+        let query = QuestionSpec {
+            level: Some(level),
+            ..QuestionSpec::within_km(5.0).fellowships([Fellowship::parse("aa").unwrap()])
+        }
+        .check()
+        .unwrap();
         let output = CoverageOutput::named("geojson", false).unwrap();
         let text = render_coverage(
             output,
@@ -710,11 +716,11 @@ fn the_lad_boundaries_make_rfc_7946_outlines_at_every_level() {
         );
         let body: Value = serde_json::from_str(&text).unwrap();
         let features = body["features"].as_array().unwrap();
-        assert_eq!(features.len(), areas, "{level}");
+        assert_eq!(features.len(), areas, "{level:?}");
         for f in features {
             assert!(
                 !rfc7946_multipolygon(&f["geometry"]).is_empty(),
-                "{level} {}",
+                "{level:?} {}",
                 f["id"]
             );
         }

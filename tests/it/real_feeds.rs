@@ -1,6 +1,6 @@
 //! The importers against the real feeds in `../shared/fixtures` (read from there at run time,
 //! never copied into this repository). Skipped, with a note, where that folder is absent.
-//! `cargo test --test real_feeds -- --nocapture` prints the figures.
+//! `cargo test --test it real_feeds -- --nocapture` prints the figures.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{meeting, ServeProcess, HOME};
+use crate::common::{ids, meeting, meetingmap, ServeProcess, HOME};
 use meetingmap::directory::Directory;
 use serde_json::Value;
 use sqlx::Connection;
@@ -14,19 +14,6 @@ use sqlx::Connection;
 /// How long a running server may take to serve another process's write: its poll interval is a
 /// second, and a rebuild of a few meetings takes milliseconds.
 const SEEN_WITHIN: Duration = Duration::from_secs(2);
-
-fn meetingmap(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// `meetingmap serve` over `db`, with no sources to refresh (so no network), on a free port.
 fn serve(dir: &Path, db: &Path) -> ServeProcess {
@@ -95,15 +82,6 @@ async fn within_deadline<F: std::future::Future<Output = bool>>(what: &str, mut 
         assert!(Instant::now() < deadline, "not within {SEEN_WITHIN:?}: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn ids(body: &Value) -> Vec<String> {
-    body["meetings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::common::{can_run, chromium, chromium_missing, meeting, TestApp};
 use meetingmap::coverage::boundaries::Boundaries;
-use meetingmap::http::{render_coverage, CoverageOutput, CoverageQuery};
+use meetingmap::coverage::{render as render_coverage, Level, Output as CoverageOutput, QuestionSpec};
+use meetingmap::domain::Fellowship;
 use meetingmap::search::Snapshot;
+use meetingmap::travel::Mode;
 
 const WREXHAM: (f64, f64) = (53.0462, -2.9930);
 /// The report's colours for meetings and gap points (`report::MEETING_COLOUR`, `GAP_COLOUR`).
@@ -157,8 +159,11 @@ fn the_wrexham_report_outlines_wrexham_over_its_neighbours() {
     let boundaries = Boundaries::load(&file).unwrap();
     assert_eq!(boundaries.outlines().len(), 361);
     let snapshot = Snapshot::build(vec![meeting("w1", WREXHAM).normalise().unwrap()]);
-    let query =
-        CoverageQuery::parse("fellowship=na&max_minutes=30&mode=transit&area=W06000006", None).unwrap();
+    let query = QuestionSpec::within_minutes(Mode::Transit, 30.0)
+        .fellowships([Fellowship::parse("na").unwrap()])
+        .area(Level::Lad, "W06000006")
+        .check()
+        .unwrap();
     let html = render_coverage(
         CoverageOutput::Report,
         &snapshot,

@@ -1,6 +1,11 @@
 use super::*;
 use crate::coverage::tests::{meetings, point};
-use crate::coverage::DemandPoint;
+use crate::coverage::{DemandPoint, Level, QuestionSpec};
+use crate::domain::Fellowship;
+
+fn aa() -> Fellowship {
+    Fellowship::parse("aa").unwrap()
+}
 
 const HOME: (f64, f64) = (53.0462, -2.9930);
 /// Degrees of latitude per km.
@@ -14,13 +19,18 @@ fn first_attribute(html: &str, name: &str) -> f64 {
 
 fn render_report(
     snapshot: &Snapshot,
-    query: &str,
+    spec: QuestionSpec,
     points: Vec<DemandPoint>,
     boundaries: Option<&Boundaries>,
 ) -> String {
-    let query = CoverageQuery::parse(query, Some(points)).unwrap();
-    super::super::render(
-        super::super::Output::Report,
+    let query = QuestionSpec {
+        supplied: Some(points),
+        ..spec
+    }
+    .check()
+    .unwrap();
+    crate::coverage::render(
+        crate::coverage::Output::Report,
         snapshot,
         &query,
         boundaries,
@@ -57,7 +67,7 @@ fn gaps_and_meetings_are_drawn_where_they_are() {
     let east = (HOME.0, HOME.1 + 20.0 * DEG_PER_KM / HOME.0.to_radians().cos());
     let html = render_report(
         &snapshot,
-        "fellowship=aa&max_km=5",
+        QuestionSpec::within_km(5.0).fellowships([aa()]),
         vec![
             point("Near", (HOME.0 + 0.01, HOME.1), 100.0, "W06000006"),
             point("North", north, 400.0, "W06000006"),
@@ -98,7 +108,7 @@ fn tables_add_up_per_area_and_overall() {
     let snapshot = Snapshot::build(meetings(&[HOME]));
     let html = render_report(
         &snapshot,
-        "fellowship=aa,na&max_km=5",
+        QuestionSpec::within_km(5.0).fellowships([aa(), Fellowship::parse("na").unwrap()]),
         vec![
             point("A1", (HOME.0 + 0.01, HOME.1), 100.0, "W06000006"),
             point("A2", (HOME.0 + 0.3, HOME.1), 50.5, "W06000006"),
@@ -153,7 +163,7 @@ fn text_is_escaped() {
     let snapshot = Snapshot::build(meetings(&[HOME]));
     let html = render_report(
         &snapshot,
-        "fellowship=aa&max_km=5",
+        QuestionSpec::within_km(5.0).fellowships([aa()]),
         vec![point(
             "<script>alert('x')</script> & \"y\"",
             (HOME.0 + 0.5, HOME.1),
@@ -195,7 +205,9 @@ fn boundaries_outline_the_area_and_its_neighbours_faintly() {
     let snapshot = Snapshot::build(meetings(&[HOME]));
     let html = render_report(
         &snapshot,
-        "fellowship=aa&max_km=5&area=W06000006",
+        QuestionSpec::within_km(5.0)
+            .fellowships([aa()])
+            .area(Level::Lad, "W06000006"),
         vec![
             point("In", (HOME.0 + 0.1, HOME.1), 10.0, "W06000006"),
             point("Next door", (HOME.0, -2.7), 10.0, "E06000049"),
@@ -274,7 +286,7 @@ fn amounts_read_well() {
 #[test]
 fn an_empty_analysis_still_renders() {
     let snapshot = Snapshot::build(Vec::new());
-    let query = CoverageQuery::parse("max_km=5", None).unwrap();
+    let query = QuestionSpec::within_km(5.0).check().unwrap();
     let html = report(&ReportInput {
         snapshot: &snapshot,
         query: &query,
@@ -296,7 +308,12 @@ fn only_the_heaviest_gaps_are_drawn() {
             point(&format!("P{i}"), at, 10.0 + i as f64, "W06000023")
         })
         .collect();
-    let html = render_report(&snapshot, "fellowship=aa&max_km=1", points, None);
+    let html = render_report(
+        &snapshot,
+        QuestionSpec::within_km(1.0).fellowships([aa()]),
+        points,
+        None,
+    );
     let drawn = circles(&html, "g");
     assert_eq!(drawn.len(), MAX_GAP_CIRCLES);
     assert!(

@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use super::CoverageQuery;
+use super::CoverageQuestion;
 use crate::coverage::boundaries::{self, Boundaries, Ring};
 use crate::coverage::{AreaLookup, AreaSummary, PointCoverage, Threshold, NEAREST_SEARCH_KM};
 use crate::formats::html::escape;
@@ -59,7 +59,7 @@ pre.attribution { font-size: 8.5pt; white-space: pre-wrap; }
 /// The data attribution the bundled files' licences require: NOTICE's paragraphs on them (from
 /// the postcode centroids to the place names), so the report cannot drift from NOTICE.
 fn data_attribution() -> &'static str {
-    const NOTICE: &str = include_str!("../../../NOTICE");
+    const NOTICE: &str = include_str!("../../NOTICE");
     let start = NOTICE.find("Postcode centroids").unwrap_or(0);
     let end = NOTICE.find("\n\ngb-postcodes.csv.gz").unwrap_or(NOTICE.len());
     NOTICE.get(start..end).unwrap_or(NOTICE)
@@ -68,7 +68,7 @@ fn data_attribution() -> &'static str {
 /// What a report is made from: one analysis and its summary.
 pub struct ReportInput<'a> {
     pub snapshot: &'a Snapshot,
-    pub query: &'a CoverageQuery,
+    pub query: &'a CoverageQuestion,
     /// [`crate::coverage::analyse`] of the query's points.
     pub coverage: &'a [PointCoverage],
     /// [`crate::coverage::summarise`] of it.
