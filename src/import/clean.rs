@@ -184,7 +184,14 @@ pub fn clean_text(value: &str, shape: Shape) -> (String, Vec<String>) {
         return (value.trim().to_string(), dropped);
     }
     let text = strip_html(value, &mut dropped);
-    let text = decode_entities(&text);
+    let decoded = decode_entities(&text);
+    // Markup that was itself encoded (`&lt;p&gt;`, as some WordPress feeds send notes) is markup
+    // too once decoded.
+    let text = if decoded.contains('<') && decoded != text {
+        Cow::Owned(strip_html(&decoded, &mut dropped))
+    } else {
+        decoded
+    };
     let text = remove_controls(&text);
     let text = normalise_whitespace(&text, shape);
     (repair_title_case(&text).into_owned(), dropped)
@@ -845,6 +852,10 @@ mod tests {
             "{dropped:?}"
         );
         assert_eq!(clean("A <br> B"), "A B");
+        assert_eq!(
+            clean("&lt;p&gt;Side door&lt;/p&gt; &lt;3 &amp;lt;b&amp;gt;"),
+            "Side door <3"
+        );
         assert_eq!(
             clean("<a href=\"https://x.example/\">X"),
             "X (https://x.example/)"
