@@ -258,8 +258,12 @@ fn summary(runs: &[ImportRun]) -> String {
         }
         if !r.warnings.is_empty() {
             out += &format!(
-                "\n{}: {} records changed on import (kept raw in source.raw):\n",
-                r.source_id, r.counts.warned
+                "\n{}: {} changed on import (raw values kept in source.raw):\n",
+                r.source_id,
+                match r.counts.warned {
+                    1 => "1 record".to_string(),
+                    n => format!("{n} records"),
+                }
             );
             for warning in r.warnings.iter().take(20) {
                 out += &format!("  {}: {}\n", warning.record, warning.warning);

@@ -268,6 +268,7 @@ fn import_a_file_with_a_definition_applies_its_bounds() {
     let mut records: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&feed).unwrap()).unwrap();
     records[2]["latitude"] = 40.0.into();
+    records[0]["conference_url"] = "javascript:void(0)".into();
     std::fs::write(&feed, serde_json::to_string(&records).unwrap()).unwrap();
     let definition = dir.path().join("wrexham.toml");
     std::fs::write(
@@ -295,6 +296,12 @@ fn import_a_file_with_a_definition_applies_its_bounds() {
         "{out}"
     );
     assert!(out.contains("outside the source's area"), "{out}");
+    // What the import changed in accepted records is listed after the rejects.
+    assert!(
+        out.contains("wrexham: 1 record changed on import")
+            && out.contains("slug m0: online link `javascript:void(0)` dropped"),
+        "{out}"
+    );
     // A definition says everything: flags that would contradict it are refused.
     let err = meetingmap_fails(&[
         "import",
