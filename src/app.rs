@@ -18,11 +18,11 @@ use crate::directory::Directory;
 use crate::gazetteer::remote::RemoteGeocoder;
 use crate::gazetteer::Gazetteer;
 use crate::http::{self, AppState, CoverageState};
-use crate::places::Geo;
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::{refresh_sources, FETCH_TIMEOUT};
 use crate::import::source::SourceDefinition;
 use crate::import::Importer;
+use crate::places::Geo;
 use crate::settings::{GeoSettings, Settings};
 use crate::travel::osrm::{Osrm, OsrmConfig};
 
@@ -53,12 +53,11 @@ impl App {
             .as_deref()
             .map(Boundaries::load)
             .transpose()?;
-        let coverage = CoverageState::with_limit(
-            boundaries,
-            settings.coverage.analyses(),
-            settings.coverage.wait(),
-        );
-        let directory = Directory::open(&settings.database.url).await?;
+        let coverage =
+            CoverageState::with_limit(boundaries, settings.coverage.analyses(), settings.coverage.wait());
+        let directory = Directory::open(&settings.database.url)
+            .await?
+            .with_max_behind(settings.ready_max_behind);
         let folder = &settings.import.sources.importers;
         let sources = if folder.is_dir() {
             SourceDefinition::load_dir(folder).map_err(anyhow::Error::msg)?
@@ -94,7 +93,11 @@ impl App {
                 Fetcher::new(FETCH_TIMEOUT),
                 self.geo.gazetteer.clone(),
             ));
-            tokio::spawn(refresh_sources(importer, self.sources.clone()));
+            tokio::spawn(refresh_sources(
+                importer,
+                self.directory.clone(),
+                self.sources.clone(),
+            ));
         }
         if let Some(interval) = self.settings.watch_interval() {
             // Another process sharing the database (`meetingmap import`, another replica) is
