@@ -3,12 +3,12 @@
 
 use std::net::TcpListener;
 
+use meetingmap::app::App;
 use meetingmap::directory::Directory;
 use meetingmap::domain::{
     Access, Attendance, Day, Fellowship, LocalTime, Location, Meeting, MeetingType, Online, Schedule,
     SourceRef, Status, Zone, EARTH_RADIUS_KM,
 };
-use meetingmap::app::App;
 use meetingmap::places::Geo;
 use meetingmap::settings::{AllowedOrigins, Settings};
 use serde_json::Value;
@@ -96,8 +96,57 @@ pub fn with_types(mut m: Meeting, types: &[&str]) -> Meeting {
     m
 }
 
+/// Stands for "a fresh database of the backend under test" in a builder's settings until `start`.
+const TEST_DATABASE: &str = "test-database:";
+
+/// The variable that runs the tests against PostgreSQL: the URL of a server where the tests may
+/// create databases (`.ci/postgres.sh start` prints one). Every `TestApp` then gets a fresh
+/// database of its own there instead of a fresh SQLite file.
+pub const POSTGRES_URL_VAR: &str = "MEETINGMAP_TEST_POSTGRES_URL";
+/// With `MEETINGMAP_TEST_BACKEND=postgres` (and [`POSTGRES_URL_VAR`]), `TestApp` uses PostgreSQL.
+pub const BACKEND_VAR: &str = "MEETINGMAP_TEST_BACKEND";
+
+/// A fresh database for one test: PostgreSQL when [`BACKEND_VAR`] says so, else SQLite in `dir`.
+pub async fn test_database(dir: &std::path::Path) -> String {
+    match std::env::var(BACKEND_VAR).as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var(POSTGRES_URL_VAR)
+                .unwrap_or_else(|_| panic!("{BACKEND_VAR}=postgres needs {POSTGRES_URL_VAR}"));
+            fresh_postgres_database(&admin).await
+        }
+        Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.join("test.db").display()),
+        Ok(other) => panic!("{BACKEND_VAR}={other}: expected sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL server tests may use, if any: `None` means skip (outside CI) or fail (under CI).
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var(POSTGRES_URL_VAR).ok();
+    can_run(url.is_none().then(|| {
+        format!("no PostgreSQL server (start one with `.ci/postgres.sh start` and set {POSTGRES_URL_VAR})")
+    }))
+    .then(|| url.unwrap())
+}
+
+/// Creates an empty database on the server at `admin` (a URL whose user may create databases)
+/// and answers its URL. Names are random, so tests running at once never share one; the server is
+/// a throw-away one, so nothing drops them.
+pub async fn fresh_postgres_database(admin: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("meetingmap_test_{:016x}", rand::random::<u64>());
+    let mut connection = sqlx::PgConnection::connect(admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+    let mut url = reqwest::Url::parse(admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
 /// The real application, built by `App::build` from `Settings` as `meetingmap serve` builds it,
-/// serving a fresh SQLite database on a port of 127.0.0.1.
+/// serving a fresh database (SQLite, or PostgreSQL: see [`BACKEND_VAR`]) on a port of 127.0.0.1.
 pub struct TestApp {
     pub base: String,
     pub directory: Directory,
@@ -147,10 +196,13 @@ impl TestAppBuilder {
     pub async fn start(self) -> TestApp {
         let TestAppBuilder {
             meetings,
-            settings,
+            mut settings,
             geo,
             dir,
         } = self;
+        if settings.database.url == TEST_DATABASE {
+            settings.database.url = test_database(dir.path()).await;
+        }
         let app = match geo {
             Some(geo) => App::build_with_geo(settings, geo).await,
             None => App::build(settings).await,
@@ -197,8 +249,8 @@ impl TestApp {
     /// background refresh.
     pub fn builder() -> TestAppBuilder {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let mut settings = Settings::new(&url);
+        // Made at `start` (a PostgreSQL database is made asynchronously).
+        let mut settings = Settings::new(TEST_DATABASE);
         // No source definitions: tests say what they import.
         settings.import.sources.importers = dir.path().join("importers");
         TestAppBuilder {
@@ -223,7 +275,9 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> TestResponse {
-        let mut request = self.client.request(method, format!("{}{path_and_query}", self.base));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path_and_query}", self.base));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -240,7 +294,9 @@ impl TestApp {
 
     /// GETs `path_and_query` as JSON; any error must be problem+json carrying its status.
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self.request(reqwest::Method::GET, path_and_query, &[], None).await;
+        let response = self
+            .request(reqwest::Method::GET, path_and_query, &[], None)
+            .await;
         let body = response.json();
         if response.status >= 400 {
             assert_eq!(

@@ -18,3 +18,4 @@ mod osrm;
 mod real_feeds;
 mod replicas;
 mod report;
+mod store;
