@@ -26,9 +26,10 @@ case "${1:-}" in
       [ "$(id -u)" = 0 ] && chown postgres: "$dir"
       as_user "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
       # Tests make one database each, and several servers each hold a small pool and a listener:
-      # allow for them. fsync off: the data is thrown away, and the tests should be quick.
+      # allow for them. fsync off: the data is thrown away, and the tests should be quick. Little
+      # WAL kept: every test database is a copy of template1 written through it.
       as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-        "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=64MB -c min_wal_size=32MB" \
         start >/dev/null
     fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"

@@ -106,15 +106,17 @@ pub const POSTGRES_URL_VAR: &str = "MEETINGMAP_TEST_POSTGRES_URL";
 /// With `MEETINGMAP_TEST_BACKEND=postgres` (and [`POSTGRES_URL_VAR`]), `TestApp` uses PostgreSQL.
 pub const BACKEND_VAR: &str = "MEETINGMAP_TEST_BACKEND";
 
-/// A fresh database for one test: PostgreSQL when [`BACKEND_VAR`] says so, else SQLite in `dir`.
-pub async fn test_database(dir: &std::path::Path) -> String {
+/// A fresh database for one test: PostgreSQL when [`BACKEND_VAR`] says so (with the guard that
+/// drops it), else SQLite in `dir`.
+pub async fn test_database(dir: &std::path::Path) -> (String, Option<PostgresDatabase>) {
     match std::env::var(BACKEND_VAR).as_deref() {
         Ok("postgres") => {
             let admin = std::env::var(POSTGRES_URL_VAR)
                 .unwrap_or_else(|_| panic!("{BACKEND_VAR}=postgres needs {POSTGRES_URL_VAR}"));
-            fresh_postgres_database(&admin).await
+            let database = PostgresDatabase::create(&admin).await;
+            (database.url.clone(), Some(database))
         }
-        Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.join("test.db").display()),
+        Ok("sqlite") | Err(_) => (format!("sqlite://{}", dir.join("test.db").display()), None),
         Ok(other) => panic!("{BACKEND_VAR}={other}: expected sqlite or postgres"),
     }
 }
@@ -128,21 +130,58 @@ pub fn postgres_admin_url() -> Option<String> {
     .then(|| url.unwrap())
 }
 
-/// Creates an empty database on the server at `admin` (a URL whose user may create databases)
-/// and answers its URL. Names are random, so tests running at once never share one; the server is
-/// a throw-away one, so nothing drops them.
-pub async fn fresh_postgres_database(admin: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("meetingmap_test_{:016x}", rand::random::<u64>());
-    let mut connection = sqlx::PgConnection::connect(admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut connection)
-        .await
-        .unwrap();
-    connection.close().await.unwrap();
-    let mut url = reqwest::Url::parse(admin).unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+/// An empty database made for one test on the server at `admin` (a URL whose user may create
+/// databases), dropped with this value. Names are random, so tests running at once never share
+/// one.
+pub struct PostgresDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    pub async fn create(admin: &str) -> PostgresDatabase {
+        use sqlx::Connection;
+        let name = format!("meetingmap_test_{:016x}", rand::random::<u64>());
+        let mut connection = sqlx::PgConnection::connect(admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        let mut url = reqwest::Url::parse(admin).unwrap();
+        url.set_path(&format!("/{name}"));
+        PostgresDatabase {
+            url: url.to_string(),
+            admin: admin.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    /// Drops the database (disconnecting whoever still uses it), on a thread of its own since a
+    /// test's runtime may be the one dropping it.
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    use sqlx::Connection;
+                    let mut connection = sqlx::PgConnection::connect(&admin).await?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut connection)
+                        .await?;
+                    connection.close().await
+                })
+        });
+        if let Ok(Err(e)) = dropped.join() {
+            eprintln!("cannot drop test database {}: {e}", self.name);
+        }
+    }
 }
 
 /// The real application, built by `App::build` from `Settings` as `meetingmap serve` builds it,
@@ -152,6 +191,7 @@ pub struct TestApp {
     pub directory: Directory,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
+    _postgres: Option<PostgresDatabase>,
 }
 
 /// What a test changes from the defaults before starting a [`TestApp`].
@@ -200,8 +240,9 @@ impl TestAppBuilder {
             geo,
             dir,
         } = self;
+        let mut postgres = None;
         if settings.database.url == TEST_DATABASE {
-            settings.database.url = test_database(dir.path()).await;
+            (settings.database.url, postgres) = test_database(dir.path()).await;
         }
         let app = match geo {
             Some(geo) => App::build_with_geo(settings, geo).await,
@@ -221,6 +262,7 @@ impl TestAppBuilder {
             directory,
             client: reqwest::Client::new(),
             _dir: dir,
+            _postgres: postgres,
         }
     }
 }

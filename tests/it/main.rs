@@ -7,6 +7,7 @@ mod common;
 mod api;
 mod browser;
 mod cli;
+mod cluster;
 mod cors;
 mod coverage;
 mod embed;

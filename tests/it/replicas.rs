@@ -13,9 +13,9 @@ use sqlx::Connection;
 
 /// How long a running server may take to serve another process's write: its poll interval is a
 /// second, and a rebuild of a few meetings takes milliseconds.
-const SEEN_WITHIN: Duration = Duration::from_secs(2);
+pub(crate) const SEEN_WITHIN: Duration = Duration::from_secs(2);
 
-fn meetingmap(args: &[&str]) -> String {
+pub(crate) fn meetingmap(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
         .args(args)
         .output()
@@ -45,7 +45,7 @@ fn serve(dir: &Path, db: &Path) -> ServeProcess {
 }
 
 /// A Meeting Guide feed of `records` meetings in Wrexham, written to `dir`.
-fn feed_file(dir: &Path, records: usize) -> PathBuf {
+pub(crate) fn feed_file(dir: &Path, records: usize) -> PathBuf {
     let meetings: Vec<Value> = (0..records)
         .map(|i| {
             serde_json::json!({"slug": format!("m{i}"), "name": format!("Group {i}"), "day": i % 7,
@@ -60,6 +60,12 @@ fn feed_file(dir: &Path, records: usize) -> PathBuf {
 
 /// `meetingmap import` of `feed` as source `local`, run as its own process.
 fn import(feed: &Path, db: &Path) {
+    import_into(feed, db.to_str().unwrap());
+}
+
+/// `meetingmap import` of `feed` as source `local` into the database at `database` (a path or
+/// URL), run as its own process.
+pub(crate) fn import_into(feed: &Path, database: &str) {
     let out = meetingmap(&[
         "import",
         "--file",
@@ -72,13 +78,13 @@ fn import(feed: &Path, db: &Path) {
         "local",
         "--force",
         "--database",
-        db.to_str().unwrap(),
+        database,
     ]);
     assert!(out.contains("local "), "{out}");
 }
 
 /// GET, answering status, `ETag` and JSON body.
-async fn get(url: &str) -> (u16, Option<String>, Value) {
+pub(crate) async fn get(url: &str) -> (u16, Option<String>, Value) {
     let response = reqwest::get(url).await.unwrap();
     let status = response.status().as_u16();
     let etag = response
@@ -89,7 +95,10 @@ async fn get(url: &str) -> (u16, Option<String>, Value) {
 }
 
 /// Polls `done` until it holds, failing the test after [`SEEN_WITHIN`].
-async fn within_deadline<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+pub(crate) async fn within_deadline<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut done: impl FnMut() -> F,
+) {
     let deadline = Instant::now() + SEEN_WITHIN;
     while !done().await {
         assert!(Instant::now() < deadline, "not within {SEEN_WITHIN:?}: {what}");
@@ -97,7 +106,7 @@ async fn within_deadline<F: std::future::Future<Output = bool>>(what: &str, mut 
     }
 }
 
-fn ids(body: &Value) -> Vec<String> {
+pub(crate) fn ids(body: &Value) -> Vec<String> {
     body["meetings"]
         .as_array()
         .unwrap()

@@ -10,7 +10,7 @@ use meetingmap::domain::{ImportCounts, ImportOutcome, ImportRun, Meeting};
 use meetingmap::store::{self, Store};
 use sqlx::Connection;
 
-use crate::common::fresh_postgres_database;
+use crate::common::PostgresDatabase;
 
 const AT: &str = "2026-11-01T12:00:00Z";
 
@@ -27,14 +27,21 @@ struct Db {
     store: Arc<dyn Store>,
     backend: Backend,
     _dir: tempfile::TempDir,
+    _postgres: Option<PostgresDatabase>,
 }
 
 impl Backend {
     async fn fresh(&self) -> Db {
         let dir = tempfile::tempdir().unwrap();
-        let url = match self {
-            Backend::Sqlite => format!("sqlite://{}", dir.path().join("store.db").display()),
-            Backend::Postgres { admin } => fresh_postgres_database(admin).await,
+        let (url, postgres) = match self {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("store.db").display()),
+                None,
+            ),
+            Backend::Postgres { admin } => {
+                let database = PostgresDatabase::create(admin).await;
+                (database.url.clone(), Some(database))
+            }
         };
         let store = open(&url).await;
         Db {
@@ -42,6 +49,7 @@ impl Backend {
             store,
             backend: self.clone(),
             _dir: dir,
+            _postgres: postgres,
         }
     }
 }
