@@ -126,6 +126,26 @@ impl Directory {
         Ok(true)
     }
 
+    /// The snapshot to answer a request carrying a cursor from snapshot version `wanted` with:
+    /// `current`, unless this process is the one behind, that is, `wanted` is the store's current
+    /// version and not yet served here (the cursor came from a replica that caught up first). Then
+    /// it catches up before answering, so a cursor is refused as stale (410) only when it is.
+    pub async fn catch_up_to(&self, wanted: Option<u64>, current: Arc<Snapshot>) -> Arc<Snapshot> {
+        let Some(wanted) = wanted.filter(|&wanted| wanted != current.version()) else {
+            return current;
+        };
+        match self.store.data_version().await {
+            Ok(version) if version.digest() == wanted => match self.refresh_if_changed().await {
+                Ok(_) => self.snapshot(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot catch up with a newer cursor");
+                    current
+                }
+            },
+            _ => current,
+        }
+    }
+
     /// Watches for writes by other processes sharing the database: every `interval`, reads the
     /// data version (one tiny query) and, when it moved on, rebuilds and swaps in the snapshot.
     /// Where the store pushes new versions (PostgreSQL), each one heard triggers the same check at

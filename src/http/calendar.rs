@@ -61,6 +61,10 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
     let query = with_default_limit(req.query_string());
     let (search, NoExtra {}, fingerprint) = params::parse(&query, &mut errors)?;
     let request = search.check(errors, fingerprint, &state.geo).await?;
+    let snapshot = state
+        .directory
+        .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
+        .await;
     let offset = super::search_response::page_offset(&request, &snapshot)?;
     let (hits, _) = snapshot.search(&request.query, offset + request.limit);
     let page = hits.get(offset..).unwrap_or_default();

@@ -268,3 +268,40 @@ async fn a_failing_poll_keeps_the_snapshot_and_the_watcher() {
     assert_eq!((snapshot.len(), snapshot.version()), (1, version));
     watcher.abort();
 }
+
+#[tokio::test]
+async fn a_replica_behind_a_cursor_catches_up_instead_of_refusing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("behind.db").display());
+    let ahead = Directory::open(&url).await.unwrap();
+    let behind = Directory::open(&url).await.unwrap();
+    let old = behind.snapshot();
+    ahead
+        .put_meetings(&[meeting("a", HOME).normalise().unwrap()])
+        .await
+        .unwrap();
+    // A cursor issued by the replica that is ahead reaches the one that has not polled yet.
+    let newer = ahead.snapshot().version();
+    let answered = behind.catch_up_to(Some(newer), behind.snapshot()).await;
+    assert_eq!((answered.version(), answered.len()), (newer, 1));
+    assert_eq!(
+        behind.snapshot().version(),
+        newer,
+        "and it serves the new data from now on"
+    );
+    // A cursor that is really stale (older data, or another database) is answered from the
+    // current snapshot, which refuses it; no cursor needs nothing.
+    let current = behind.snapshot();
+    assert_eq!(
+        behind
+            .catch_up_to(Some(old.version()), current.clone())
+            .await
+            .version(),
+        newer
+    );
+    assert_eq!(
+        behind.catch_up_to(Some(12345), current.clone()).await.version(),
+        newer
+    );
+    assert_eq!(behind.catch_up_to(None, current).await.version(), newer);
+}
