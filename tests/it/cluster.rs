@@ -111,6 +111,27 @@ fn replica(database: &str, importers: &Path) -> ServeProcess {
     ServeProcess::start(command)
 }
 
+/// `requests` searches through the balancer, one after another; answers what went wrong.
+fn search_load(
+    client: &reqwest::Client,
+    balancer: &Balancer,
+    requests: usize,
+) -> tokio::task::JoinHandle<Vec<String>> {
+    let client = client.clone();
+    let url = format!("{}/v1/meetings?limit=20", balancer.base);
+    tokio::spawn(async move {
+        let mut failures = Vec::new();
+        for _ in 0..requests {
+            match client.get(&url).send().await {
+                Ok(r) if r.status() == 200 => {}
+                Ok(r) => failures.push(r.status().to_string()),
+                Err(e) => failures.push(e.to_string()),
+            }
+        }
+        failures
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_replicas_behind_haproxy_share_one_postgres() {
     let Some(admin) = postgres_admin_url() else { return };
@@ -214,23 +235,7 @@ async fn three_replicas_behind_haproxy_share_one_postgres() {
     // Load through the balancer while one replica is killed: every request is answered (the
     // balancer retries what the dead replica did not answer on another), and the others serve on.
     let client = reqwest::Client::new();
-    let load: Vec<_> = (0..4)
-        .map(|_| {
-            let client = client.clone();
-            let url = format!("{}/v1/meetings?limit=20", balancer.base);
-            tokio::spawn(async move {
-                let mut failures = Vec::new();
-                for _ in 0..150 {
-                    match client.get(&url).send().await {
-                        Ok(r) if r.status() == 200 => {}
-                        Ok(r) => failures.push(r.status().to_string()),
-                        Err(e) => failures.push(e.to_string()),
-                    }
-                }
-                failures
-            })
-        })
-        .collect();
+    let load: Vec<_> = (0..4).map(|_| search_load(&client, &balancer, 150)).collect();
     tokio::time::sleep(Duration::from_millis(150)).await;
     drop(replicas[1].take());
     let mut failures = Vec::new();
@@ -243,4 +248,18 @@ async fn three_replicas_behind_haproxy_share_one_postgres() {
     }
     let (status, _, _) = get(&format!("{}/ready", bases[0])).await;
     assert_eq!(status, 200);
+
+    // A rolling restart's first half: a replica asked to stop (SIGTERM) finishes what it has
+    // started and exits cleanly, while the balancer moves its traffic to the last one.
+    let load = search_load(&client, &balancer, 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut stopping = replicas[2].take().unwrap();
+    let exit = tokio::task::block_in_place(|| stopping.terminate());
+    assert!(exit.success(), "{exit}");
+    let failures = load.await.unwrap();
+    assert!(failures.is_empty(), "requests lost: {failures:?}");
+    assert_eq!(
+        count(&get(&format!("{}/v1/meetings?limit=500", bases[0])).await.2),
+        52
+    );
 }
