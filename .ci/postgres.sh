@@ -6,7 +6,8 @@
 #   .ci/postgres.sh start   # prints the admin URL; export it as MEETINGMAP_TEST_POSTGRES_URL
 #   .ci/postgres.sh stop
 #
-# PGDIR (default ${TMPDIR:-/tmp}/meetingmap-pg) and PGPORT (default 55432) place it.
+# PGDIR (default ${TMPDIR:-/tmp}/meetingmap-pg) and PGPORT (default 55432) place it;
+# PG_DURABLE=1 keeps PostgreSQL's default durability (for benchmarks).
 set -euo pipefail
 
 dir="${PGDIR:-${TMPDIR:-/tmp}/meetingmap-pg}"
@@ -28,8 +29,10 @@ case "${1:-}" in
       # Tests make one database each, and several servers each hold a small pool and a listener:
       # allow for them. fsync off: the data is thrown away, and the tests should be quick. Little
       # WAL kept: every test database is a copy of template1 written through it.
+      fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=64MB -c min_wal_size=32MB"
+      [ "${PG_DURABLE:-0}" = 1 ] && fast=""
       as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-        "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=64MB -c min_wal_size=32MB" \
+        "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 $fast" \
         start >/dev/null
     fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"
