@@ -39,7 +39,9 @@ impl PostgresStore {
             .parse::<PgConnectOptions>()
             .map_err(|_| StoreError::UnsupportedUrl(url.to_string()))?
             // Loading the whole directory is one long statement by design (see sqlite.rs).
-            .disable_statement_logging();
+            .disable_statement_logging()
+            // Migrations' `IF NOT EXISTS` would otherwise log a notice at every start.
+            .options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
             // A replica reads rarely (a snapshot load, import history, a version poll): a few
             // connections each keep a cluster of replicas well inside max_connections.
