@@ -371,6 +371,18 @@ fn scatter(rng: &mut ChaCha8Rng, place: &Place) -> (f64, f64) {
     (round(place.lat + dlat), round(place.lon + dlon))
 }
 
+/// Replaces the demo source in `directory` with `count` meetings made from `seed`.
+pub async fn load(directory: &crate::directory::Directory, count: usize, seed: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let meetings = generate(count, seed, Timestamp::now().round(jiff::Unit::Second)?);
+    directory.replace_source(SOURCE_ID, &meetings).await?;
+    println!(
+        "loaded {count} demo meetings (seed {seed}) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,16 +411,4 @@ mod tests {
         let aa = a.iter().filter(|m| m.fellowship.id() == "aa").count();
         assert!((200..350).contains(&aa), "AA share {aa}/500");
     }
-}
-
-/// Replaces the demo source in `directory` with `count` meetings made from `seed`.
-pub async fn load(directory: &crate::directory::Directory, count: usize, seed: u64) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let meetings = generate(count, seed, Timestamp::now().round(jiff::Unit::Second)?);
-    directory.replace_source(SOURCE_ID, &meetings).await?;
-    println!(
-        "loaded {count} demo meetings (seed {seed}) in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
