@@ -254,6 +254,27 @@ impl Directory {
         }))
     }
 
+    /// Keeps renewing `lease` for `ttl` every third of `ttl`, until the returned task is aborted:
+    /// work that may outlast one lease period (a slow download with its retries) keeps it, while
+    /// a crashed process stops renewing and its lease expires one `ttl` later.
+    pub fn keep(&self, lease: &Lease, ttl: Duration) -> tokio::task::JoinHandle<()> {
+        let (store, holder, name) = (self.store.clone(), self.holder.clone(), lease.name.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(ttl / 3).await;
+                match store.take_lease(&name, &holder, ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(lease = %name, "lost a lease (it expired and was taken over)");
+                        return;
+                    }
+                    // Retried at the next renewal, two more before the lease can expire.
+                    Err(e) => tracing::warn!(lease = %name, error = %e, "cannot renew a lease"),
+                }
+            }
+        })
+    }
+
     /// Gives a lease back, so others need not wait for it to expire.
     pub async fn release(&self, lease: Lease) -> Result<(), StoreError> {
         self.store.release_lease(&lease.name, &self.holder).await

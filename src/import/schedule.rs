@@ -15,10 +15,10 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the schedule looks for sources that are due.
 const CHECK_EVERY: Duration = Duration::from_secs(60);
 
-/// How long one replica may hold a source's import lease: well over the longest import (a
-/// download of at most [`FETCH_TIMEOUT`], then parsing and one write), so it never expires under
-/// a live import, and short enough that a crashed holder delays the source by minutes only.
-pub const IMPORT_LEASE: Duration = Duration::from_secs(5 * 60);
+/// How long a source's import lease lasts unless renewed. The importing replica renews it every
+/// third of this while it works (a download with retries can take minutes), so only a crashed or
+/// hung replica lets it expire, delaying that source by this long.
+pub const IMPORT_LEASE: Duration = Duration::from_secs(2 * 60);
 
 /// Imports each enabled source when its refresh interval has passed since its last attempt, one
 /// at a time, for as long as the server runs. Searches keep being answered from the current
@@ -50,6 +50,7 @@ pub async fn refresh_sources(
             };
             // Asked again under the lease: another replica may have imported it between the first
             // check and taking the lease.
+            let renewing = directory.keep(&lease, IMPORT_LEASE);
             if is_due(&importer, source).await {
                 match importer.import(source, &ImportOptions::default()).await {
                     Ok(run) => {
@@ -58,6 +59,7 @@ pub async fn refresh_sources(
                     Err(e) => tracing::error!(source = %source.id, error = %e, "refresh failed"),
                 }
             }
+            renewing.abort();
             if let Err(e) = directory.release(lease).await {
                 tracing::warn!(source = %source.id, error = %e, "cannot release the import lease; it will expire");
             }

@@ -305,3 +305,26 @@ async fn a_replica_behind_a_cursor_catches_up_instead_of_refusing_it() {
     );
     assert_eq!(behind.catch_up_to(None, current).await.version(), newer);
 }
+
+#[tokio::test]
+async fn a_kept_lease_outlives_its_period_and_lapses_once_no_longer_renewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lease.db").display());
+    let working = Directory::open(&url).await.unwrap();
+    let waiting = Directory::open(&url).await.unwrap();
+    let ttl = Duration::from_millis(900);
+    let lease = working.lease("import:slow", ttl).await.unwrap().expect("free");
+    let renewing = working.keep(&lease, ttl);
+    // Well past one period: still held, because it is renewed.
+    tokio::time::sleep(ttl * 2).await;
+    assert!(waiting.lease("import:slow", ttl).await.unwrap().is_none());
+    // The holder stops (as a crashed one does): the lease lapses one period later.
+    renewing.abort();
+    tokio::time::sleep(ttl + Duration::from_millis(300)).await;
+    let taken = waiting.lease("import:slow", ttl).await.unwrap();
+    assert!(taken.is_some(), "taken over after expiry");
+    // The late holder cannot give back what is no longer its own.
+    working.release(lease).await.unwrap();
+    assert!(working.lease("import:slow", ttl).await.unwrap().is_none());
+    waiting.release(taken.unwrap()).await.unwrap();
+}
