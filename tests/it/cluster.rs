@@ -141,7 +141,6 @@ async fn three_replicas_behind_haproxy_share_one_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let postgres = PostgresDatabase::create(&admin).await;
     let database = postgres.url.clone();
-    meetingmap(&["migrate", "--database", &database]);
 
     // Two enabled sources, slow to download so that every replica's first refresh overlaps.
     let feeds = MockServer::start().await;
@@ -161,7 +160,8 @@ async fn three_replicas_behind_haproxy_share_one_postgres() {
     source_definition(&importers, "alpha", &feeds);
     source_definition(&importers, "beta", &feeds);
 
-    // Three replicas started at once: each one's refresh finds both sources due.
+    // Three replicas started at once on an empty database: they migrate it once between them
+    // (under sqlx's advisory lock), and each one's refresh finds both sources due.
     let mut replicas: Vec<Option<ServeProcess>> = tokio::task::block_in_place(|| {
         std::thread::scope(|scope| {
             let started: Vec<_> = (0..3)
