@@ -12,7 +12,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{can_run, postgres_admin_url, PostgresDatabase, ServeProcess};
-use crate::replicas::{feed_file, get, ids, import_into, meetingmap, within_deadline};
+use crate::replicas::{feed_file, get, ids, import_into, within_deadline};
 
 /// HAProxy running deploy/haproxy.cfg over `replicas`, killed when dropped.
 struct Balancer {

@@ -15,7 +15,7 @@ use sqlx::Connection;
 /// second, and a rebuild of a few meetings takes milliseconds.
 pub(crate) const SEEN_WITHIN: Duration = Duration::from_secs(2);
 
-pub(crate) fn meetingmap(args: &[&str]) -> String {
+fn meetingmap(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))
         .args(args)
         .output()
