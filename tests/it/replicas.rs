@@ -328,3 +328,53 @@ async fn a_kept_lease_outlives_its_period_and_lapses_once_no_longer_renewed() {
     assert!(working.lease("import:slow", ttl).await.unwrap().is_none());
     waiting.release(taken.unwrap()).await.unwrap();
 }
+
+#[tokio::test]
+async fn ready_fails_while_the_snapshot_lags_the_database_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lag.db").display());
+    let app = crate::common::TestApp::builder()
+        .meetings(vec![meeting("a", HOME)])
+        .settings(|s| {
+            s.database.url = url.clone();
+            s.ready_max_behind = 0;
+            // The test polls by hand.
+            s.watch_ms = 0;
+        })
+        .start()
+        .await;
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
+
+    // Another process commits a version this server cannot load (an unreadable row): it sees the
+    // version, keeps serving the old snapshot, and says it is behind.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let doc: String = sqlx::query_scalar("SELECT doc FROM meetings")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    sqlx::raw_sql("UPDATE meetings SET doc = 'not json'; UPDATE data_version SET version = version + 1")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(app.directory.refresh_if_changed().await.is_err());
+    assert_eq!(app.directory.versions_behind(), 1);
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(app.ids("limit=10").await, ["a"], "still serving what it has");
+
+    // Repaired (a new version again): it catches up and is ready.
+    sqlx::query("UPDATE meetings SET doc = ?")
+        .bind(doc)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE data_version SET version = version + 1")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(app.directory.refresh_if_changed().await.unwrap());
+    assert_eq!(app.directory.versions_behind(), 0);
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
+}
