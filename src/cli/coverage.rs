@@ -129,7 +129,12 @@ pub async fn run(args: CoverageArgs) -> anyhow::Result<()> {
     let output = CoverageOutput::named(&args.format, args.gaps)
         .context("with --gaps, --format must be json, geojson or csv")?;
     let query = args.query()?;
-    let boundaries = args.outlines.boundaries.as_deref().map(Boundaries::load).transpose()?;
+    let boundaries = args
+        .outlines
+        .boundaries
+        .as_deref()
+        .map(Boundaries::load)
+        .transpose()?;
     let directory = Directory::open(&args.database.url).await?;
     let snapshot = directory.snapshot();
     let body = http::render_coverage(output, &snapshot, &query, boundaries.as_ref(), Timestamp::now());

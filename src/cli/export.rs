@@ -29,7 +29,9 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     };
     let json = serde_json::to_string_pretty(&file)?;
     match args.output {
-        Some(path) => std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => writeln!(std::io::stdout().lock(), "{json}")?,
     }
     eprintln!("exported {} meetings", file.meetings.len());

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::directory::Directory;
 use crate::domain::{Fellowship, ImportOutcome, ImportRun, Zone};
-use crate::gazetteer::Gazetteer;
 use crate::formats::csv_feed::CsvMapping;
+use crate::gazetteer::Gazetteer;
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::FETCH_TIMEOUT;
 use crate::import::source::{FeedFormat, Location, SourceDefinition};
@@ -271,4 +271,3 @@ fn summary(runs: &[ImportRun]) -> String {
     }
     out
 }
-

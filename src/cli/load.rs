@@ -19,8 +19,8 @@ pub struct LoadArgs {
 pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let file = &args.file;
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let export: ExportFile =
-        serde_json::from_str(&text).with_context(|| format!("{} is not a meetingmap export", file.display()))?;
+    let export: ExportFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a meetingmap export", file.display()))?;
     if export.format != EXPORT_FORMAT {
         bail!(
             "{} has format `{}`; this version reads `{EXPORT_FORMAT}`",

@@ -26,7 +26,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let meetings = app.directory().snapshot().len();
     let server = app.serve(listener)?;
-    println!("meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)");
+    println!(
+        "meetingmap is serving {meetings} meetings at http://{address}/ (API docs: http://{address}/docs/)"
+    );
     server.await?;
     Ok(())
 }

@@ -17,8 +17,8 @@ use super::geocode::resolve_near;
 use super::problem::{ApiError, InvalidParam};
 use crate::domain::{Access, Attendance, Day, Fellowship, LocalTime, MeetingType, FELLOWSHIPS};
 use crate::gazetteer::Resolved;
-use crate::places::Geo;
 use crate::hash::Fnv1a;
+use crate::places::Geo;
 use crate::search::{Filter, Near, Query, Sort};
 use crate::travel::{self, Mode, TravelRequest};
 

@@ -565,8 +565,7 @@ async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
 
 #[tokio::test]
 async fn the_summary_as_geojson_outlines_areas_by_rfc_7946() {
-    let server =
-        TestApp::builder()
+    let server = TestApp::builder()
         .meetings(vec![meeting("w1", WREXHAM)])
         .boundaries_geojson(&synthetic_boundaries_geojson())
         .start()
@@ -631,8 +630,7 @@ async fn without_boundaries_or_with_posted_points_the_summary_is_still_there() {
     assert_eq!(body["features"][0]["geometry"], Value::Null);
 
     // POSTed points: the same formats, not kept.
-    let server =
-        TestApp::builder()
+    let server = TestApp::builder()
         .meetings(vec![meeting("w1", WREXHAM)])
         .boundaries_geojson(&synthetic_boundaries_geojson())
         .start()

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crate::common::*;
+use meetingmap::domain::Meeting;
 use meetingmap::domain::{distance_km, Attendance, Day, Fellowship};
 use meetingmap::gazetteer::remote::{RemoteGeocoder, Service};
 use meetingmap::gazetteer::Gazetteer;
-use meetingmap::domain::Meeting;
 use meetingmap::places::Geo;
 use meetingmap::travel::osrm::{Osrm, OsrmConfig};
 use meetingmap::travel::{estimate_minutes, Mode};
