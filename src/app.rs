@@ -53,7 +53,9 @@ impl App {
             .transpose()?;
         let coverage =
             CoverageState::with_limit(boundaries, settings.coverage.analyses(), settings.coverage.wait());
-        let directory = Directory::open(&settings.database.url).await?;
+        let directory = Directory::open(&settings.database.url)
+            .await?
+            .with_max_behind(settings.ready_max_behind);
         let folder = &settings.import.sources.importers;
         let sources = if folder.is_dir() {
             SourceDefinition::load_dir(folder).map_err(anyhow::Error::msg)?
@@ -89,7 +91,11 @@ impl App {
                 Fetcher::new(FETCH_TIMEOUT),
                 self.geo.gazetteer.clone(),
             ));
-            tokio::spawn(refresh_sources(importer, self.sources.clone()));
+            tokio::spawn(refresh_sources(
+                importer,
+                self.directory.clone(),
+                self.sources.clone(),
+            ));
         }
         if let Some(interval) = self.settings.watch_interval() {
             // Another process sharing the database (`meetingmap import`, another replica) is

@@ -24,5 +24,5 @@ pub mod import;
 pub mod places;
 pub mod search;
 pub mod settings;
-pub(crate) mod store;
+pub mod store;
 pub mod travel;

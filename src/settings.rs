@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::directory::DEFAULT_MAX_BEHIND;
 use crate::gazetteer::remote::Service;
 
 /// The database a command works on.
@@ -46,6 +47,10 @@ pub struct Settings {
     /// other replicas), in milliseconds; 0 never checks.
     #[arg(long, env = "MEETINGMAP_WATCH_MS", default_value_t = DEFAULT_WATCH_MS)]
     pub watch_ms: u64,
+    /// How many data versions the served snapshot may lag the database before `/ready` says the
+    /// server is not ready (so a balancer stops sending it requests until it catches up).
+    #[arg(long, env = "MEETINGMAP_READY_MAX_BEHIND", default_value_t = DEFAULT_MAX_BEHIND)]
+    pub ready_max_behind: i64,
 }
 
 impl Settings {
@@ -68,6 +73,7 @@ impl Settings {
             coverage: CoverageSettings::default(),
             admin: AdminSettings::default(),
             watch_ms: DEFAULT_WATCH_MS,
+            ready_max_behind: DEFAULT_MAX_BEHIND,
         }
     }
 
@@ -80,7 +86,8 @@ impl Settings {
 /// The database.
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseSettings {
-    /// Database URL: sqlite://PATH (created on first use) or a file path.
+    /// Database URL: sqlite://PATH (created on first use), a file path, or
+    /// postgres://USER@HOST/DATABASE (an existing database, shared by several servers).
     #[arg(long = "database", env = "MEETINGMAP_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub url: String,
 }

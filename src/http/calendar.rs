@@ -62,6 +62,10 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
     let (mut search, NoExtra {}, fingerprint) = params::parse(req.query_string(), &mut errors)?;
     search.default_limit(MAX_LIMIT);
     let request = search.check(errors, fingerprint, &state.geo).await?;
+    let snapshot = state
+        .directory
+        .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
+        .await;
     let offset = super::search_response::page_offset(&request, &snapshot)?;
     let (hits, _) = snapshot.search(&request.query, offset + request.limit);
     let page = hits.get(offset..).unwrap_or_default();

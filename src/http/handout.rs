@@ -55,6 +55,10 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         }
     };
     let request = search.check(errors, fingerprint, &state.geo).await?;
+    let snapshot = state
+        .directory
+        .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
+        .await;
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let page = hits.get(offset..).unwrap_or_default();

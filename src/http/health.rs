@@ -36,7 +36,8 @@ pub async fn health() -> HttpResponse {
         })
 }
 
-/// The process can answer searches: the database answers and a snapshot is loaded.
+/// The process can answer searches: the database answers, a snapshot is loaded (the server listens
+/// only once it is) and it is not more than a few versions behind the database.
 #[utoipa::path(tag = "operations", responses(
     (status = 200, body = Readiness),
     (status = 503, body = Problem, content_type = "application/problem+json"),
@@ -48,6 +49,11 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         .ping()
         .await
         .map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
+    if let Some(behind) = state.directory.lagging() {
+        return Err(ApiError::NotReady(format!(
+            "serving data {behind} versions behind the database; catching up"
+        )));
+    }
     let snapshot = state.directory.snapshot();
     Ok(HttpResponse::Ok()
         .insert_header(cache::control(cache::NEVER))

@@ -102,6 +102,10 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         &[Format::Json, Format::GeoJson, Format::Csv, Format::Ics],
     )?;
     let request = search.check(errors, fingerprint, &state.geo).await?;
+    let snapshot = state
+        .directory
+        .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
+        .await;
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset + request.limit);
     let next = next_cursor(&request, &snapshot, offset, more, None);

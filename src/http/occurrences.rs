@@ -153,6 +153,10 @@ pub async fn search_occurrences(
         .by_time_unless_asked()
         .check(errors, fingerprint, &state.geo)
         .await?;
+    let snapshot = state
+        .directory
+        .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
+        .await;
     let offset = page_offset(&request, &snapshot)?;
     // A later page keeps the first page's "now", so the window does not move under the reader.
     // "Now" is taken to the minute, so repeated requests within a minute share an ETag.

@@ -7,17 +7,23 @@
 //! The store is the source of truth; reads go to the search snapshot built from
 //! [`Store::load`]. Several processes may share one database (a `meetingmap import` beside a
 //! running `serve`, or replicas): every write of meetings moves the [`DataVersion`] on in its own
-//! transaction, so a reader can tell cheaply whether its snapshot is stale.
+//! transaction, so a reader can tell cheaply whether its snapshot is stale. On PostgreSQL the
+//! commit also tells every listening replica ([`Store::listen`]); leases ([`Store::take_lease`])
+//! let one process at a time do work the others must not repeat, such as importing a source.
 
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::watch;
 
-use crate::domain::{ImportRun, Meeting};
+use crate::domain::{ImportOutcome, ImportRun, Meeting};
 use crate::hash::Fnv1a;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A storage failure. These are operational faults (disk, corrupt rows), never bad user input.
@@ -29,7 +35,7 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored meeting {id} is unreadable: {reason}")]
     Corrupt { id: String, reason: String },
-    #[error("unsupported database URL `{0}` (use sqlite://PATH or a file path)")]
+    #[error("unsupported database URL `{0}` (use sqlite://PATH, a file path or postgres://...)")]
     UnsupportedUrl(String),
 }
 
@@ -105,13 +111,42 @@ pub trait Store: Send + Sync {
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Takes the lease `name` for `holder` until `ttl` from now, by the database's clock: when
+    /// nobody holds it, when its holder let it expire (crashed, or hung), or to renew it when
+    /// `holder` already does. Says whether `holder` now holds it. At most one holder wins.
+    async fn take_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Gives the lease back early, if `holder` still holds it (after expiry someone else may).
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// The data versions other processes commit, as they commit them, where the backend can push
+    /// them (PostgreSQL's LISTEN/NOTIFY); `None` where readers must poll [`Store::data_version`].
+    /// Pushes can be missed (a dropped connection), so a reader keeps polling as well.
+    async fn listen(&self) -> Result<Option<watch::Receiver<i64>>, StoreError> {
+        Ok(None)
+    }
 }
 
-/// Opens the database a URL names: `sqlite://PATH`, `sqlite::memory:`, or a plain file path
-/// (SQLite). The file is created on first use.
+/// An outcome as the `imports.outcome` column holds it: its JSON name.
+fn outcome_text(outcome: ImportOutcome) -> String {
+    match serde_json::to_value(outcome).expect("an outcome serialises") {
+        serde_json::Value::String(text) => text,
+        other => unreachable!("an outcome serialises as a string, not {other}"),
+    }
+}
+
+/// Opens the database a URL names: `postgres://` or `postgresql://` (PostgreSQL, the database
+/// must exist), else `sqlite://PATH`, `sqlite::memory:`, or a plain file path (SQLite, the file is
+/// created on first use).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::UnsupportedUrl(url.to_string()));
+    if is_postgres(url) {
+        return Ok(Arc::new(PostgresStore::open(url).await?));
     }
     Ok(Arc::new(SqliteStore::open(url).await?))
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

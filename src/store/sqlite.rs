@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
-use super::{DataVersion, Loaded, Store, StoreError};
+use super::{outcome_text, DataVersion, Loaded, Store, StoreError};
 use crate::domain::{ImportOutcome, ImportRun, Meeting};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -86,14 +86,6 @@ impl SqliteStore {
             .execute(&mut **tx)
             .await?;
         Ok(())
-    }
-}
-
-/// An outcome as the `imports.outcome` column holds it: its JSON name.
-fn outcome_text(outcome: ImportOutcome) -> String {
-    match serde_json::to_value(outcome).expect("an outcome serialises") {
-        serde_json::Value::String(text) => text,
-        other => unreachable!("an outcome serialises as a string, not {other}"),
     }
 }
 
@@ -249,6 +241,34 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn take_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+        // As on PostgreSQL: taken when free, expired or already ours, by the database's clock
+        // (milliseconds), in one statement so two processes cannot both win.
+        let row = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at)
+             VALUES (?1, ?2, CAST(unixepoch('subsec') * 1000 AS INTEGER) + ?3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE leases.holder = excluded.holder
+                OR leases.expires_at <= CAST(unixepoch('subsec') * 1000 AS INTEGER)
+             RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(ttl.as_millis() as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM leases WHERE name = ? AND holder = ?")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

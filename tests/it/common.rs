@@ -97,13 +97,102 @@ pub fn with_types(mut m: Meeting, types: &[&str]) -> Meeting {
     m
 }
 
+/// Stands for "a fresh database of the backend under test" in a builder's settings until `start`.
+const TEST_DATABASE: &str = "test-database:";
+
+/// The variable that runs the tests against PostgreSQL: the URL of a server where the tests may
+/// create databases (`.ci/postgres.sh start` prints one). Every `TestApp` then gets a fresh
+/// database of its own there instead of a fresh SQLite file.
+pub const POSTGRES_URL_VAR: &str = "MEETINGMAP_TEST_POSTGRES_URL";
+/// With `MEETINGMAP_TEST_BACKEND=postgres` (and [`POSTGRES_URL_VAR`]), `TestApp` uses PostgreSQL.
+pub const BACKEND_VAR: &str = "MEETINGMAP_TEST_BACKEND";
+
+/// A fresh database for one test: PostgreSQL when [`BACKEND_VAR`] says so (with the guard that
+/// drops it), else SQLite in `dir`.
+pub async fn test_database(dir: &std::path::Path) -> (String, Option<PostgresDatabase>) {
+    match std::env::var(BACKEND_VAR).as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var(POSTGRES_URL_VAR)
+                .unwrap_or_else(|_| panic!("{BACKEND_VAR}=postgres needs {POSTGRES_URL_VAR}"));
+            let database = PostgresDatabase::create(&admin).await;
+            (database.url.clone(), Some(database))
+        }
+        Ok("sqlite") | Err(_) => (format!("sqlite://{}", dir.join("test.db").display()), None),
+        Ok(other) => panic!("{BACKEND_VAR}={other}: expected sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL server tests may use, if any: `None` means skip (outside CI) or fail (under CI).
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var(POSTGRES_URL_VAR).ok();
+    can_run(url.is_none().then(|| {
+        format!("no PostgreSQL server (start one with `.ci/postgres.sh start` and set {POSTGRES_URL_VAR})")
+    }))
+    .then(|| url.unwrap())
+}
+
+/// An empty database made for one test on the server at `admin` (a URL whose user may create
+/// databases), dropped with this value. Names are random, so tests running at once never share
+/// one.
+pub struct PostgresDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    pub async fn create(admin: &str) -> PostgresDatabase {
+        use sqlx::Connection;
+        let name = format!("meetingmap_test_{:016x}", rand::random::<u64>());
+        let mut connection = sqlx::PgConnection::connect(admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        let mut url = reqwest::Url::parse(admin).unwrap();
+        url.set_path(&format!("/{name}"));
+        PostgresDatabase {
+            url: url.to_string(),
+            admin: admin.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    /// Drops the database (disconnecting whoever still uses it), on a thread of its own since a
+    /// test's runtime may be the one dropping it.
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    use sqlx::Connection;
+                    let mut connection = sqlx::PgConnection::connect(&admin).await?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut connection)
+                        .await?;
+                    connection.close().await
+                })
+        });
+        if let Ok(Err(e)) = dropped.join() {
+            eprintln!("cannot drop test database {}: {e}", self.name);
+        }
+    }
+}
+
 /// The real application, built by `App::build` from `Settings` as `meetingmap serve` builds it,
-/// serving a fresh SQLite database on a port of 127.0.0.1.
+/// serving a fresh database (SQLite, or PostgreSQL: see [`BACKEND_VAR`]) on a port of 127.0.0.1.
 pub struct TestApp {
     pub base: String,
     pub directory: Directory,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
+    _postgres: Option<PostgresDatabase>,
 }
 
 /// What a test changes from the defaults before starting a [`TestApp`].
@@ -148,10 +237,14 @@ impl TestAppBuilder {
     pub async fn start(self) -> TestApp {
         let TestAppBuilder {
             meetings,
-            settings,
+            mut settings,
             geo,
             dir,
         } = self;
+        let mut postgres = None;
+        if settings.database.url == TEST_DATABASE {
+            (settings.database.url, postgres) = test_database(dir.path()).await;
+        }
         let app = match geo {
             Some(geo) => App::build_with_geo(settings, geo).await,
             None => App::build(settings).await,
@@ -170,6 +263,7 @@ impl TestAppBuilder {
             directory,
             client: reqwest::Client::new(),
             _dir: dir,
+            _postgres: postgres,
         }
     }
 }
@@ -198,8 +292,8 @@ impl TestApp {
     /// background refresh.
     pub fn builder() -> TestAppBuilder {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let mut settings = Settings::new(&url);
+        // Made at `start` (a PostgreSQL database is made asynchronously).
+        let mut settings = Settings::new(TEST_DATABASE);
         // No source definitions: tests say what they import.
         settings.import.sources.importers = dir.path().join("importers");
         TestAppBuilder {
@@ -318,6 +412,18 @@ impl ServeProcess {
             .trim_end_matches('/')
             .to_string();
         ServeProcess { child, base }
+    }
+}
+
+impl ServeProcess {
+    /// Asks the server to stop (SIGTERM, as an orchestrator does) and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
     }
 }
 

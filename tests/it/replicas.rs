@@ -13,7 +13,7 @@ use sqlx::Connection;
 
 /// How long a running server may take to serve another process's write: its poll interval is a
 /// second, and a rebuild of a few meetings takes milliseconds.
-const SEEN_WITHIN: Duration = Duration::from_secs(2);
+pub(crate) const SEEN_WITHIN: Duration = Duration::from_secs(2);
 
 /// `meetingmap serve` over `db`, with no sources to refresh (so no network), on a free port.
 fn serve(dir: &Path, db: &Path) -> ServeProcess {
@@ -32,7 +32,7 @@ fn serve(dir: &Path, db: &Path) -> ServeProcess {
 }
 
 /// A Meeting Guide feed of `records` meetings in Wrexham, written to `dir`.
-fn feed_file(dir: &Path, records: usize) -> PathBuf {
+pub(crate) fn feed_file(dir: &Path, records: usize) -> PathBuf {
     let meetings: Vec<Value> = (0..records)
         .map(|i| {
             serde_json::json!({"slug": format!("m{i}"), "name": format!("Group {i}"), "day": i % 7,
@@ -47,6 +47,12 @@ fn feed_file(dir: &Path, records: usize) -> PathBuf {
 
 /// `meetingmap import` of `feed` as source `local`, run as its own process.
 fn import(feed: &Path, db: &Path) {
+    import_into(feed, db.to_str().unwrap());
+}
+
+/// `meetingmap import` of `feed` as source `local` into the database at `database` (a path or
+/// URL), run as its own process.
+pub(crate) fn import_into(feed: &Path, database: &str) {
     let out = meetingmap(&[
         "import",
         "--file",
@@ -59,13 +65,13 @@ fn import(feed: &Path, db: &Path) {
         "local",
         "--force",
         "--database",
-        db.to_str().unwrap(),
+        database,
     ]);
     assert!(out.contains("local "), "{out}");
 }
 
 /// GET, answering status, `ETag` and JSON body.
-async fn get(url: &str) -> (u16, Option<String>, Value) {
+pub(crate) async fn get(url: &str) -> (u16, Option<String>, Value) {
     let response = reqwest::get(url).await.unwrap();
     let status = response.status().as_u16();
     let etag = response
@@ -76,7 +82,10 @@ async fn get(url: &str) -> (u16, Option<String>, Value) {
 }
 
 /// Polls `done` until it holds, failing the test after [`SEEN_WITHIN`].
-async fn within_deadline<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+pub(crate) async fn within_deadline<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut done: impl FnMut() -> F,
+) {
     let deadline = Instant::now() + SEEN_WITHIN;
     while !done().await {
         assert!(Instant::now() < deadline, "not within {SEEN_WITHIN:?}: {what}");
@@ -236,4 +245,114 @@ async fn a_failing_poll_keeps_the_snapshot_and_the_watcher() {
     let snapshot = directory.snapshot();
     assert_eq!((snapshot.len(), snapshot.version()), (1, version));
     watcher.abort();
+}
+
+#[tokio::test]
+async fn a_replica_behind_a_cursor_catches_up_instead_of_refusing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("behind.db").display());
+    let ahead = Directory::open(&url).await.unwrap();
+    let behind = Directory::open(&url).await.unwrap();
+    let old = behind.snapshot();
+    ahead
+        .put_meetings(&[meeting("a", HOME).normalise().unwrap()])
+        .await
+        .unwrap();
+    // A cursor issued by the replica that is ahead reaches the one that has not polled yet.
+    let newer = ahead.snapshot().version();
+    let answered = behind.catch_up_to(Some(newer), behind.snapshot()).await;
+    assert_eq!((answered.version(), answered.len()), (newer, 1));
+    assert_eq!(
+        behind.snapshot().version(),
+        newer,
+        "and it serves the new data from now on"
+    );
+    // A cursor that is really stale (older data, or another database) is answered from the
+    // current snapshot, which refuses it; no cursor needs nothing.
+    let current = behind.snapshot();
+    assert_eq!(
+        behind
+            .catch_up_to(Some(old.version()), current.clone())
+            .await
+            .version(),
+        newer
+    );
+    assert_eq!(
+        behind.catch_up_to(Some(12345), current.clone()).await.version(),
+        newer
+    );
+    assert_eq!(behind.catch_up_to(None, current).await.version(), newer);
+}
+
+#[tokio::test]
+async fn a_kept_lease_outlives_its_period_and_lapses_once_no_longer_renewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lease.db").display());
+    let working = Directory::open(&url).await.unwrap();
+    let waiting = Directory::open(&url).await.unwrap();
+    let ttl = Duration::from_millis(900);
+    let lease = working.lease("import:slow", ttl).await.unwrap().expect("free");
+    let renewing = working.keep(&lease, ttl);
+    // Well past one period: still held, because it is renewed.
+    tokio::time::sleep(ttl * 2).await;
+    assert!(waiting.lease("import:slow", ttl).await.unwrap().is_none());
+    // The holder stops (as a crashed one does): the lease lapses one period later.
+    renewing.abort();
+    tokio::time::sleep(ttl + Duration::from_millis(300)).await;
+    let taken = waiting.lease("import:slow", ttl).await.unwrap();
+    assert!(taken.is_some(), "taken over after expiry");
+    // The late holder cannot give back what is no longer its own.
+    working.release(lease).await.unwrap();
+    assert!(working.lease("import:slow", ttl).await.unwrap().is_none());
+    waiting.release(taken.unwrap()).await.unwrap();
+}
+
+#[tokio::test]
+async fn ready_fails_while_the_snapshot_lags_the_database_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lag.db").display());
+    let app = crate::common::TestApp::builder()
+        .meetings(vec![meeting("a", HOME)])
+        .settings(|s| {
+            s.database.url = url.clone();
+            s.ready_max_behind = 0;
+            // The test polls by hand.
+            s.watch_ms = 0;
+        })
+        .start()
+        .await;
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
+
+    // Another process commits a version this server cannot load (an unreadable row): it sees the
+    // version, keeps serving the old snapshot, and says it is behind.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let doc: String = sqlx::query_scalar("SELECT doc FROM meetings")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    sqlx::raw_sql("UPDATE meetings SET doc = 'not json'; UPDATE data_version SET version = version + 1")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(app.directory.refresh_if_changed().await.is_err());
+    assert_eq!(app.directory.versions_behind(), 1);
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(app.ids("limit=10").await, ["a"], "still serving what it has");
+
+    // Repaired (a new version again): it catches up and is ready.
+    sqlx::query("UPDATE meetings SET doc = ?")
+        .bind(doc)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE data_version SET version = version + 1")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(app.directory.refresh_if_changed().await.unwrap());
+    assert_eq!(app.directory.versions_behind(), 0);
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
 }
