@@ -56,7 +56,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     };
     let request = search.check(errors, fingerprint, &state.geo).await?;
     let offset = page_offset(&request, &snapshot)?;
-    let (hits, more) = snapshot.search(&request.query, offset + request.limit);
+    let (hits, more) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
 
     let mut sources: BTreeMap<String, Freshness> = BTreeMap::new();
