@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 use super::export;
 use super::params::{self, FilterParams};
 use super::problem::responses::{
-    BadParams, BadParamsOrRow, CoverageBusy, NotAcceptable, NotCsv, NotModified, TooManyPoints,
+    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, NotAcceptable, NotCsv, NotModified, TooManyPoints,
 };
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
@@ -146,8 +146,13 @@ enum View {
 }
 
 /// Reads demand points sent as `text/csv`, refusing other content (415), more than
-/// [`MAX_POINTS_BYTES`] or [`MAX_POINTS`] (413) and bad rows (400 naming the line).
-async fn posted_points(req: &HttpRequest, mut body: web::Payload) -> Result<Vec<DemandPoint>, ApiError> {
+/// [`MAX_POINTS_BYTES`] or [`MAX_POINTS`] (413), a body not received within `deadline` (408) and
+/// bad rows (400 naming the line).
+async fn posted_points(
+    req: &HttpRequest,
+    mut body: web::Payload,
+    deadline: std::time::Duration,
+) -> Result<Vec<DemandPoint>, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -171,14 +176,26 @@ async fn posted_points(req: &HttpRequest, mut body: web::Payload) -> Result<Vec<
     if declared.is_some_and(|n| n > MAX_POINTS_BYTES) {
         return Err(too_large());
     }
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::param("body", format!("could not be read: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_POINTS_BYTES {
-            return Err(too_large());
+    // The whole body within the deadline: a client that sends less than its Content-Length (or
+    // trickles it) gets a 408 and the connection is closed, rather than holding both for as long
+    // as it likes.
+    let read = async {
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| ApiError::param("body", format!("could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > MAX_POINTS_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        bytes.extend_from_slice(&chunk);
-    }
+        Ok(bytes)
+    };
+    let bytes = tokio::time::timeout(deadline, read).await.map_err(|_| {
+        ApiError::RequestTimeout(format!(
+            "the body was not received within {} ms of the request's headers",
+            deadline.as_millis()
+        ))
+    })??;
     let mut points = coverage::read_points(&bytes[..]).map_err(|e| ApiError::param("body", e.to_string()))?;
     if points.is_empty() {
         return Err(ApiError::param("body", "has no points"));
@@ -295,6 +312,7 @@ pub async fn coverage_summary(
         NotAcceptable,
         TooManyPoints,
         NotCsv,
+        BodyTooSlow,
         CoverageBusy,
     )
 )]
@@ -304,7 +322,7 @@ pub async fn coverage_summary_for_points(
     state: web::Data<AppState>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let points = posted_points(&req, body).await?;
+    let points = posted_points(&req, body, state.body_timeout).await?;
     respond(&req, &state, View::Summary, Some(points)).await
 }
 
@@ -353,6 +371,7 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
         NotAcceptable,
         TooManyPoints,
         NotCsv,
+        BodyTooSlow,
         CoverageBusy,
     )
 )]
@@ -362,6 +381,6 @@ pub async fn coverage_gaps_for_points(
     state: web::Data<AppState>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let points = posted_points(&req, body).await?;
+    let points = posted_points(&req, body, state.body_timeout).await?;
     respond(&req, &state, View::Gaps, Some(points)).await
 }

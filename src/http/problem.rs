@@ -53,6 +53,12 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path exists, but not with this method: a 405 listing the methods it has.
+    #[error("{method} is not a method of this path; it has {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// The client did not send its request body in time.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("the directory has changed since this page was listed")]
     StaleCursor,
     #[error("not ready: {0}")]
@@ -100,6 +106,16 @@ impl ApiError {
                 "unsupported-media-type",
                 "Request body type not accepted",
             ),
+            ApiError::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            ApiError::RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request not received in time",
+            ),
             ApiError::StaleCursor => (StatusCode::GONE, "stale-cursor", "Cursor no longer valid"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Service not ready"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Service busy"),
@@ -124,7 +140,9 @@ impl ApiError {
             ApiError::NotFound(what)
             | ApiError::NotAcceptable(what)
             | ApiError::TooLarge(what)
-            | ApiError::UnsupportedMediaType(what) => (what.clone(), vec![]),
+            | ApiError::UnsupportedMediaType(what)
+            | ApiError::RequestTimeout(what) => (what.clone(), vec![]),
+            ApiError::MethodNotAllowed { .. } => (self.to_string(), vec![]),
             ApiError::StaleCursor => (
                 "the directory was updated after this cursor was issued; start again from the first page"
                     .into(),
@@ -161,8 +179,18 @@ impl ResponseError for ApiError {
         response
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
             .insert_header(cache::control(cache::NEVER));
-        if let ApiError::Busy { retry_after_secs, .. } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            ApiError::Busy { retry_after_secs, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            // The body was not read to its end, so the connection cannot carry another request.
+            ApiError::RequestTimeout(_) => {
+                response.insert_header((header::CONNECTION, "close"));
+            }
+            _ => {}
         }
         response.body(body)
     }
@@ -191,6 +219,7 @@ pub mod responses {
         StaleCursor: 410, "Cursor from before the directory changed";
         TooManyPoints: 413, "Too many points";
         NotCsv: 415, "Not text/csv";
+        BodyTooSlow: 408, "The body was not received in time";
     }
 
     #[derive(IntoResponses)]
