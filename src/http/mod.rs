@@ -11,15 +11,18 @@ mod geocode;
 mod handout;
 mod health;
 mod meetings;
+mod methods;
 mod occurrences;
 mod params;
 mod problem;
 mod search_response;
+mod security;
 mod sources;
 mod vocab;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -35,8 +38,8 @@ use crate::coverage::CoverageState;
 use crate::directory::Directory;
 use crate::import::source::SourceDefinition;
 use crate::places::Geo;
+use crate::settings::HttpSettings;
 
-pub use cors::AllowedOrigins;
 pub use problem::ApiError;
 
 /// What handlers share.
@@ -48,6 +51,8 @@ pub struct AppState {
     pub geo: Arc<Geo>,
     /// Outlines for the coverage report, and recent coverage answers.
     pub coverage: Arc<CoverageState>,
+    /// How long a client has to send a request body once its headers are in.
+    pub body_timeout: Duration,
 }
 
 #[derive(OpenApi)]
@@ -84,8 +89,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .1
 }
 
+/// What no route answered: a path the API does not have (404), or a method that path does not
+/// have (405 with `Allow`, RFC 9110 §15.5.6; `OPTIONS` is answered with the same `Allow`).
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("there is nothing at {}", req.path())))
+    match methods::Routes::api().allow(req.path()) {
+        Some(allow) if req.method() == Method::OPTIONS => Ok(actix_web::HttpResponse::NoContent()
+            .insert_header((actix_web::http::header::ALLOW, allow))
+            .finish()),
+        Some(allow) => Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        }),
+        None => Err(ApiError::NotFound(format!("there is nothing at {}", req.path()))),
+    }
 }
 
 /// Answers `HEAD` as `GET`. Routes are declared for `GET` only; the HTTP layer still knows
@@ -129,9 +145,9 @@ fn endpoints(api: &mut ServiceConfig) {
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from
 /// browsers.
-pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> std::io::Result<Server> {
+pub fn serve(listener: TcpListener, state: AppState, http: HttpSettings) -> std::io::Result<Server> {
     let state = web::Data::new(state);
-    let origins = web::Data::new(cors);
+    let origins = web::Data::new(http.cors_origins.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -151,8 +167,10 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
                     .custom_request_replace("PATH", |req| req.path().to_string()),
             )
             .wrap(Compress::default())
+            .wrap(from_fn(security::page_headers))
             .wrap(origins.middleware())
             .wrap(from_fn(cors::problem_responses))
+            .wrap(from_fn(cors::post_where_it_exists))
             .wrap(from_fn(head_as_get))
             .configure(|config| endpoints(&mut ServiceConfig::new(config)))
             .service(
@@ -167,6 +185,11 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             )
             .default_service(web::to(not_found))
     })
+    // A client that is slow to send its request head, or to go away after its answer, loses the
+    // connection (the body's own deadline is `AppState::body_timeout`, kept by the handlers that
+    // read one).
+    .client_request_timeout(http.request_timeout())
+    .client_disconnect_timeout(http.request_timeout())
     .listen(listener)?
     .run();
     Ok(server)

@@ -16,5 +16,6 @@ mod import;
 mod openapi;
 mod osrm;
 mod real_feeds;
+mod reliability;
 mod replicas;
 mod report;
