@@ -33,27 +33,31 @@ pub const MAX_POINTS_BYTES: usize = 2 << 20;
 pub struct CoverageParams {
     /// Within reach means within this great-circle distance (km, up to 100). Give this or
     /// `max_minutes`.
-    #[param(value_type = Option<f64>, example = 5)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100, example = 5)]
     max_km: Option<String>,
     /// Within reach means within this many estimated minutes (up to 240) by `mode`.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 240)]
     max_minutes: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`; needed with `max_minutes`.
+    #[param(value_type = Option<crate::travel::Mode>)]
     mode: Option<String>,
     /// Areas to add up by: `lad` (local authority district, default), `utla` (upper-tier
     /// authority; Welsh health board in Wales) or `nation`.
+    #[param(schema_with = params::coverage_levels)]
     level: Option<String>,
     /// Only this area's code (at `level`).
     area: Option<String>,
     /// Demand points: `sectors` (GB postcode sectors weighted by live postcodes, default) or
     /// `places` (GB places weighted by population). To use your own, POST them as CSV instead.
+    #[param(schema_with = params::coverage_points)]
     points: Option<String>,
     /// `json` (default), `geojson` (`/v1/coverage`: one feature per area and fellowship, outlined
     /// when the server has boundaries; `/v1/coverage/gaps`: one point per gap) or `csv`; and on
     /// `/v1/coverage`, `html` (the report). Overrides `Accept`; anything else is a 406.
+    #[param(schema_with = params::coverage_formats)]
     format: Option<String>,
     /// `/v1/coverage/gaps` only: at most this many points (default 100, up to 10,000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     limit: Option<String>,
 }
 

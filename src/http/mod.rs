@@ -64,7 +64,8 @@ pub struct AppState {
             someone can get to this week. Errors are RFC 9457 problem+json.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    components(schemas(problem::InvalidParam)),
+    components(schemas(problem::InvalidParam, params::AccessFilter, params::SortOrder,
+        embed::EmbedAttendance, embed::EmbedTime)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
         (name = "exports", description = "Calendars to subscribe to and printable hand-outs"),
@@ -81,12 +82,31 @@ struct ApiDoc;
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`:
 /// the title, tags and shared schemas of [`ApiDoc`], and the paths of [`endpoints`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(endpoints)
         .split_for_parts()
-        .1
+        .1;
+    open_to_extension(&mut doc, &["Meeting"]);
+    doc
+}
+
+/// Lets the component schemas `names` be extended. `Meeting` refuses unknown fields when read
+/// (`deny_unknown_fields`, so a backup with a misspelt field is refused), which utoipa writes as
+/// `additionalProperties: false`; but results are a `Meeting` with more fields beside it (`allOf`
+/// with `distance_km`, `directions_url`...), which that would make invalid: every served result
+/// failed validation against the spec.
+fn open_to_extension(doc: &mut utoipa::openapi::OpenApi, names: &[&str]) {
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in names {
+        if let Some(RefOr::T(Schema::Object(schema))) = components.schemas.get_mut(*name) {
+            schema.additional_properties = None;
+        }
+    }
 }
 
 /// What no route answered: a path the API does not have (404), or a method that path does not

@@ -25,15 +25,18 @@ const MAX_DAYS: u32 = 31;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
-    /// Start of the window, RFC 3339 (default: now). Sessions under way at this instant are included.
+    /// Start of the window, RFC 3339 (default: now), in the years 1900 to 2200. Sessions under way
+    /// at this instant are included.
+    // No `format = DateTime`: an empty value means "now", as it means "not given" for every
+    // parameter, and the format would call it invalid.
     #[param(example = "2027-03-22T09:00:00Z")]
     from: Option<String>,
     /// Length of the window in days, 1 to 31 (default 7).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 31)]
     days: Option<String>,
     /// `json` (default), `geojson` or `csv`; overrides `Accept` (`application/json`,
     /// `application/geo+json`, `text/csv`). Anything else is a 406.
-    #[param(example = "csv")]
+    #[param(schema_with = params::occurrence_formats, example = "csv")]
     format: Option<String>,
 }
 

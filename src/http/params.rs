@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::cursor::Cursor;
 use super::geocode::resolve_near;
@@ -40,7 +40,7 @@ pub struct FilterParams {
     #[param(example = "aa,na")]
     pub fellowship: Option<String>,
     /// `open` or `closed`.
-    #[param(example = "open")]
+    #[param(value_type = Option<AccessFilter>, example = "open")]
     pub access: Option<String>,
     /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
     /// see `/v1/types`.
@@ -69,10 +69,10 @@ pub struct FilterParams {
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Latitude of the search point (WGS84 degrees); needs `lon`.
-    #[param(value_type = Option<f64>, example = 53.0462)]
+    #[param(value_type = Option<f64>, minimum = -90, maximum = 90, example = 53.0462)]
     lat: Option<String>,
     /// Longitude of the search point (WGS84 degrees); needs `lat`.
-    #[param(value_type = Option<f64>, example = -2.993)]
+    #[param(value_type = Option<f64>, minimum = -180, maximum = 180, example = -2.993)]
     lon: Option<String>,
     /// Where to search around, instead of `lat` and `lon`: a full postcode (any spacing or case),
     /// a postcode sector (`LL11 1`) or district (`LL11`), a place name (`Wrexham`; `Newport, Isle
@@ -82,10 +82,10 @@ pub struct SearchParams {
     near: Option<String>,
     /// Search radius in km around the point, up to 250 (default 10). With `near`, never less than
     /// the resolved location's `precision_km`.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 250)]
     radius_km: Option<String>,
-    /// Search radius in miles, instead of `radius_km`.
-    #[param(value_type = Option<f64>)]
+    /// Search radius in miles, instead of `radius_km`, up to 155 (250 km).
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 155)]
     radius_mi: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
@@ -93,27 +93,82 @@ pub struct SearchParams {
     /// Spoken languages (ISO 639-1, e.g. `cy`), comma-separated; any may match.
     #[param(example = "cy")]
     language: Option<String>,
-    /// Words to find in the meeting's name, group, venue or town (case and accents ignored).
+    /// Words to find in the meeting's name, group, venue or town (case and accents ignored), at
+    /// most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// `distance` (needs a point) or `time`. Meetings are sorted by distance when there is a
     /// point, sessions always by start unless `distance` is asked for.
+    #[param(value_type = Option<SortOrder>)]
     sort: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`: adds `travel` (minutes and distance) to each result
     /// with a location; needs a point.
-    #[param(example = "walk")]
+    #[param(value_type = Option<crate::travel::Mode>, example = "walk")]
     mode: Option<String>,
     /// Only meetings reachable within this many minutes by `mode`, 1 to 240; needs `mode`. Sets
     /// the search radius (or narrows `radius_km`) to what can be covered in that time.
-    #[param(value_type = Option<u32>, example = 20)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 240, example = 20)]
     max_minutes: Option<String>,
     /// Page size, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// The `next` value of the previous page.
     cursor: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
     rest: HashMap<String, String>,
+}
+
+/// `access` as a filter takes (a meeting's own access may also be `unknown`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Only the OpenAPI document reads it: the values a parameter takes.
+pub enum AccessFilter {
+    Open,
+    Closed,
+}
+
+/// `sort`.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Only the OpenAPI document reads it.
+pub enum SortOrder {
+    Distance,
+    Time,
+}
+
+/// A string parameter's schema in the OpenAPI document: one of `values`.
+fn one_of(values: &[&str]) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// `format` on `/v1/meetings`.
+pub fn meeting_formats() -> utoipa::openapi::Object {
+    one_of(&["json", "geojson", "csv", "ics"])
+}
+
+/// `format` on `/v1/occurrences`.
+pub fn occurrence_formats() -> utoipa::openapi::Object {
+    one_of(&["json", "geojson", "csv"])
+}
+
+/// `format` on the coverage endpoints (`html` on `/v1/coverage` only).
+pub fn coverage_formats() -> utoipa::openapi::Object {
+    one_of(&["json", "geojson", "csv", "html"])
+}
+
+/// `level` on the coverage endpoints.
+pub fn coverage_levels() -> utoipa::openapi::Object {
+    one_of(&["lad", "utla", "nation"])
+}
+
+/// `points` on the coverage endpoints.
+pub fn coverage_points() -> utoipa::openapi::Object {
+    one_of(&["sectors", "places"])
 }
 
 /// A checked search: what to find, and which page.
