@@ -12,14 +12,15 @@ use utoipa::IntoParams;
 use super::export;
 use super::params::{self, FilterParams};
 use super::problem::responses::{
-    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, NotAcceptable, NotCsv, NotModified, TooManyPoints,
+    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, NotAcceptable, NotCsv, NotModified, OneAtATime,
+    TooManyPoints,
 };
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
 use super::{cache, AppState};
 use crate::coverage::{
-    self, AnswerError, BundledPoints, CoverageGaps, CoverageQuestion, CoverageSummary, DemandPoint, Level,
-    Output, QuestionError, QuestionSpec, MAX_POINTS,
+    self, AnswerError, BundledPoints, Client, CoverageGaps, CoverageQuestion, CoverageSummary, DemandPoint,
+    Level, Output, QuestionError, QuestionSpec, MAX_POINTS,
 };
 use crate::formats::html::SELF_CONTAINED_CSP;
 use crate::formats::Format;
@@ -31,11 +32,12 @@ pub const MAX_POINTS_BYTES: usize = 2 << 20;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
-    /// Within reach means within this great-circle distance (km, up to 100). Give this or
+    /// Within reach means within this great-circle distance (km, up to 15). Give this or
     /// `max_minutes`.
-    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100, example = 5)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 15, example = 5)]
     max_km: Option<String>,
-    /// Within reach means within this many estimated minutes (up to 240) by `mode`.
+    /// Within reach means within this many estimated minutes (up to 240) by `mode`, reaching no
+    /// further than 15 km (a 400 says how many minutes that is by the mode).
     #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 240)]
     max_minutes: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`; needed with `max_minutes`.
@@ -77,6 +79,15 @@ impl From<AnswerError> for ApiError {
             AnswerError::Busy { retry_after_secs } => ApiError::Busy {
                 detail: e.to_string(),
                 retry_after_secs,
+            },
+            AnswerError::OneAtATime { retry_after_secs } => ApiError::TooManyRequests {
+                detail: e.to_string(),
+                retry_after_secs,
+            },
+            // Not worth asking again soon: the same question would take as long.
+            AnswerError::TooSlow(_) => ApiError::Busy {
+                detail: e.to_string(),
+                retry_after_secs: 60,
             },
             AnswerError::Failed(_) => ApiError::Internal(e.into()),
         }
@@ -236,7 +247,13 @@ async fn respond(
     let posted = supplied.is_some();
     let query = params.question(filter, errors, supplied)?;
     let snapshot = state.directory.snapshot();
-    let body = state.coverage.answer(output, snapshot.clone(), query).await?;
+    // Fairness needs to tell clients apart, and no more: a keyed hash of the address, held while
+    // the client's analysis runs (behind a proxy, every client is the proxy's one).
+    let client = Client::at(req.peer_addr().map(|a| a.ip()));
+    let body = state
+        .coverage
+        .answer(output, snapshot.clone(), query, client)
+        .await?;
     let mut response = if posted {
         HttpResponse::Ok()
             .content_type(output.content_type())
@@ -283,6 +300,7 @@ async fn respond(
         NotModified,
         BadParams,
         NotAcceptable,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -317,6 +335,7 @@ pub async fn coverage_summary(
         TooManyPoints,
         NotCsv,
         BodyTooSlow,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -349,6 +368,7 @@ pub async fn coverage_summary_for_points(
         NotModified,
         BadParams,
         NotAcceptable,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -376,6 +396,7 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
         TooManyPoints,
         NotCsv,
         BodyTooSlow,
+        OneAtATime,
         CoverageBusy,
     )
 )]

@@ -63,6 +63,9 @@ pub enum ApiError {
     StaleCursor,
     #[error("not ready: {0}")]
     NotReady(String),
+    /// This client asks more than its share: a 429 telling it when to ask again.
+    #[error("too many requests: {detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u32 },
     /// At capacity: a 503 telling the client when to ask again.
     #[error("busy: {detail}")]
     Busy { detail: String, retry_after_secs: u32 },
@@ -119,6 +122,11 @@ impl ApiError {
             ApiError::StaleCursor => (StatusCode::GONE, "stale-cursor", "Cursor no longer valid"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Service not ready"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Service busy"),
+            ApiError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "one-at-a-time",
+                "One analysis at a time",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -148,7 +156,9 @@ impl ApiError {
                     .into(),
                 vec![],
             ),
-            ApiError::NotReady(why) | ApiError::Busy { detail: why, .. } => (why.clone(), vec![]),
+            ApiError::NotReady(why)
+            | ApiError::Busy { detail: why, .. }
+            | ApiError::TooManyRequests { detail: why, .. } => (why.clone(), vec![]),
             ApiError::Internal(cause) => {
                 let request_id = format!("{:016x}", rand::random::<u64>());
                 tracing::error!(request_id, error = ?cause, "internal error");
@@ -180,7 +190,7 @@ impl ResponseError for ApiError {
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
             .insert_header(cache::control(cache::NEVER));
         match self {
-            ApiError::Busy { retry_after_secs, .. } => {
+            ApiError::Busy { retry_after_secs, .. } | ApiError::TooManyRequests { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::MethodNotAllowed { allow, .. } => {
@@ -230,6 +240,16 @@ pub mod responses {
         content_type = "application/problem+json"
     )]
     pub struct CoverageBusy(Problem);
+
+    #[derive(IntoResponses)]
+    #[response(
+        status = 429,
+        description = "An analysis this client asked for is still running (one at a time each): \
+            ask again after Retry-After seconds",
+        headers(("Retry-After" = u32, description = "Seconds to wait")),
+        content_type = "application/problem+json"
+    )]
+    pub struct OneAtATime(Problem);
 
     #[derive(IntoResponses)]
     #[response(

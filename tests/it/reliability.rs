@@ -195,3 +195,77 @@ async fn html_pages_carry_the_security_headers() {
         );
     }
 }
+
+/// A client with an analysis under way cannot start another (429 with Retry-After), so one client
+/// cannot hold every core; identical questions share one analysis, so they are not turned away.
+#[tokio::test]
+async fn one_coverage_analysis_at_a_time_per_client() {
+    let server = TestApp::builder()
+        .settings(|s| {
+            // No analysis can start: the first question waits its 1.5 s for a permit, holding
+            // this client's one place meanwhile.
+            s.coverage.coverage_analyses = Some(0);
+            s.coverage.coverage_wait_ms = 1_500;
+        })
+        .start()
+        .await;
+    let first = {
+        let (client, base) = (server.client.clone(), server.base.clone());
+        tokio::spawn(async move {
+            client
+                .get(format!("{base}/v1/coverage?max_km=5&area=W06000006"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let same = {
+        let (client, base) = (server.client.clone(), server.base.clone());
+        tokio::spawn(async move {
+            client
+                .get(format!("{base}/v1/coverage?max_km=5&area=W06000006"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let other = server
+        .request(
+            reqwest::Method::GET,
+            "/v1/coverage?max_km=6&area=W06000006",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(other.status, 429, "{}", other.body);
+    assert_eq!(other.header("retry-after"), Some("2"));
+    assert_eq!(other.json()["type"], "/problems/one-at-a-time");
+    // The first, and the same question joined to it, are both refused together when no permit
+    // came: one outcome for one analysis.
+    assert_eq!(first.await.unwrap(), 503);
+    assert_eq!(same.await.unwrap(), 503);
+}
+
+/// The reach of a coverage question is bounded, in km and in minutes, so the costliest question
+/// allowed stays near the cost of the usual one (docs/benchmarks.md).
+#[tokio::test]
+async fn coverage_reach_is_bounded() {
+    let server = TestApp::start(Vec::new()).await;
+    for (query, name) in [
+        ("max_km=99.9", "max_km"),
+        ("max_minutes=240&mode=drive", "max_minutes"),
+    ] {
+        let (status, body) = server.get(&format!("/v1/coverage?{query}&area=W06000006")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["invalid_params"][0]["name"], name, "{body}");
+    }
+    let (status, body) = server
+        .get("/v1/coverage?max_minutes=30&mode=walk&area=W06000006")
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
