@@ -409,3 +409,68 @@ pub async fn coverage_gaps_for_points(
     let points = posted_points(&req, body, state.body_timeout).await?;
     respond(&req, &state, View::Gaps, Some(points)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NAMES: &[&str] = &[
+        "fellowship",
+        "access",
+        "type",
+        "attendance",
+        "day",
+        "start_after",
+        "start_before",
+        "max_km",
+        "max_minutes",
+        "mode",
+        "level",
+        "area",
+        "points",
+        "format",
+        "limit",
+        "lat",
+        "",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "-?[0-9]{0,6}(\\.[0-9]{0,4})?(e[+-]?[0-9]{1,3})?",
+            "[a-z_,]{0,12}",
+            Just("W06000006".into()),
+            Just("NaN".into()),
+            Just("18446744073709551616".into()),
+            ".{0,30}",
+        ]
+    }
+
+    proptest! {
+        /// Any coverage parameters make a question or one 400 naming every bad one with a reason;
+        /// a question's reach is never beyond the most analysed.
+        #[test]
+        fn any_parameters_make_a_question_or_are_refused(
+            pairs in proptest::collection::vec((proptest::sample::select(NAMES), value()), 0..8)
+        ) {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let mut errors = Vec::new();
+            let Ok((filter, params)) = params::parse_filtered::<CoverageParams>(&query, &mut errors) else {
+                return Ok(());
+            };
+            match params.question(filter, errors, None) {
+                Ok(question) => {
+                    let km = question.analysis.threshold.km();
+                    prop_assert!(km > 0.0 && km <= coverage::MAX_KM, "{km}");
+                }
+                Err(ApiError::InvalidParams(errors)) => {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(errors.iter().all(|e| !e.reason.is_empty()));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+}

@@ -650,3 +650,120 @@ impl SearchParams {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::http::occurrences::WindowParams;
+
+    /// Every parameter a search endpoint knows, and a few it does not.
+    const NAMES: &[&str] = &[
+        "fellowship",
+        "access",
+        "type",
+        "attendance",
+        "day",
+        "start_after",
+        "start_before",
+        "lat",
+        "lon",
+        "near",
+        "radius_km",
+        "radius_mi",
+        "language",
+        "q",
+        "sort",
+        "mode",
+        "max_minutes",
+        "limit",
+        "cursor",
+        "from",
+        "days",
+        "format",
+        "radius",
+        "",
+    ];
+
+    /// Values near the edges of what each parameter takes, and anything at all.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "-?[0-9]{0,12}(\\.[0-9]{0,6})?(e[+-]?[0-9]{1,3})?",
+            "[a-z_:,]{0,20}",
+            "[0-9]{1,2}:[0-9]{1,2}",
+            Just("NaN".into()),
+            Just("inf".into()),
+            Just("18446744073709551616".into()),
+            ".{0,40}",
+        ]
+    }
+
+    /// A reported problem names the parameter and says what is wrong.
+    fn clear(errors: &[InvalidParam]) -> bool {
+        !errors.is_empty() && errors.iter().all(|e| !e.reason.trim().is_empty())
+    }
+
+    proptest! {
+        /// Any query string reads into parameters or is one clear 400; never a panic.
+        #[test]
+        fn any_query_string_reads_or_is_refused(query in ".{0,200}") {
+            let mut errors = Vec::new();
+            match parse::<WindowParams>(&query, &mut errors) {
+                Ok(_) => {}
+                Err(ApiError::InvalidParams(params)) => prop_assert!(clear(&params)),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        /// Any combination of parameters and values is a checked search or a 400 naming every bad
+        /// one, with a reason; a search that passes has its numbers in range.
+        #[test]
+        fn any_parameters_check_or_are_refused(
+            pairs in proptest::collection::vec((proptest::sample::select(NAMES), value()), 0..8)
+        ) {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let mut errors = Vec::new();
+            let Ok((search, _window, fingerprint)) = parse::<WindowParams>(&query, &mut errors) else {
+                return Ok(());
+            };
+            let before = errors.len();
+            match search.validate(&mut errors, fingerprint, None) {
+                Some(request) => {
+                    prop_assert_eq!(errors.len(), before);
+                    prop_assert!((1..=MAX_LIMIT).contains(&request.limit));
+                    if let Some(near) = request.query.near {
+                        prop_assert!(near.radius_km > 0.0 && near.radius_km <= MAX_RADIUS_KM);
+                        prop_assert!((-90.0..=90.0).contains(&near.lat) && (-180.0..=180.0).contains(&near.lon));
+                    }
+                }
+                None => prop_assert!(clear(&errors[before..])),
+            }
+        }
+
+        /// The filters alone (what the hand-out, the calendar and coverage share) read the same way.
+        #[test]
+        fn any_filters_read_or_are_refused(
+            pairs in proptest::collection::vec((proptest::sample::select(NAMES), value()), 0..8)
+        ) {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let mut errors = Vec::new();
+            if let Ok((filter, NoExtra {})) = parse_filtered::<NoExtra>(&query, &mut errors) {
+                let before = errors.len();
+                filter.read(&mut errors, None, None);
+                prop_assert!(errors.len() == before || clear(&errors[before..]));
+            }
+        }
+
+        /// `whole` takes exactly the whole numbers from 1 to its maximum.
+        #[test]
+        fn whole_numbers_in_range_only(text in value(), max in 1u32..1000) {
+            let mut errors = Vec::new();
+            match whole(&mut errors, "n", Some(&text), max) {
+                Some(n) => prop_assert!((1..=max).contains(&n) && errors.is_empty()),
+                None => prop_assert!(clear(&errors)),
+            }
+        }
+    }
+}
