@@ -284,7 +284,9 @@ async fn respond(
 /// null when the server has no `--boundaries`). `format=html` (or `Accept: text/html`) answers
 /// with a self-contained report: a map of meetings and gaps over area outlines (when the server
 /// has `--boundaries`), a table per area, and the method. Questions not answered recently wait
-/// for a free core up to 2 s, else are a 503 with `Retry-After`.
+/// for a free core up to 2 s, else are a 503 with `Retry-After`; the same question asked by
+/// several clients at once is analysed once for all; a client may have one analysis running at a
+/// time (another question meanwhile is a 429 with `Retry-After`).
 #[utoipa::path(
     tag = "coverage",
     params(FilterParams, CoverageParams),
