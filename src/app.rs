@@ -109,8 +109,9 @@ impl App {
                 sources: self.sources,
                 geo: self.geo,
                 coverage: self.coverage,
+                body_timeout: self.settings.http.body_timeout(),
             },
-            self.settings.http.cors_origins,
+            self.settings.http,
         )
     }
 

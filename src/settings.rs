@@ -25,6 +25,12 @@ pub const DEFAULT_REMOTE_TIMEOUT_MS: u64 = 2000;
 /// How often a server checks whether another process wrote to its database: writes by
 /// `meetingmap import` or another replica are served within about this long.
 pub const DEFAULT_WATCH_MS: u64 = 1000;
+/// How long a client has to send a request's head (line and headers), in milliseconds.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5_000;
+/// How long a client has to send a request's whole body once its head is in, in milliseconds:
+/// the largest body accepted (2 MiB of coverage points) takes well under a second on any link
+/// that can use the answer.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 /// How long a coverage question waits for a free core before it is turned away (503).
 pub const DEFAULT_COVERAGE_WAIT_MS: u64 = 2000;
 
@@ -62,6 +68,8 @@ impl Settings {
             http: HttpSettings {
                 bind: DEFAULT_BIND.to_string(),
                 cors_origins: AllowedOrigins::Any,
+                request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+                body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             },
             geo: GeoSettings::default(),
             import: ImportSettings {
@@ -102,6 +110,25 @@ pub struct HttpSettings {
     /// list such as `https://a.example,https://b.example`.
     #[arg(long, env = "MEETINGMAP_CORS_ORIGINS", default_value = "*", value_parser = AllowedOrigins::parse)]
     pub cors_origins: AllowedOrigins,
+    /// Milliseconds a client has to send a request's line and headers (and to close after a
+    /// response it has not read) before the connection is dropped: a slow or stalled client
+    /// must not hold a connection, and with it a worker's attention, indefinitely.
+    #[arg(long, env = "MEETINGMAP_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS)]
+    pub request_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's body (POST coverage points) once its
+    /// headers are in; a body shorter than its Content-Length gets a 408 when this passes.
+    #[arg(long, env = "MEETINGMAP_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
+}
+
+impl HttpSettings {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
 }
 
 /// Places and travel times: offline unless told otherwise.

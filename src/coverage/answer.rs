@@ -1,19 +1,25 @@
 //! Answers to coverage questions: the analysis, then the output asked for (the summary per area
 //! or the gaps, as JSON, GeoJSON or CSV; or the HTML [report](super::report)), and
-//! [`CoverageState`], which keeps recent answers and bounds the analyses running at once.
+//! [`CoverageState`], which keeps recent answers and bounds what analyses can cost the server:
+//! at most one per core at once, one at a time per client, one for any number of clients asking
+//! the same question at once (single flight), and none that nobody waits for any more or that has
+//! run past its deadline (cancellation).
 //!
 //! The HTTP endpoints and the command line's `meetingmap coverage` both answer through
 //! [`render`], so a report made offline is the report the API serves.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use utoipa::ToSchema;
 
 use super::boundaries::{self, Boundaries};
@@ -30,6 +36,9 @@ const CACHED_ANSWERS: usize = 16;
 const ANALYSIS_WAIT: Duration = Duration::from_secs(2);
 /// What a client turned away is told to wait before asking again.
 pub const RETRY_AFTER_SECS: u32 = 2;
+/// How long an analysis may run before it is given up: ten times the worst question allowed
+/// (see docs/benchmarks.md), so only a server far past its capacity reaches it.
+pub const ANALYSIS_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Why a question was not answered.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +46,13 @@ pub enum AnswerError {
     /// Every permit is held: ask again after `retry_after_secs`.
     #[error("every core is analysing coverage; ask again shortly")]
     Busy { retry_after_secs: u32 },
+    /// This client already has an analysis running: one at a time each, so that no client can
+    /// hold every core.
+    #[error("an analysis you asked for is still running; ask again when it has finished")]
+    OneAtATime { retry_after_secs: u32 },
+    /// The analysis ran past its deadline and was given up.
+    #[error("the analysis took longer than the {} s allowed; ask about a smaller area or reach", .0.as_secs())]
+    TooSlow(Duration),
     #[error("coverage worker failed: {0}")]
     Failed(String),
 }
@@ -134,14 +150,27 @@ pub fn render(
     boundaries: Option<&Boundaries>,
     produced: Timestamp,
 ) -> String {
+    render_until(output, snapshot, query, boundaries, produced, || false).expect("never stopped")
+}
+
+/// [`render`], giving up (`None`) when `stop` says so during the analysis (see
+/// [`super::analyse_until`]).
+pub fn render_until(
+    output: Output,
+    snapshot: &Snapshot,
+    query: &CoverageQuestion,
+    boundaries: Option<&Boundaries>,
+    produced: Timestamp,
+    stop: impl Fn() -> bool,
+) -> Option<String> {
     let points = query.demand.points();
     let (area, level) = (query.area.as_deref(), query.level);
     let in_area = |p: &DemandPoint| area.is_none_or(|a| lookup().area(p, level).0 == a);
     // Only the area's points are analysed: one district is a hundredth of GB.
-    let result = super::analyse_where(snapshot, points, &query.analysis, in_area);
+    let result = super::analyse_until(snapshot, points, &query.analysis, in_area, stop)?;
     let threshold_km = (query.analysis.threshold.km() * 1000.0).round() / 1000.0;
     let summarise = || super::summarise(snapshot, points, &query.analysis, &result, lookup(), level, area);
-    match output {
+    Some(match output {
         Output::Summary(Format::GeoJson) => {
             let shape = |code: &str| boundaries?.shape(lookup(), level, code);
             summary_geojson(threshold_km, &summarise(), shape)
@@ -169,7 +198,7 @@ pub fn render(
                 _ => serde_json::to_string(&CoverageGaps { threshold_km, gaps }).expect("gaps serialise"),
             }
         }
-    }
+    })
 }
 
 /// A summary row with `worst_served` as one line of text, for tables (CSV, GeoJSON properties):
@@ -244,23 +273,131 @@ fn gaps_geojson(threshold_km: f64, gaps: &[PointReport]) -> String {
     .to_string()
 }
 
+/// Who asked, as far as fairness needs to know: a keyed hash of the client's address (the key is
+/// random per process, so the value means nothing outside it and cannot be reversed by trying
+/// addresses), held only while that client's analysis runs. Addresses themselves are never kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Client(u64);
+
+impl Client {
+    /// The client at `address`; `None` (no address known, as for a Unix socket) is one client.
+    pub fn at(address: Option<IpAddr>) -> Client {
+        static KEY: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
+        Client(KEY.get_or_init(Default::default).hash_one(address))
+    }
+}
+
+/// What an analysis ends with, shared by everyone waiting for it.
+type Outcome = Result<Arc<str>, Shared>;
+
+/// An [`AnswerError`] that can be handed to every waiter.
+#[derive(Debug, Clone)]
+enum Shared {
+    Busy,
+    TooSlow(Duration),
+    Failed(String),
+}
+
+impl From<Shared> for AnswerError {
+    fn from(e: Shared) -> AnswerError {
+        match e {
+            Shared::Busy => AnswerError::Busy {
+                retry_after_secs: RETRY_AFTER_SECS,
+            },
+            Shared::TooSlow(deadline) => AnswerError::TooSlow(deadline),
+            Shared::Failed(why) => AnswerError::Failed(why),
+        }
+    }
+}
+
+/// One analysis under way, and who waits for it.
+struct Flight {
+    outcome: watch::Receiver<Option<Outcome>>,
+    /// Requests still waiting for the outcome; when the last goes (its client hung up, and actix
+    /// dropped the request's future), `abandoned` is set and the analysis stops.
+    waiting: AtomicUsize,
+    abandoned: AtomicBool,
+}
+
+/// One request's interest in a [`Flight`]: dropped with the request.
+struct Waiting(Arc<Flight>);
+
+impl Waiting {
+    /// Joins `flight`, unless everyone had already left it (it is stopping).
+    fn join(flight: &Arc<Flight>) -> Option<Waiting> {
+        flight.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(flight.clone());
+        (!flight.abandoned.load(Ordering::SeqCst)).then_some(waiting)
+    }
+
+    async fn outcome(self) -> Result<Arc<str>, AnswerError> {
+        let mut outcome = self.0.outcome.clone();
+        let result = match outcome.wait_for(Option::is_some).await {
+            Ok(done) => done.clone().expect("waited for an outcome"),
+            Err(_) => Err(Shared::Failed("the analysis ended without an answer".into())),
+        };
+        result.map_err(AnswerError::from)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if self.0.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.abandoned.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A request's part in an analysis: waiting for one under way, or leading a new one.
+enum Joined {
+    Waiting(Waiting),
+    Leading {
+        waiting: Waiting,
+        flight: Arc<Flight>,
+        slot: ClientSlot,
+        send: watch::Sender<Option<Outcome>>,
+    },
+}
+
 /// What coverage answers share in a running server: the outlines for the report's map, recent
-/// answers (the analysis of all GB takes most of a second of CPU), and a bound on the analyses
-/// running at once.
+/// answers (the analysis of all GB takes most of a second of CPU), the analyses under way, and
+/// the bounds on them.
 pub struct CoverageState {
     boundaries: Option<Boundaries>,
     /// (snapshot version, output and parameters, answer), newest last.
     answers: Mutex<VecDeque<(u64, String, Arc<str>)>>,
+    /// The analyses under way, by snapshot version and question, for others asking the same to
+    /// wait for (questions over points a client sent are not shared).
+    flights: Mutex<HashMap<(u64, String), Arc<Flight>>>,
+    /// Clients with an analysis under way: one each.
+    clients: Arc<Mutex<HashSet<Client>>>,
     /// One permit per analysis that may run at once: more than there are cores only makes each
     /// slower, and would let a burst of questions starve every other endpoint.
     analyses: Arc<Semaphore>,
     /// How long a question waits for a permit before it is turned away.
     wait: Duration,
+    /// How long an analysis may run.
+    deadline: Duration,
 }
 
 impl Default for CoverageState {
     fn default() -> CoverageState {
         CoverageState::new(None)
+    }
+}
+
+/// A client's one analysis: its place is freed when the analysis ends.
+struct ClientSlot {
+    clients: Arc<Mutex<HashSet<Client>>>,
+    client: Client,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.client);
     }
 }
 
@@ -277,21 +414,42 @@ impl CoverageState {
         CoverageState {
             boundaries,
             answers: Mutex::default(),
+            flights: Mutex::default(),
+            clients: Arc::default(),
             analyses: Arc::new(Semaphore::new(analyses)),
             wait,
+            deadline: ANALYSIS_DEADLINE,
         }
+    }
+
+    /// The same, with analyses given up after `deadline`.
+    pub fn with_deadline(mut self, deadline: Duration) -> CoverageState {
+        self.deadline = deadline;
+        self
     }
 
     /// A permit to analyse, once one is free within the wait. Busy is a 503, not a 429: the
     /// server as a whole is at capacity, whoever asks; the client did not ask too often.
-    async fn permit(&self) -> Result<OwnedSemaphorePermit, AnswerError> {
-        match tokio::time::timeout(self.wait, self.analyses.clone().acquire_owned()).await {
+    async fn permit(analyses: Arc<Semaphore>, wait: Duration) -> Result<OwnedSemaphorePermit, Shared> {
+        match tokio::time::timeout(wait, analyses.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(closed)) => Err(AnswerError::Failed(closed.to_string())),
-            Err(_) => Err(AnswerError::Busy {
-                retry_after_secs: RETRY_AFTER_SECS,
-            }),
+            Ok(Err(closed)) => Err(Shared::Failed(closed.to_string())),
+            Err(_) => Err(Shared::Busy),
         }
+    }
+
+    /// `client`'s one place, unless it has an analysis under way already.
+    fn client_slot(&self, client: Client) -> Result<ClientSlot, AnswerError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if !clients.insert(client) {
+            return Err(AnswerError::OneAtATime {
+                retry_after_secs: RETRY_AFTER_SECS,
+            });
+        }
+        Ok(ClientSlot {
+            clients: self.clients.clone(),
+            client,
+        })
     }
 
     /// What an answer is kept under: `None` for answers over points sent by a client, which are
@@ -323,39 +481,114 @@ impl CoverageState {
         answers.push_back((version, key, answer));
     }
 
-    /// [`render`]s `query`, or repeats the answer to the same question about the same snapshot.
-    /// A question not answered before waits for a [`permit`](Self::permit) and is analysed on
-    /// the blocking pool.
+    /// [`render`]s `query` for `client`, or repeats the answer to the same question about the
+    /// same snapshot, or waits for the analysis of the same question already under way. A new
+    /// question takes `client`'s one place ([`AnswerError::OneAtATime`] when it is taken), waits
+    /// for a permit ([`AnswerError::Busy`] when none is free in time) and is analysed on the
+    /// blocking pool, until it is done, its deadline passes, or everyone waiting for it has gone
+    /// (dropping this future is leaving).
     pub async fn answer(
         self: &Arc<Self>,
         output: Output,
         snapshot: Arc<Snapshot>,
         query: CoverageQuestion,
+        client: Client,
     ) -> Result<Arc<str>, AnswerError> {
         let version = snapshot.version();
         let key = CoverageState::key(output, &query);
         if let Some(answer) = key.as_deref().and_then(|k| self.recall(version, k)) {
             return Ok(answer);
         }
-        let permit = self.permit().await?;
+        let shared = key.map(|k| (version, k));
+        let (waiting, flight, slot, send) = match self.join_or_lead(shared.as_ref(), client)? {
+            Joined::Waiting(waiting) => return waiting.outcome().await,
+            Joined::Leading {
+                waiting,
+                flight,
+                slot,
+                send,
+            } => (waiting, flight, slot, send),
+        };
+
+        // The analysis runs apart from this request, so that others asking the same can wait for
+        // it after this one has gone; it stops when the last of them has.
         let state = self.clone();
-        let answer: Arc<str> = tokio::task::spawn_blocking(move || {
+        tokio::spawn(async move {
+            let outcome = state.analyse(output, snapshot, query, &flight).await;
+            // Free before telling: the client may ask its next question as soon as it is told.
+            drop(slot);
+            if let (Ok(answer), Some((version, key))) = (&outcome, &shared) {
+                state.keep(*version, key.clone(), answer.clone());
+            }
+            if let Some(k) = &shared {
+                let mut flights = state.flights.lock().unwrap_or_else(|e| e.into_inner());
+                if flights.get(k).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                    flights.remove(k);
+                }
+            }
+            let _ = send.send(Some(outcome));
+        });
+        waiting.outcome().await
+    }
+
+    /// Joins the analysis of the same question under way, or starts one (taking `client`'s
+    /// place) that others asking the same will join.
+    fn join_or_lead(&self, shared: Option<&(u64, String)>, client: Client) -> Result<Joined, AnswerError> {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(waiting) = shared.and_then(|k| Waiting::join(flights.get(k)?)) {
+            return Ok(Joined::Waiting(waiting));
+        }
+        let slot = self.client_slot(client)?;
+        let (send, outcome) = watch::channel(None);
+        let flight = Arc::new(Flight {
+            outcome,
+            waiting: AtomicUsize::new(0),
+            abandoned: AtomicBool::new(false),
+        });
+        let waiting = Waiting::join(&flight).expect("a new flight has not been left");
+        if let Some(k) = shared {
+            flights.insert(k.clone(), flight.clone());
+        }
+        Ok(Joined::Leading {
+            waiting,
+            flight,
+            slot,
+            send,
+        })
+    }
+
+    /// Waits for a permit, then renders on the blocking pool until done, abandoned or late.
+    async fn analyse(
+        self: &Arc<Self>,
+        output: Output,
+        snapshot: Arc<Snapshot>,
+        query: CoverageQuestion,
+        flight: &Arc<Flight>,
+    ) -> Outcome {
+        let permit = CoverageState::permit(self.analyses.clone(), self.wait).await?;
+        let (state, flight, deadline) = (self.clone(), flight.clone(), self.deadline);
+        let started = Instant::now();
+        let rendered = tokio::task::spawn_blocking(move || {
             let _analysing = permit;
-            render(
+            let late = || started.elapsed() > deadline;
+            let stop = || flight.abandoned.load(Ordering::Relaxed) || late();
+            let answer = render_until(
                 output,
                 &snapshot,
                 &query,
                 state.boundaries.as_ref(),
                 Timestamp::now(),
-            )
+                stop,
+            );
+            (answer, late())
         })
         .await
-        .map_err(|e| AnswerError::Failed(e.to_string()))?
-        .into();
-        if let Some(key) = key {
-            self.keep(version, key, answer.clone());
+        .map_err(|e| Shared::Failed(e.to_string()))?;
+        match rendered {
+            (Some(answer), _) => Ok(answer.into()),
+            (None, true) => Err(Shared::TooSlow(deadline)),
+            (None, false) => Err(Shared::Failed("nobody waits for the answer any more".into())),
         }
-        Ok(answer)
     }
 }
 
@@ -374,13 +607,15 @@ mod tests {
                 .area(crate::coverage::Level::Lad, "W06000006")
                 .check()
                 .unwrap();
-            state.answer(output, snapshot.clone(), query)
+            state.answer(output, snapshot.clone(), query, Client::at(None))
         };
         let (json, csv) = (Output::Summary(Format::Json), Output::Summary(Format::Csv));
         let first = ask(json).await.unwrap();
 
         // Another analysis holds the only permit.
-        let held = state.permit().await.unwrap();
+        let held = CoverageState::permit(state.analyses.clone(), Duration::ZERO)
+            .await
+            .unwrap();
         assert!(Arc::ptr_eq(&ask(json).await.unwrap(), &first));
         match ask(csv).await {
             Err(AnswerError::Busy { retry_after_secs }) => assert_eq!(retry_after_secs, RETRY_AFTER_SECS),
@@ -388,5 +623,162 @@ mod tests {
         }
         drop(held);
         assert!(ask(csv).await.unwrap().starts_with("code,name,fellowship,"));
+    }
+
+    fn question(km: f64) -> CoverageQuestion {
+        QuestionSpec::within_km(km)
+            .fellowships(crate::domain::Fellowship::parse("aa"))
+            .area(crate::coverage::Level::Lad, "W06000006")
+            .check()
+            .unwrap()
+    }
+
+    /// Waits until `state` has an analysis under way for each of `n` questions.
+    async fn flights(state: &CoverageState, n: usize) {
+        for _ in 0..200 {
+            if state.flights.lock().unwrap().len() == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("expected {n} analyses under way");
+    }
+
+    #[tokio::test]
+    async fn the_same_question_asked_at_once_is_analysed_once() {
+        let state = Arc::new(CoverageState::with_limit(None, 1, Duration::from_secs(10)));
+        let snapshot = Arc::new(Snapshot::build(Vec::new()));
+        let held = CoverageState::permit(state.analyses.clone(), Duration::ZERO)
+            .await
+            .unwrap();
+        let ask = |client| {
+            let (state, snapshot) = (state.clone(), snapshot.clone());
+            tokio::spawn(async move {
+                state
+                    .answer(
+                        Output::Summary(Format::Json),
+                        snapshot,
+                        question(5.0),
+                        Client::at(Some(client)),
+                    )
+                    .await
+            })
+        };
+        let first = ask([127, 0, 0, 1].into());
+        flights(&state, 1).await;
+        let second = ask([127, 0, 0, 2].into());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(state.flights.lock().unwrap().len(), 1, "one analysis for both");
+        drop(held);
+        let (first, second) = (first.await.unwrap().unwrap(), second.await.unwrap().unwrap());
+        assert!(Arc::ptr_eq(&first, &second), "both were given the one answer");
+    }
+
+    #[tokio::test]
+    async fn one_analysis_at_a_time_per_client() {
+        let state = Arc::new(CoverageState::with_limit(None, 1, Duration::from_secs(10)));
+        let snapshot = Arc::new(Snapshot::build(Vec::new()));
+        let held = CoverageState::permit(state.analyses.clone(), Duration::ZERO)
+            .await
+            .unwrap();
+        let (a, b) = (
+            Client::at(Some([10, 0, 0, 1].into())),
+            Client::at(Some([10, 0, 0, 2].into())),
+        );
+        assert_ne!(a, b);
+        let first = {
+            let (state, snapshot) = (state.clone(), snapshot.clone());
+            tokio::spawn(async move {
+                state
+                    .answer(Output::Summary(Format::Json), snapshot, question(5.0), a)
+                    .await
+            })
+        };
+        flights(&state, 1).await;
+        // The same client, another question: turned away at once.
+        match state
+            .answer(Output::Summary(Format::Json), snapshot.clone(), question(6.0), a)
+            .await
+        {
+            Err(AnswerError::OneAtATime { retry_after_secs }) => {
+                assert_eq!(retry_after_secs, RETRY_AFTER_SECS)
+            }
+            other => panic!("expected one at a time, got {other:?}"),
+        }
+        // Another client may ask it, and waits its turn.
+        let other = {
+            let (state, snapshot) = (state.clone(), snapshot.clone());
+            tokio::spawn(async move {
+                state
+                    .answer(Output::Summary(Format::Json), snapshot, question(6.0), b)
+                    .await
+            })
+        };
+        flights(&state, 2).await;
+        drop(held);
+        first.await.unwrap().unwrap();
+        other.await.unwrap().unwrap();
+        // Done: the client may ask again.
+        state
+            .answer(Output::Summary(Format::Json), snapshot, question(6.0), a)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_analysis_nobody_waits_for_stops_and_one_past_its_deadline_is_given_up() {
+        let state = Arc::new(CoverageState::with_limit(None, 1, Duration::from_secs(10)));
+        let snapshot = Arc::new(Snapshot::build(Vec::new()));
+        let held = CoverageState::permit(state.analyses.clone(), Duration::ZERO)
+            .await
+            .unwrap();
+        let asking = {
+            let (state, snapshot) = (state.clone(), snapshot.clone());
+            tokio::spawn(async move {
+                state
+                    .answer(
+                        Output::Summary(Format::Json),
+                        snapshot,
+                        question(5.0),
+                        Client::at(None),
+                    )
+                    .await
+            })
+        };
+        flights(&state, 1).await;
+        let flight = state.flights.lock().unwrap().values().next().unwrap().clone();
+        // The client hangs up: actix drops the request's future.
+        asking.abort();
+        let _ = asking.await;
+        assert!(flight.abandoned.load(Ordering::SeqCst));
+        drop(held);
+        flights(&state, 0).await;
+        assert!(
+            state
+                .recall(
+                    snapshot.version(),
+                    &CoverageState::key(Output::Summary(Format::Json), &question(5.0)).unwrap()
+                )
+                .is_none(),
+            "not analysed"
+        );
+        assert!(
+            state.clients.lock().unwrap().is_empty(),
+            "the client's place is free"
+        );
+
+        let late = Arc::new(CoverageState::with_limit(None, 1, Duration::ZERO).with_deadline(Duration::ZERO));
+        match late
+            .answer(
+                Output::Summary(Format::Json),
+                snapshot,
+                question(5.0),
+                Client::at(None),
+            )
+            .await
+        {
+            Err(AnswerError::TooSlow(_)) => {}
+            other => panic!("expected too slow, got {other:?}"),
+        }
     }
 }

@@ -29,7 +29,8 @@ use rstar::RTree;
 use serde::Serialize;
 
 pub use answer::{
-    render, AnswerError, CoverageGaps, CoverageState, CoverageSummary, Output, RETRY_AFTER_SECS,
+    render, render_until, AnswerError, Client, CoverageGaps, CoverageState, CoverageSummary, Output,
+    RETRY_AFTER_SECS,
 };
 pub use question::{
     BundledPoints, CoverageQuestion, QuestionError, QuestionSpec, DEFAULT_GAPS, MAX_GAPS, MAX_KM,
@@ -290,6 +291,23 @@ pub fn analyse_where(
     analysis: &Analysis,
     keep: impl Fn(&DemandPoint) -> bool,
 ) -> Vec<PointCoverage> {
+    analyse_until(snapshot, points, analysis, keep, || false).expect("never stopped")
+}
+
+/// Points analysed between two looks at `stop`: a few milliseconds of work at the largest reach,
+/// so a stop is seen promptly and looking costs nothing measurable.
+const POINTS_BETWEEN_STOPS: usize = 64;
+
+/// [`analyse_where`], giving up (`None`) as soon as `stop` says so: `stop` is asked every
+/// [`POINTS_BETWEEN_STOPS`] points, so an analysis nobody waits for any more, or past its
+/// deadline, frees its core within milliseconds.
+pub fn analyse_until(
+    snapshot: &Snapshot,
+    points: &[DemandPoint],
+    analysis: &Analysis,
+    keep: impl Fn(&DemandPoint) -> bool,
+    stop: impl Fn() -> bool,
+) -> Option<Vec<PointCoverage>> {
     let mask = analysis.fellowships.iter().fold(0u32, |m, f| m | 1 << f.index());
     let threshold_km = analysis.threshold.km();
     let mode = analysis.threshold.mode();
@@ -301,7 +319,10 @@ pub fn analyse_where(
         .unwrap_or(0);
     let mut reach = vec![Reach::default(); slots];
     let mut out = Vec::with_capacity(points.len() * analysis.fellowships.len());
-    for (i, p) in points.iter().enumerate().filter(|(_, p)| keep(p)) {
+    for (n, (i, p)) in points.iter().enumerate().filter(|(_, p)| keep(p)).enumerate() {
+        if n % POINTS_BETWEEN_STOPS == 0 && stop() {
+            return None;
+        }
         snapshot.reach(
             &analysis.filter,
             mask,
@@ -322,7 +343,7 @@ pub fn analyse_where(
             });
         }
     }
-    out
+    Some(out)
 }
 
 /// Which areas to add points up by.

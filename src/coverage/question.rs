@@ -14,8 +14,12 @@ use crate::travel::Mode;
 
 use super::{Analysis, AreaLookup, Demand, DemandPoint, Level, Threshold};
 
-/// Largest `max_km`, and largest `max_minutes`.
-pub const MAX_KM: f64 = 100.0;
+/// Largest `max_km` (and the furthest `max_minutes` may reach), and largest `max_minutes`.
+///
+/// The cost of an analysis grows with the meetings within reach of each point: all GB at 100,000
+/// meetings takes 0.8 s at 5 km, 2.5 s at 15 km, 3.6 s at 20 km and ~44 s at 100 km (see
+/// docs/benchmarks.md). 15 km keeps the worst question allowed about three times the usual one.
+pub const MAX_KM: f64 = 15.0;
 pub const MAX_MINUTES: f64 = 240.0;
 /// Gaps listed when no limit is given, and the most that may be asked for.
 pub const DEFAULT_GAPS: usize = 100;
@@ -234,6 +238,18 @@ impl QuestionSpec {
                 self.mode.zip(minutes).map(|(m, t)| Threshold::Minutes(m, t))
             }
         };
+        // Minutes are bounded by the same reach as kilometres: the cost of an analysis grows with
+        // the meetings within reach of each point, whatever the threshold is written in.
+        if let Some(Threshold::Minutes(mode, _)) = threshold.filter(|t| t.km() > MAX_KM) {
+            let most = crate::travel::estimate_minutes(mode, MAX_KM).floor();
+            errors.push(
+                "max_minutes",
+                format!(
+                    "reaches beyond {MAX_KM} km by {}, the furthest analysed; at most {most} minutes",
+                    mode.as_str()
+                ),
+            );
+        }
         let level = self.level.unwrap_or_default();
         let area = self.area.map(|a| a.trim().to_string());
         if let Some(code) = &area {

@@ -64,12 +64,23 @@ fn offset_text(offset: Offset) -> String {
     }
 }
 
+/// `t` moved by `by`, stopping at the ends of time: the instants written here come from stored
+/// data (when a meeting was first seen, its next session), and a range that cannot reach past
+/// the year 9999 should be cut short there, not panic.
+fn shifted(t: Timestamp, by: SignedDuration) -> Timestamp {
+    t.checked_add(by).unwrap_or(if by.is_negative() {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
 /// The first date the meeting is held on or after it was first seen, at its published local time.
 fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
     let schedule = meeting.schedule.as_ref()?;
     let from = meeting.first_seen_at;
     let occurrence = schedule
-        .occurrences(from, from + SignedDuration::from_hours(24 * 400))
+        .occurrences(from, shifted(from, SignedDuration::from_hours(24 * 400)))
         .next()?;
     let t = schedule.start_time;
     Some(occurrence.start.date().at(t.hour() as i8, t.minute() as i8, 0, 0))
@@ -168,13 +179,13 @@ fn vtimezone(out: &mut String, tz: &TimeZone, name: &str, from: Timestamp, until
         Some(t) => observance(
             out,
             t.timestamp(),
-            tz.to_offset(t.timestamp() - SignedDuration::from_secs(1)),
+            tz.to_offset(shifted(t.timestamp(), SignedDuration::from_secs(-1))),
         ),
         None => observance(out, from, tz.to_offset(from)),
     }
     for transition in tz.following(from).take_while(|t| t.timestamp() < until) {
         let at = transition.timestamp();
-        let before = tz.to_offset(at - SignedDuration::from_secs(1));
+        let before = tz.to_offset(shifted(at, SignedDuration::from_secs(-1)));
         observance(out, at, before);
     }
     push_line(out, "END:VTIMEZONE");
@@ -208,8 +219,8 @@ pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>)
         entry.2 = entry.2.max(at);
     }
     for (name, (tz, first, last)) in &zones {
-        let from = *first - SignedDuration::from_hours(24 * 7);
-        let until = *last + SignedDuration::from_hours(24 * 366 * 20);
+        let from = shifted(*first, SignedDuration::from_hours(-24 * 7));
+        let until = shifted(*last, SignedDuration::from_hours(24 * 366 * 20));
         vtimezone(&mut out, tz, name, from, until);
     }
     for (m, start) in &events {

@@ -67,7 +67,7 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
         .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
         .await;
     let offset = super::search_response::page_offset(&request, &snapshot)?;
-    let (hits, _) = snapshot.search(&request.query, offset + request.limit);
+    let (hits, _) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
     Ok(respond(&req, &snapshot, || {
         calendar(

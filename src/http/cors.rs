@@ -1,6 +1,7 @@
 //! Cross-origin reads: which web pages may call the API from a browser.
 //!
-//! Every endpoint is a public read (GET/HEAD) that uses no cookies or other credentials, so by
+//! Every endpoint is a public read (GET/HEAD, and POST for the coverage of points a page sends)
+//! that uses no cookies or other credentials, so by
 //! default any origin may read it (`Access-Control-Allow-Origin: *`), which is what lets agency
 //! websites embed the finder without running anything. A deployment may instead name the origins
 //! allowed: those get their own origin echoed (with `Vary: Origin`, so caches keep the answers
@@ -10,9 +11,12 @@
 use actix_cors::{Cors, CorsError};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::ResponseError;
 
+use super::methods::Routes;
 use super::problem::ApiError;
 pub use crate::settings::AllowedOrigins;
 
@@ -30,7 +34,8 @@ impl AllowedOrigins {
         }
     }
 
-    /// The CORS middleware for this setting: GET and HEAD only, never credentials.
+    /// The CORS middleware for this setting: GET, HEAD and POST (narrowed per path by
+    /// [`post_where_it_exists`]), never credentials.
     pub fn middleware(&self) -> Cors {
         let cors = match self {
             AllowedOrigins::Any => Cors::default().allow_any_origin().send_wildcard(),
@@ -38,7 +43,7 @@ impl AllowedOrigins {
                 .iter()
                 .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin)),
         };
-        cors.allowed_methods(["GET", "HEAD"])
+        cors.allowed_methods(["GET", "HEAD", "POST"])
             .allow_any_header()
             .expose_headers(["ETag", "Link"])
             .max_age(PREFLIGHT_MAX_AGE)
@@ -69,7 +74,7 @@ pub async fn problem_responses(
                 CorsError::OriginNotAllowed => {
                     "is not among the origins allowed to read this API from a browser".to_string()
                 }
-                CorsError::MethodNotAllowed => "must be GET or HEAD: the API is read-only".into(),
+                CorsError::MethodNotAllowed => "must be GET, HEAD or POST".into(),
                 other => other.to_string(),
             };
             ApiError::param(header, reason)
@@ -81,4 +86,47 @@ pub async fn problem_responses(
             ServiceResponse::new(request, problem.error_response()).map_into_right_body()
         }
     })
+}
+
+/// Preflights by path: the CORS middleware allows the union of every path's methods, so a
+/// preflight for a method the path lacks (POST on a search) is refused here, with the methods the
+/// path has, and an allowed one lists only the path's own methods.
+pub async fn post_where_it_exists(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let methods = Routes::api().methods(req.path());
+    let asked = (req.method() == Method::OPTIONS)
+        .then(|| req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD))
+        .flatten()
+        .and_then(|v| Method::from_bytes(v.as_bytes()).ok());
+    fn own(methods: &[Method]) -> Vec<&str> {
+        methods
+            .iter()
+            .filter(|m| **m != Method::HEAD)
+            .map(Method::as_str)
+            .collect()
+    }
+    if let (Some(asked), Some(methods)) = (&asked, &methods) {
+        if !methods.contains(asked) {
+            let problem = ApiError::param(
+                "Access-Control-Request-Method",
+                format!("must be one of {} on this path", own(methods).join(", ")),
+            );
+            let (request, _) = req.into_parts();
+            return Ok(ServiceResponse::new(request, problem.error_response()).map_into_right_body());
+        }
+    }
+    let mut response = next.call(req).await?;
+    if let (Some(_), Some(methods)) = (asked, methods) {
+        let headers = response.headers_mut();
+        if headers.contains_key(header::ACCESS_CONTROL_ALLOW_METHODS) {
+            let mut list = own(&methods);
+            list.insert(1.min(list.len()), "HEAD");
+            if let Ok(value) = HeaderValue::from_str(&list.join(",")) {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, value);
+            }
+        }
+    }
+    Ok(response.map_into_left_body())
 }

@@ -12,14 +12,15 @@ use utoipa::IntoParams;
 use super::export;
 use super::params::{self, FilterParams};
 use super::problem::responses::{
-    BadParams, BadParamsOrRow, CoverageBusy, NotAcceptable, NotCsv, NotModified, TooManyPoints,
+    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, NotAcceptable, NotCsv, NotModified, OneAtATime,
+    TooManyPoints,
 };
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
 use super::{cache, AppState};
 use crate::coverage::{
-    self, AnswerError, BundledPoints, CoverageGaps, CoverageQuestion, CoverageSummary, DemandPoint, Level,
-    Output, QuestionError, QuestionSpec, MAX_POINTS,
+    self, AnswerError, BundledPoints, Client, CoverageGaps, CoverageQuestion, CoverageSummary, DemandPoint,
+    Level, Output, QuestionError, QuestionSpec, MAX_POINTS,
 };
 use crate::formats::html::SELF_CONTAINED_CSP;
 use crate::formats::Format;
@@ -31,29 +32,34 @@ pub const MAX_POINTS_BYTES: usize = 2 << 20;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
-    /// Within reach means within this great-circle distance (km, up to 100). Give this or
+    /// Within reach means within this great-circle distance (km, up to 15). Give this or
     /// `max_minutes`.
-    #[param(value_type = Option<f64>, example = 5)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 15, example = 5)]
     max_km: Option<String>,
-    /// Within reach means within this many estimated minutes (up to 240) by `mode`.
-    #[param(value_type = Option<f64>)]
+    /// Within reach means within this many estimated minutes (up to 240) by `mode`, reaching no
+    /// further than 15 km (a 400 says how many minutes that is by the mode).
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 240)]
     max_minutes: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`; needed with `max_minutes`.
+    #[param(value_type = Option<crate::travel::Mode>)]
     mode: Option<String>,
     /// Areas to add up by: `lad` (local authority district, default), `utla` (upper-tier
     /// authority; Welsh health board in Wales) or `nation`.
+    #[param(schema_with = params::coverage_levels)]
     level: Option<String>,
     /// Only this area's code (at `level`).
     area: Option<String>,
     /// Demand points: `sectors` (GB postcode sectors weighted by live postcodes, default) or
     /// `places` (GB places weighted by population). To use your own, POST them as CSV instead.
+    #[param(schema_with = params::coverage_points)]
     points: Option<String>,
     /// `json` (default), `geojson` (`/v1/coverage`: one feature per area and fellowship, outlined
     /// when the server has boundaries; `/v1/coverage/gaps`: one point per gap) or `csv`; and on
     /// `/v1/coverage`, `html` (the report). Overrides `Accept`; anything else is a 406.
+    #[param(schema_with = params::coverage_formats)]
     format: Option<String>,
     /// `/v1/coverage/gaps` only: at most this many points (default 100, up to 10,000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     limit: Option<String>,
 }
 
@@ -73,6 +79,15 @@ impl From<AnswerError> for ApiError {
             AnswerError::Busy { retry_after_secs } => ApiError::Busy {
                 detail: e.to_string(),
                 retry_after_secs,
+            },
+            AnswerError::OneAtATime { retry_after_secs } => ApiError::TooManyRequests {
+                detail: e.to_string(),
+                retry_after_secs,
+            },
+            // Not worth asking again soon: the same question would take as long.
+            AnswerError::TooSlow(_) => ApiError::Busy {
+                detail: e.to_string(),
+                retry_after_secs: 60,
             },
             AnswerError::Failed(_) => ApiError::Internal(e.into()),
         }
@@ -146,8 +161,13 @@ enum View {
 }
 
 /// Reads demand points sent as `text/csv`, refusing other content (415), more than
-/// [`MAX_POINTS_BYTES`] or [`MAX_POINTS`] (413) and bad rows (400 naming the line).
-async fn posted_points(req: &HttpRequest, mut body: web::Payload) -> Result<Vec<DemandPoint>, ApiError> {
+/// [`MAX_POINTS_BYTES`] or [`MAX_POINTS`] (413), a body not received within `deadline` (408) and
+/// bad rows (400 naming the line).
+async fn posted_points(
+    req: &HttpRequest,
+    mut body: web::Payload,
+    deadline: std::time::Duration,
+) -> Result<Vec<DemandPoint>, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -171,14 +191,26 @@ async fn posted_points(req: &HttpRequest, mut body: web::Payload) -> Result<Vec<
     if declared.is_some_and(|n| n > MAX_POINTS_BYTES) {
         return Err(too_large());
     }
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::param("body", format!("could not be read: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_POINTS_BYTES {
-            return Err(too_large());
+    // The whole body within the deadline: a client that sends less than its Content-Length (or
+    // trickles it) gets a 408 and the connection is closed, rather than holding both for as long
+    // as it likes.
+    let read = async {
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| ApiError::param("body", format!("could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > MAX_POINTS_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        bytes.extend_from_slice(&chunk);
-    }
+        Ok(bytes)
+    };
+    let bytes = tokio::time::timeout(deadline, read).await.map_err(|_| {
+        ApiError::RequestTimeout(format!(
+            "the body was not received within {} ms of the request's headers",
+            deadline.as_millis()
+        ))
+    })??;
     let mut points = coverage::read_points(&bytes[..]).map_err(|e| ApiError::param("body", e.to_string()))?;
     if points.is_empty() {
         return Err(ApiError::param("body", "has no points"));
@@ -215,7 +247,13 @@ async fn respond(
     let posted = supplied.is_some();
     let query = params.question(filter, errors, supplied)?;
     let snapshot = state.directory.snapshot();
-    let body = state.coverage.answer(output, snapshot.clone(), query).await?;
+    // Fairness needs to tell clients apart, and no more: a keyed hash of the address, held while
+    // the client's analysis runs (behind a proxy, every client is the proxy's one).
+    let client = Client::at(req.peer_addr().map(|a| a.ip()));
+    let body = state
+        .coverage
+        .answer(output, snapshot.clone(), query, client)
+        .await?;
     let mut response = if posted {
         HttpResponse::Ok()
             .content_type(output.content_type())
@@ -246,7 +284,9 @@ async fn respond(
 /// null when the server has no `--boundaries`). `format=html` (or `Accept: text/html`) answers
 /// with a self-contained report: a map of meetings and gaps over area outlines (when the server
 /// has `--boundaries`), a table per area, and the method. Questions not answered recently wait
-/// for a free core up to 2 s, else are a 503 with `Retry-After`.
+/// for a free core up to 2 s, else are a 503 with `Retry-After`; the same question asked by
+/// several clients at once is analysed once for all; a client may have one analysis running at a
+/// time (another question meanwhile is a 429 with `Retry-After`).
 #[utoipa::path(
     tag = "coverage",
     params(FilterParams, CoverageParams),
@@ -262,6 +302,7 @@ async fn respond(
         NotModified,
         BadParams,
         NotAcceptable,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -295,6 +336,8 @@ pub async fn coverage_summary(
         NotAcceptable,
         TooManyPoints,
         NotCsv,
+        BodyTooSlow,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -304,7 +347,7 @@ pub async fn coverage_summary_for_points(
     state: web::Data<AppState>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let points = posted_points(&req, body).await?;
+    let points = posted_points(&req, body, state.body_timeout).await?;
     respond(&req, &state, View::Summary, Some(points)).await
 }
 
@@ -327,6 +370,7 @@ pub async fn coverage_summary_for_points(
         NotModified,
         BadParams,
         NotAcceptable,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -353,6 +397,8 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
         NotAcceptable,
         TooManyPoints,
         NotCsv,
+        BodyTooSlow,
+        OneAtATime,
         CoverageBusy,
     )
 )]
@@ -362,6 +408,71 @@ pub async fn coverage_gaps_for_points(
     state: web::Data<AppState>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let points = posted_points(&req, body).await?;
+    let points = posted_points(&req, body, state.body_timeout).await?;
     respond(&req, &state, View::Gaps, Some(points)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NAMES: &[&str] = &[
+        "fellowship",
+        "access",
+        "type",
+        "attendance",
+        "day",
+        "start_after",
+        "start_before",
+        "max_km",
+        "max_minutes",
+        "mode",
+        "level",
+        "area",
+        "points",
+        "format",
+        "limit",
+        "lat",
+        "",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "-?[0-9]{0,6}(\\.[0-9]{0,4})?(e[+-]?[0-9]{1,3})?",
+            "[a-z_,]{0,12}",
+            Just("W06000006".into()),
+            Just("NaN".into()),
+            Just("18446744073709551616".into()),
+            ".{0,30}",
+        ]
+    }
+
+    proptest! {
+        /// Any coverage parameters make a question or one 400 naming every bad one with a reason;
+        /// a question's reach is never beyond the most analysed.
+        #[test]
+        fn any_parameters_make_a_question_or_are_refused(
+            pairs in proptest::collection::vec((proptest::sample::select(NAMES), value()), 0..8)
+        ) {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let mut errors = Vec::new();
+            let Ok((filter, params)) = params::parse_filtered::<CoverageParams>(&query, &mut errors) else {
+                return Ok(());
+            };
+            match params.question(filter, errors, None) {
+                Ok(question) => {
+                    let km = question.analysis.threshold.km();
+                    prop_assert!(km > 0.0 && km <= coverage::MAX_KM, "{km}");
+                }
+                Err(ApiError::InvalidParams(errors)) => {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(errors.iter().all(|e| !e.reason.is_empty()));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
 }

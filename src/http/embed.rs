@@ -12,7 +12,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::cache;
 use super::cors::AllowedOrigins;
-use super::params::MAX_MINUTES;
+use super::params::{AccessFilter, MAX_MINUTES};
 use super::problem::responses::{BadParams, NotModified};
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::conditional;
@@ -108,6 +108,27 @@ fn check(name: &str, value: &str) -> Option<String> {
     }
 }
 
+/// `attendance` as `/embed` takes it (the finder's first setting).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // Only the OpenAPI document reads it.
+pub enum EmbedAttendance {
+    InPerson,
+    Online,
+    Hybrid,
+    Any,
+}
+
+/// `time` as `/embed` takes it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Only the OpenAPI document reads it.
+pub enum EmbedTime {
+    Morning,
+    Afternoon,
+    Evening,
+}
+
 /// The finder as a page of its own, for an iframe.
 ///
 /// `<iframe src=".../embed?fellowship=aa,na&near=LL11" title="Meetings near you">`. Takes the
@@ -119,12 +140,12 @@ fn check(name: &str, value: &str) -> Option<String> {
     params(
         ("near" = Option<String>, Query, description = "Where to search around at first", example = "LL11"),
         ("fellowship" = Option<String>, Query, description = "Fellowship codes ticked at first", example = "aa,na"),
-        ("access" = Option<String>, Query, description = "`open` or `closed`"),
-        ("attendance" = Option<String>, Query, description = "`in_person` (default), `online`, `hybrid` or `any`"),
+        ("access" = Option<AccessFilter>, Query, description = "`open` or `closed`"),
+        ("attendance" = Option<EmbedAttendance>, Query, description = "`in_person` (default), `online`, `hybrid` or `any`"),
         ("day" = Option<String>, Query, description = "Weekdays ticked at first (`sun`..`sat`)"),
-        ("time" = Option<String>, Query, description = "`morning`, `afternoon` or `evening`"),
-        ("mode" = Option<String>, Query, description = "`walk`, `cycle`, `drive` or `transit`"),
-        ("max_minutes" = Option<u32>, Query, description = "Travel time limit with `mode`, 1 to 240"),
+        ("time" = Option<EmbedTime>, Query, description = "`morning`, `afternoon` or `evening`"),
+        ("mode" = Option<crate::travel::Mode>, Query, description = "`walk`, `cycle`, `drive` or `transit`"),
+        ("max_minutes" = Option<u32>, Query, description = "Travel time limit with `mode`, 1 to 240", minimum = 1, maximum = 240),
     ),
     responses(
         (status = 200, description = "An HTML page running the finder", body = String, content_type = "text/html"),

@@ -16,7 +16,7 @@ pub struct FormatParams {
     /// `json` (default), `geojson` or `csv` (and `ics` on `/v1/meetings`); overrides `Accept`
     /// (`application/json`, `application/geo+json`, `text/csv`, `text/calendar`). Anything else is
     /// a 406.
-    #[param(example = "csv")]
+    #[param(schema_with = super::params::meeting_formats, example = "csv")]
     pub format: Option<String>,
 }
 

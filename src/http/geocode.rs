@@ -37,7 +37,7 @@ pub struct GeocodeResult {
 /// does, so a widget can show the match (and other places of the same name) before searching.
 #[utoipa::path(
     tag = "places",
-    params(("q" = String, Query, description = "Postcode, sector, district, place name or `lat,lon`", example = "LL11 1AA")),
+    params(("q" = String, Query, description = "Postcode, sector, district, place name or `lat,lon`", min_length = 1, max_length = 200, example = "LL11 1AA")),
     responses(
         (status = 200, description = "The match", body = GeocodeResult),
         (status = 400, description = "Missing or unknown; `invalid_params` has suggestions", body = Problem, content_type = "application/problem+json"),

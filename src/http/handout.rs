@@ -60,7 +60,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
         .await;
     let offset = page_offset(&request, &snapshot)?;
-    let (hits, more) = snapshot.search(&request.query, offset + request.limit);
+    let (hits, more) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
 
     let mut sources: BTreeMap<String, Freshness> = BTreeMap::new();

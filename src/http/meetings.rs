@@ -107,7 +107,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         .catch_up_to(request.cursor.map(|c| c.snapshot), snapshot)
         .await;
     let offset = page_offset(&request, &snapshot)?;
-    let (hits, more) = snapshot.search(&request.query, offset + request.limit);
+    let (hits, more) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let next = next_cursor(&request, &snapshot, offset, more, None);
     let page = hits.get(offset..).unwrap_or_default();
     if format == Format::Ics {

@@ -11,15 +11,18 @@ mod geocode;
 mod handout;
 mod health;
 mod meetings;
+mod methods;
 mod occurrences;
 mod params;
 mod problem;
 mod search_response;
+mod security;
 mod sources;
 mod vocab;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -35,8 +38,8 @@ use crate::coverage::CoverageState;
 use crate::directory::Directory;
 use crate::import::source::SourceDefinition;
 use crate::places::Geo;
+use crate::settings::HttpSettings;
 
-pub use cors::AllowedOrigins;
 pub use problem::ApiError;
 
 /// What handlers share.
@@ -48,6 +51,8 @@ pub struct AppState {
     pub geo: Arc<Geo>,
     /// Outlines for the coverage report, and recent coverage answers.
     pub coverage: Arc<CoverageState>,
+    /// How long a client has to send a request body once its headers are in.
+    pub body_timeout: Duration,
 }
 
 #[derive(OpenApi)]
@@ -59,7 +64,8 @@ pub struct AppState {
             someone can get to this week. Errors are RFC 9457 problem+json.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    components(schemas(problem::InvalidParam)),
+    components(schemas(problem::InvalidParam, params::AccessFilter, params::SortOrder,
+        embed::EmbedAttendance, embed::EmbedTime)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
         (name = "exports", description = "Calendars to subscribe to and printable hand-outs"),
@@ -76,16 +82,46 @@ struct ApiDoc;
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`:
 /// the title, tags and shared schemas of [`ApiDoc`], and the paths of [`endpoints`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(endpoints)
         .split_for_parts()
-        .1
+        .1;
+    open_to_extension(&mut doc, &["Meeting"]);
+    doc
 }
 
+/// Lets the component schemas `names` be extended. `Meeting` refuses unknown fields when read
+/// (`deny_unknown_fields`, so a backup with a misspelt field is refused), which utoipa writes as
+/// `additionalProperties: false`; but results are a `Meeting` with more fields beside it (`allOf`
+/// with `distance_km`, `directions_url`...), which that would make invalid: every served result
+/// failed validation against the spec.
+fn open_to_extension(doc: &mut utoipa::openapi::OpenApi, names: &[&str]) {
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in names {
+        if let Some(RefOr::T(Schema::Object(schema))) = components.schemas.get_mut(*name) {
+            schema.additional_properties = None;
+        }
+    }
+}
+
+/// What no route answered: a path the API does not have (404), or a method that path does not
+/// have (405 with `Allow`, RFC 9110 §15.5.6; `OPTIONS` is answered with the same `Allow`).
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("there is nothing at {}", req.path())))
+    match methods::Routes::api().allow(req.path()) {
+        Some(allow) if req.method() == Method::OPTIONS => Ok(actix_web::HttpResponse::NoContent()
+            .insert_header((actix_web::http::header::ALLOW, allow))
+            .finish()),
+        Some(allow) => Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        }),
+        None => Err(ApiError::NotFound(format!("there is nothing at {}", req.path()))),
+    }
 }
 
 /// Answers `HEAD` as `GET`. Routes are declared for `GET` only; the HTTP layer still knows
@@ -129,9 +165,9 @@ fn endpoints(api: &mut ServiceConfig) {
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from
 /// browsers.
-pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> std::io::Result<Server> {
+pub fn serve(listener: TcpListener, state: AppState, http: HttpSettings) -> std::io::Result<Server> {
     let state = web::Data::new(state);
-    let origins = web::Data::new(cors);
+    let origins = web::Data::new(http.cors_origins.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -151,8 +187,10 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
                     .custom_request_replace("PATH", |req| req.path().to_string()),
             )
             .wrap(Compress::default())
+            .wrap(from_fn(security::page_headers))
             .wrap(origins.middleware())
             .wrap(from_fn(cors::problem_responses))
+            .wrap(from_fn(cors::post_where_it_exists))
             .wrap(from_fn(head_as_get))
             .configure(|config| endpoints(&mut ServiceConfig::new(config)))
             .service(
@@ -167,6 +205,11 @@ pub fn serve(listener: TcpListener, state: AppState, cors: AllowedOrigins) -> st
             )
             .default_service(web::to(not_found))
     })
+    // A client that is slow to send its request head, or to go away after its answer, loses the
+    // connection (the body's own deadline is `AppState::body_timeout`, kept by the handlers that
+    // read one).
+    .client_request_timeout(http.request_timeout())
+    .client_disconnect_timeout(http.request_timeout())
     .listen(listener)?
     .run();
     Ok(server)

@@ -5,6 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::cursor::in_years;
 use super::export;
 use super::params::{self, FilterParams, SearchParams};
 use super::problem::responses::{BadParams, NotAcceptable, NotModified, StaleCursor};
@@ -24,15 +25,18 @@ const MAX_DAYS: u32 = 31;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
-    /// Start of the window, RFC 3339 (default: now). Sessions under way at this instant are included.
+    /// Start of the window, RFC 3339 (default: now), in the years 1900 to 2200. Sessions under way
+    /// at this instant are included.
+    // No `format = DateTime`: an empty value means "now", as it means "not given" for every
+    // parameter, and the format would call it invalid.
     #[param(example = "2027-03-22T09:00:00Z")]
     from: Option<String>,
     /// Length of the window in days, 1 to 31 (default 7).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 31)]
     days: Option<String>,
     /// `json` (default), `geojson` or `csv`; overrides `Accept` (`application/json`,
     /// `application/geo+json`, `text/csv`). Anything else is a 406.
-    #[param(example = "csv")]
+    #[param(schema_with = params::occurrence_formats, example = "csv")]
     format: Option<String>,
 }
 
@@ -130,7 +134,7 @@ pub async fn search_occurrences(
         .from
         .as_deref()
         .and_then(|text| match text.parse::<Timestamp>() {
-            Ok(t) if (1900..=2200).contains(&t.to_zoned(jiff::tz::TimeZone::UTC).year()) => Some(t),
+            Ok(t) if in_years(t) => Some(t),
             Ok(_) => {
                 errors.push(InvalidParam::new(
                     "from",
@@ -164,8 +168,14 @@ pub async fn search_occurrences(
         let now = Timestamp::now().as_second();
         Timestamp::from_second(now - now.rem_euclid(60)).expect("the current time is a valid timestamp")
     });
-    let until = from + SignedDuration::from_hours(24 * i64::from(days));
-    let (hits, more) = snapshot.occurrences(&request.query, from, until, offset + request.limit);
+    // `from` and a cursor's anchor are both within `cursor::YEARS` and `days` at most MAX_DAYS,
+    // so this cannot fail; checked all the same, so that a future change to either range is a
+    // 400 rather than a panic that drops the connection.
+    let until = from
+        .checked_add(SignedDuration::from_hours(24 * i64::from(days)))
+        .map_err(|_| ApiError::param("from", "is too late for a window of this many days"))?;
+    let (hits, more) =
+        snapshot.occurrences(&request.query, from, until, offset.saturating_add(request.limit));
     let next = next_cursor(&request, &snapshot, offset, more, Some(from));
     let hits = hits.get(offset..).unwrap_or_default();
     let stops: Vec<_> = hits.iter().map(|h| (h.index, h.distance_km)).collect();

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::cursor::Cursor;
 use super::geocode::resolve_near;
@@ -40,7 +40,7 @@ pub struct FilterParams {
     #[param(example = "aa,na")]
     pub fellowship: Option<String>,
     /// `open` or `closed`.
-    #[param(example = "open")]
+    #[param(value_type = Option<AccessFilter>, example = "open")]
     pub access: Option<String>,
     /// Meeting types that must all apply, comma-separated (`format:speaker,accessibility:wheelchair`);
     /// see `/v1/types`.
@@ -69,10 +69,10 @@ pub struct FilterParams {
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Latitude of the search point (WGS84 degrees); needs `lon`.
-    #[param(value_type = Option<f64>, example = 53.0462)]
+    #[param(value_type = Option<f64>, minimum = -90, maximum = 90, example = 53.0462)]
     lat: Option<String>,
     /// Longitude of the search point (WGS84 degrees); needs `lat`.
-    #[param(value_type = Option<f64>, example = -2.993)]
+    #[param(value_type = Option<f64>, minimum = -180, maximum = 180, example = -2.993)]
     lon: Option<String>,
     /// Where to search around, instead of `lat` and `lon`: a full postcode (any spacing or case),
     /// a postcode sector (`LL11 1`) or district (`LL11`), a place name (`Wrexham`; `Newport, Isle
@@ -82,10 +82,10 @@ pub struct SearchParams {
     near: Option<String>,
     /// Search radius in km around the point, up to 250 (default 10). With `near`, never less than
     /// the resolved location's `precision_km`.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 250)]
     radius_km: Option<String>,
-    /// Search radius in miles, instead of `radius_km`.
-    #[param(value_type = Option<f64>)]
+    /// Search radius in miles, instead of `radius_km`, up to 155 (250 km).
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 155)]
     radius_mi: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
@@ -93,27 +93,82 @@ pub struct SearchParams {
     /// Spoken languages (ISO 639-1, e.g. `cy`), comma-separated; any may match.
     #[param(example = "cy")]
     language: Option<String>,
-    /// Words to find in the meeting's name, group, venue or town (case and accents ignored).
+    /// Words to find in the meeting's name, group, venue or town (case and accents ignored), at
+    /// most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// `distance` (needs a point) or `time`. Meetings are sorted by distance when there is a
     /// point, sessions always by start unless `distance` is asked for.
+    #[param(value_type = Option<SortOrder>)]
     sort: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`: adds `travel` (minutes and distance) to each result
     /// with a location; needs a point.
-    #[param(example = "walk")]
+    #[param(value_type = Option<crate::travel::Mode>, example = "walk")]
     mode: Option<String>,
     /// Only meetings reachable within this many minutes by `mode`, 1 to 240; needs `mode`. Sets
     /// the search radius (or narrows `radius_km`) to what can be covered in that time.
-    #[param(value_type = Option<u32>, example = 20)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 240, example = 20)]
     max_minutes: Option<String>,
     /// Page size, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// The `next` value of the previous page.
     cursor: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
     rest: HashMap<String, String>,
+}
+
+/// `access` as a filter takes (a meeting's own access may also be `unknown`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Only the OpenAPI document reads it: the values a parameter takes.
+pub enum AccessFilter {
+    Open,
+    Closed,
+}
+
+/// `sort`.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Only the OpenAPI document reads it.
+pub enum SortOrder {
+    Distance,
+    Time,
+}
+
+/// A string parameter's schema in the OpenAPI document: one of `values`.
+fn one_of(values: &[&str]) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// `format` on `/v1/meetings`.
+pub fn meeting_formats() -> utoipa::openapi::Object {
+    one_of(&["json", "geojson", "csv", "ics"])
+}
+
+/// `format` on `/v1/occurrences`.
+pub fn occurrence_formats() -> utoipa::openapi::Object {
+    one_of(&["json", "geojson", "csv"])
+}
+
+/// `format` on the coverage endpoints (`html` on `/v1/coverage` only).
+pub fn coverage_formats() -> utoipa::openapi::Object {
+    one_of(&["json", "geojson", "csv", "html"])
+}
+
+/// `level` on the coverage endpoints.
+pub fn coverage_levels() -> utoipa::openapi::Object {
+    one_of(&["lad", "utla", "nation"])
+}
+
+/// `points` on the coverage endpoints.
+pub fn coverage_points() -> utoipa::openapi::Object {
+    one_of(&["sectors", "places"])
 }
 
 /// A checked search: what to find, and which page.
@@ -593,5 +648,122 @@ impl SearchParams {
             resolved: place,
             travel,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::http::occurrences::WindowParams;
+
+    /// Every parameter a search endpoint knows, and a few it does not.
+    const NAMES: &[&str] = &[
+        "fellowship",
+        "access",
+        "type",
+        "attendance",
+        "day",
+        "start_after",
+        "start_before",
+        "lat",
+        "lon",
+        "near",
+        "radius_km",
+        "radius_mi",
+        "language",
+        "q",
+        "sort",
+        "mode",
+        "max_minutes",
+        "limit",
+        "cursor",
+        "from",
+        "days",
+        "format",
+        "radius",
+        "",
+    ];
+
+    /// Values near the edges of what each parameter takes, and anything at all.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "-?[0-9]{0,12}(\\.[0-9]{0,6})?(e[+-]?[0-9]{1,3})?",
+            "[a-z_:,]{0,20}",
+            "[0-9]{1,2}:[0-9]{1,2}",
+            Just("NaN".into()),
+            Just("inf".into()),
+            Just("18446744073709551616".into()),
+            ".{0,40}",
+        ]
+    }
+
+    /// A reported problem names the parameter and says what is wrong.
+    fn clear(errors: &[InvalidParam]) -> bool {
+        !errors.is_empty() && errors.iter().all(|e| !e.reason.trim().is_empty())
+    }
+
+    proptest! {
+        /// Any query string reads into parameters or is one clear 400; never a panic.
+        #[test]
+        fn any_query_string_reads_or_is_refused(query in ".{0,200}") {
+            let mut errors = Vec::new();
+            match parse::<WindowParams>(&query, &mut errors) {
+                Ok(_) => {}
+                Err(ApiError::InvalidParams(params)) => prop_assert!(clear(&params)),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        /// Any combination of parameters and values is a checked search or a 400 naming every bad
+        /// one, with a reason; a search that passes has its numbers in range.
+        #[test]
+        fn any_parameters_check_or_are_refused(
+            pairs in proptest::collection::vec((proptest::sample::select(NAMES), value()), 0..8)
+        ) {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let mut errors = Vec::new();
+            let Ok((search, _window, fingerprint)) = parse::<WindowParams>(&query, &mut errors) else {
+                return Ok(());
+            };
+            let before = errors.len();
+            match search.validate(&mut errors, fingerprint, None) {
+                Some(request) => {
+                    prop_assert_eq!(errors.len(), before);
+                    prop_assert!((1..=MAX_LIMIT).contains(&request.limit));
+                    if let Some(near) = request.query.near {
+                        prop_assert!(near.radius_km > 0.0 && near.radius_km <= MAX_RADIUS_KM);
+                        prop_assert!((-90.0..=90.0).contains(&near.lat) && (-180.0..=180.0).contains(&near.lon));
+                    }
+                }
+                None => prop_assert!(clear(&errors[before..])),
+            }
+        }
+
+        /// The filters alone (what the hand-out, the calendar and coverage share) read the same way.
+        #[test]
+        fn any_filters_read_or_are_refused(
+            pairs in proptest::collection::vec((proptest::sample::select(NAMES), value()), 0..8)
+        ) {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let mut errors = Vec::new();
+            if let Ok((filter, NoExtra {})) = parse_filtered::<NoExtra>(&query, &mut errors) {
+                let before = errors.len();
+                filter.read(&mut errors, None, None);
+                prop_assert!(errors.len() == before || clear(&errors[before..]));
+            }
+        }
+
+        /// `whole` takes exactly the whole numbers from 1 to its maximum.
+        #[test]
+        fn whole_numbers_in_range_only(text in value(), max in 1u32..1000) {
+            let mut errors = Vec::new();
+            match whole(&mut errors, "n", Some(&text), max) {
+                Some(n) => prop_assert!((1..=max).contains(&n) && errors.is_empty()),
+                None => prop_assert!(clear(&errors)),
+            }
+        }
     }
 }

@@ -53,10 +53,19 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path exists, but not with this method: a 405 listing the methods it has.
+    #[error("{method} is not a method of this path; it has {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// The client did not send its request body in time.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("the directory has changed since this page was listed")]
     StaleCursor,
     #[error("not ready: {0}")]
     NotReady(String),
+    /// This client asks more than its share: a 429 telling it when to ask again.
+    #[error("too many requests: {detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u32 },
     /// At capacity: a 503 telling the client when to ask again.
     #[error("busy: {detail}")]
     Busy { detail: String, retry_after_secs: u32 },
@@ -100,9 +109,24 @@ impl ApiError {
                 "unsupported-media-type",
                 "Request body type not accepted",
             ),
+            ApiError::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            ApiError::RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request not received in time",
+            ),
             ApiError::StaleCursor => (StatusCode::GONE, "stale-cursor", "Cursor no longer valid"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Service not ready"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Service busy"),
+            ApiError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "one-at-a-time",
+                "One analysis at a time",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -124,13 +148,17 @@ impl ApiError {
             ApiError::NotFound(what)
             | ApiError::NotAcceptable(what)
             | ApiError::TooLarge(what)
-            | ApiError::UnsupportedMediaType(what) => (what.clone(), vec![]),
+            | ApiError::UnsupportedMediaType(what)
+            | ApiError::RequestTimeout(what) => (what.clone(), vec![]),
+            ApiError::MethodNotAllowed { .. } => (self.to_string(), vec![]),
             ApiError::StaleCursor => (
                 "the directory was updated after this cursor was issued; start again from the first page"
                     .into(),
                 vec![],
             ),
-            ApiError::NotReady(why) | ApiError::Busy { detail: why, .. } => (why.clone(), vec![]),
+            ApiError::NotReady(why)
+            | ApiError::Busy { detail: why, .. }
+            | ApiError::TooManyRequests { detail: why, .. } => (why.clone(), vec![]),
             ApiError::Internal(cause) => {
                 let request_id = format!("{:016x}", rand::random::<u64>());
                 tracing::error!(request_id, error = ?cause, "internal error");
@@ -161,8 +189,18 @@ impl ResponseError for ApiError {
         response
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
             .insert_header(cache::control(cache::NEVER));
-        if let ApiError::Busy { retry_after_secs, .. } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            ApiError::Busy { retry_after_secs, .. } | ApiError::TooManyRequests { retry_after_secs, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            // The body was not read to its end, so the connection cannot carry another request.
+            ApiError::RequestTimeout(_) => {
+                response.insert_header((header::CONNECTION, "close"));
+            }
+            _ => {}
         }
         response.body(body)
     }
@@ -191,6 +229,7 @@ pub mod responses {
         StaleCursor: 410, "Cursor from before the directory changed";
         TooManyPoints: 413, "Too many points";
         NotCsv: 415, "Not text/csv";
+        BodyTooSlow: 408, "The body was not received in time";
     }
 
     #[derive(IntoResponses)]
@@ -201,6 +240,16 @@ pub mod responses {
         content_type = "application/problem+json"
     )]
     pub struct CoverageBusy(Problem);
+
+    #[derive(IntoResponses)]
+    #[response(
+        status = 429,
+        description = "An analysis this client asked for is still running (one at a time each): \
+            ask again after Retry-After seconds",
+        headers(("Retry-After" = u32, description = "Seconds to wait")),
+        content_type = "application/problem+json"
+    )]
+    pub struct OneAtATime(Problem);
 
     #[derive(IntoResponses)]
     #[response(

@@ -32,7 +32,7 @@ pub fn next_cursor(
     more.then(|| {
         Cursor {
             snapshot: snapshot.version(),
-            offset: offset + request.limit,
+            offset: offset.saturating_add(request.limit),
             fingerprint: request.fingerprint,
             anchor,
         }

@@ -22,12 +22,13 @@ async fn get(server: &TestApp, origin: &str) -> HeaderMap {
 }
 
 async fn preflight(server: &TestApp, origin: &str, method: &str) -> (u16, HeaderMap, String) {
+    preflight_to(server, "/v1/occurrences?near=LL11", origin, method).await
+}
+
+async fn preflight_to(server: &TestApp, path: &str, origin: &str, method: &str) -> (u16, HeaderMap, String) {
     let response = server
         .client
-        .request(
-            Method::OPTIONS,
-            format!("{}/v1/occurrences?near=LL11", server.base),
-        )
+        .request(Method::OPTIONS, format!("{}{path}", server.base))
         .header("Origin", origin)
         .header("Access-Control-Request-Method", method)
         .header("Access-Control-Request-Headers", "accept")
@@ -72,9 +73,20 @@ async fn any_origin_may_read_by_default() {
     assert_eq!(header(&headers, "access-control-allow-credentials"), None);
     assert_eq!(header(&headers, "access-control-max-age"), Some("86400"));
 
-    // The API is read-only: a browser is told so before it sends anything else.
+    // Searches are reads: a browser is told so before it sends anything else.
     let (status, headers, body) = preflight(&server, AGENCY, "POST").await;
     assert_problem(status, &headers, &body, "Access-Control-Request-Method");
+    let (status, headers, body) = preflight(&server, AGENCY, "DELETE").await;
+    assert_problem(status, &headers, &body, "Access-Control-Request-Method");
+
+    // The coverage endpoints take points as CSV, which needs a preflight: it is allowed there.
+    for path in ["/v1/coverage?max_km=5", "/v1/coverage/gaps?max_km=5"] {
+        let (status, headers, body) = preflight_to(&server, path, AGENCY, "POST").await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+        let methods = header(&headers, "access-control-allow-methods").unwrap();
+        assert!(methods.contains("POST"), "{path}: {methods}");
+    }
 }
 
 #[tokio::test]

@@ -77,9 +77,9 @@ async fn gaps_are_beyond_the_threshold_and_filters_change_them() {
         .get("/v1/coverage/gaps?fellowship=aa&access=closed&max_km=5&area=W06000006&limit=10000")
         .await;
     assert!(closed["gaps"].as_array().unwrap().len() > aa_count);
-    // A longer threshold in minutes leaves fewer gaps.
+    // A longer threshold in minutes leaves fewer gaps (25 minutes by car: within the 15 km reach).
     let (status, drive) = server
-        .get("/v1/coverage/gaps?fellowship=aa&max_minutes=30&mode=drive&area=W06000006&limit=10000")
+        .get("/v1/coverage/gaps?fellowship=aa&max_minutes=25&mode=drive&area=W06000006&limit=10000")
         .await;
     assert_eq!(status, 200, "{drive}");
     assert!(drive["gaps"].as_array().unwrap().len() < aa_count);

@@ -18,6 +18,7 @@ mod import;
 mod openapi;
 mod osrm;
 mod real_feeds;
+mod reliability;
 mod replicas;
 mod report;
 mod store;
