@@ -1,6 +1,6 @@
 //! `/v1/handout`: a search as a printable page ([`crate::formats::handout`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -8,12 +8,15 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{self, FilterParams, SearchParams};
+use super::params::{self, FilterParams, SearchParams, SearchRequest};
 use super::problem::responses::BadParams;
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
 use super::{cache, AppState};
-use crate::formats::handout::{render, Freshness, Handout};
+use crate::domain::{helpline, round_km, Fellowship, LocalTime, Status};
+use crate::formats::handout::{render, Freshness, GettingThere, Handout, Listed, Paper};
+use crate::search::Hit;
+use crate::travel::{page_travel, Method, Mode, TravelRequest};
 use crate::formats::html::SELF_CONTAINED_CSP;
 
 /// What the hand-out adds to the search's own parameters.
@@ -24,6 +27,77 @@ pub struct HandoutParams {
     /// journal (meetings to attend, reactions, benefits, disadvantages, contacts).
     #[param(value_type = Option<bool>)]
     journal: Option<String>,
+    /// `true` adds the "choosing a group" sheet (what to weigh when picking a first meeting).
+    #[param(value_type = Option<bool>)]
+    choosing: Option<String>,
+    /// `a4` (default) or `letter`: the paper the page is laid out for.
+    #[param(value_type = Option<String>)]
+    paper: Option<String>,
+}
+
+fn flag(errors: &mut Vec<InvalidParam>, name: &str, value: Option<&str>) -> bool {
+    match value.map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(InvalidParam::new(name, "must be true or false"));
+            false
+        }
+    }
+}
+
+/// "10:00"-style times as words a reader expects: "evenings" for 17:00 onwards.
+fn time_of_day(after: Option<LocalTime>, before: Option<LocalTime>) -> Option<String> {
+    let hm = |h| LocalTime::from_hm(h, 0);
+    match (after, before) {
+        (None, None) => None,
+        (Some(a), None) if Some(a) == hm(17) => Some("evenings".into()),
+        (None, Some(b)) if Some(b) == hm(12) => Some("mornings".into()),
+        (Some(a), Some(b)) if Some(a) == hm(12) && Some(b) == hm(17) => Some("afternoons".into()),
+        (Some(a), None) => Some(format!("starting from {a}")),
+        (None, Some(b)) => Some(format!("starting by {b}")),
+        (Some(a), Some(b)) => Some(format!("starting {a} to {b}")),
+    }
+}
+
+/// The search in words, for the top of the page.
+fn describe(request: &SearchRequest) -> String {
+    let filter = &request.query.filter;
+    let mut parts = Vec::new();
+    let fellowships = filter.wanted_fellowships();
+    parts.push(if fellowships.is_empty() {
+        "all fellowships".to_string()
+    } else {
+        fellowships
+            .iter()
+            .map(|f| f.info().name)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    });
+    let days = filter.wanted_days();
+    if !days.is_empty() {
+        parts.push(format!(
+            "on {}",
+            days.iter().map(|d| d.full_name()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(t) = time_of_day(filter.start_after, filter.start_before) {
+        parts.push(t);
+    }
+    match (request.travel, request.query.near) {
+        (Some(TravelRequest { mode, max_minutes: Some(max) }), _) => {
+            let by = match mode {
+                Mode::Walk => "on foot",
+                Mode::Cycle => "by bike",
+                Mode::Drive => "by car",
+                Mode::Transit => "by public transport",
+            };
+            parts.push(format!("within {max} min {by} (estimate)"));
+        }
+        (_, Some(near)) => parts.push(format!("within {} km", round_km(near.radius_km))),
+        _ => {}
+    }
+    parts.join(", ")
 }
 
 /// A printable hand-out of a search.
@@ -46,12 +120,14 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let (search, extra, fingerprint) = params::parse::<HandoutParams>(req.query_string(), &mut errors)?;
-    let with_journal = match extra.journal.as_deref().map(str::trim) {
-        None | Some("false") => false,
-        Some("true") => true,
+    let with_journal = flag(&mut errors, "journal", extra.journal.as_deref());
+    let choosing = flag(&mut errors, "choosing", extra.choosing.as_deref());
+    let paper = match extra.paper.as_deref().map(str::trim) {
+        None | Some("a4") => Paper::A4,
+        Some("letter") => Paper::Letter,
         Some(_) => {
-            errors.push(InvalidParam::new("journal", "must be true or false"));
-            false
+            errors.push(InvalidParam::new("paper", "must be a4 or letter"));
+            Paper::A4
         }
     };
     let request = search.check(errors, fingerprint, &state.geo).await?;
@@ -62,9 +138,17 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
+    // Temporarily closed meetings are left out, as the finder hides them; the page says how many.
+    let (closed, page): (Vec<&Hit>, Vec<&Hit>) = page
+        .iter()
+        .partition(|hit| snapshot.meeting(hit.index).status == Status::TemporarilyClosed);
+    let stops: Vec<(u32, Option<f64>)> = page.iter().map(|h| (h.index, h.distance_km)).collect();
+    // Routed times for the asked mode when a router is configured (and the time limit checked
+    // against them); the other modes are estimates.
+    let routed = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
 
     let mut sources: BTreeMap<String, Freshness> = BTreeMap::new();
-    for hit in page {
+    for hit in &page {
         let m = snapshot.meeting(hit.index);
         for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
             sources.entry(s.id.clone()).or_insert_with(|| Freshness {
@@ -78,15 +162,58 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         freshness.last_success = state.directory.last_success(id).await?.map(|r| r.finished_at);
     }
 
+    let asked = request.query.filter.wanted_fellowships();
+    let listed_anywhere: HashSet<Fellowship> = if asked.is_empty() {
+        HashSet::new()
+    } else {
+        snapshot.meetings().iter().map(|m| m.fellowship).collect()
+    };
+    let missing: Vec<Fellowship> = asked
+        .iter()
+        .copied()
+        .filter(|f| !listed_anywhere.contains(f))
+        .collect();
+    // The asked fellowships' contacts, or those of the fellowships on the page.
+    let mut shown: Vec<Fellowship> = if asked.is_empty() {
+        page.iter().map(|h| snapshot.meeting(h.index).fellowship).collect()
+    } else {
+        asked.clone()
+    };
+    shown.sort();
+    shown.dedup();
+
+    let meetings = page
+        .iter()
+        .zip(&routed.times)
+        .zip(&routed.keep)
+        .filter(|(_, keep)| **keep)
+        .map(|((hit, time), _)| {
+            let getting_there = hit.distance_km.map(|d| {
+                let estimated = GettingThere::estimate(d);
+                match time {
+                    Some(t) if t.method == Method::Osrm => estimated.with(*t),
+                    _ => estimated,
+                }
+            });
+            Listed {
+                meeting: snapshot.meeting(hit.index),
+                distance_km: hit.distance_km,
+                getting_there,
+            }
+        })
+        .collect();
     let out = render(&Handout {
-        meetings: page
-            .iter()
-            .map(|hit| (snapshot.meeting(hit.index), hit.distance_km))
-            .collect(),
+        meetings,
         more,
         near: request.resolved.as_ref().map(|p| p.label.as_str()),
+        search: describe(&request),
+        missing,
+        closed: closed.len(),
+        helplines: shown.into_iter().filter_map(helpline).collect(),
         sources: &sources,
         journal: with_journal,
+        choosing,
+        paper,
         produced: Timestamp::now(),
     });
     Ok(HttpResponse::Ok()

@@ -689,21 +689,28 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         assert!(body.contains(heading), "{heading}");
     }
     assert!(body.contains("Meeting plain"));
-    assert!(body.contains("Mondays 19:00\u{2013}20:00"));
+    // Grouped by day (the week starts today, so which date is not fixed): a weekly meeting shows
+    // its time under its day's heading.
+    assert!(body.contains("<h2>Monday "), "{body}");
+    assert!(body.contains("<td class=\"time\">19:00\u{2013}20:00</td>"), "{body}");
     assert!(body.contains("1st and 3rd Sunday of the month 10:30\u{2013}12:00"));
     assert!(body.contains("Church Hall, 1 High Street, Wrexham, LL11 1AA"));
-    let today = Timestamp::now().strftime("%-d %B %Y").to_string();
+    // The day in the UK, where the page is read.
+    let today = Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap())
+        .strftime("%-d %B %Y")
+        .to_string();
     assert!(body.contains(&format!("Produced on {today}")), "{body}");
     // Sources of the listed meetings, escaped, with their last success (not the later failure).
     assert!(body.contains("<td>Other &lt;b&gt;feed&lt;/b&gt;</td><td>© Someone</td><td>not recorded</td>"));
     assert!(
-        body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 UTC</td>"),
+        body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 GMT</td>"),
         "{body}"
     );
     // Centred on a place: it says where, and lists what the search finds.
     let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&limit=1", None).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Meetings near LL11"), "{body}");
+    assert!(body.contains("meetings near LL11"), "{body}");
     assert!(body.contains("Only the first 1 meetings are listed."), "{body}");
     assert!(body.contains(" km away</p>"), "{body}");
     // Bad filters are still a 400.
