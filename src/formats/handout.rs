@@ -337,7 +337,7 @@ pub fn render(input: &Handout) -> String {
     out.push_str(".</strong></p>\n");
     let _ = write!(
         out,
-        "<p class=\"meta\">Produced on {} from meetingmap. Meetings change: check with the group or its fellowship before going. Travel times are estimates from straight-line distance unless marked routed; plan bus and train journeys at Traveline: https://www.traveline.info or 0871 200 22 33.</p>\n",
+        "<p class=\"meta\">Produced on {} from meetingmap. Meetings change: check with the group or its fellowship before going. Travel times are estimates from straight-line distance unless marked routed; plan bus and train journeys at Traveline: https://www.traveline.info.</p>\n",
         local_time(input.produced)
     );
     for f in &input.missing {

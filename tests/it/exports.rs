@@ -751,3 +751,75 @@ async fn handout_adds_a_blank_client_journal_on_request() {
     assert_eq!(status, 400);
     assert_eq!(problem["invalid_params"][0]["name"], "journal", "{problem}");
 }
+
+/// What a keyworker asks for (AA or SMART, evenings, within 30 min by bus) stated at the top;
+/// each meeting with walk, drive and public-transport minutes; a closed meeting left out with a
+/// count; a fellowship with no data named; helplines; the options for paper and the sheets.
+#[tokio::test]
+async fn handout_is_a_keyworkers_week_with_directions() {
+    let mut evening = meeting("evening", north_of(HOME, 2.0));
+    evening.schedule = Some(Schedule::weekly_london(
+        Day::Tue,
+        LocalTime::from_hm(18, 30).unwrap(),
+        60,
+    ));
+    let mut closed = meeting("closed", HOME);
+    closed.status = meetingmap::domain::Status::TemporarilyClosed;
+    let server = TestApp::start(vec![meeting("a", HOME), evening, closed]).await;
+    let (status, _, body) = fetch(
+        &server,
+        &format!(
+            "/v1/handout?lat={}&lon={}&fellowship=aa,smart&start_after=17:00&mode=transit&max_minutes=30",
+            HOME.0, HOME.1
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(
+            "Meetings: Alcoholics Anonymous or SMART Recovery, evenings, within 30 min by public transport (estimate)"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("No SMART Recovery meetings are listed: this directory has no SMART Recovery source yet."),
+        "{body}"
+    );
+    // Closed: not a row, but counted.
+    assert!(!body.contains("Meeting closed"), "{body}");
+    assert!(body.contains("1 temporarily closed meeting is left out."), "{body}");
+    // Every row: walk, drive and public transport, the last labelled an estimate.
+    for row in body.split("<tr><td class=\"time\">").skip(1) {
+        for mode in ["Walk: ", "Drive: ", "Bus/train: "] {
+            assert!(row.contains(mode), "{mode} in {row}");
+        }
+        assert!(row.contains(" min (estimate)</p>"), "{row}");
+    }
+    assert_eq!(body.matches("<tr><td class=\"time\">").count(), 2, "{body}");
+    // 2 km north: 1.3 × 2 km at 5 km/h is 31.2 minutes, rounded up.
+    assert!(body.contains("<p>Walk: 32 min</p>"), "{body}");
+    assert!(body.contains("https://www.traveline.info"));
+    // Ordered by day: the week's dates are headings, and Monday's and Tuesday's are both there.
+    assert!(body.contains("<h2>Monday ") && body.contains("<h2>Tuesday "), "{body}");
+    assert!(body.contains("h2, h3 { break-after: avoid;"));
+    assert!(body.contains("@page { size: A4;"));
+    // The asked fellowships' national contacts, once, not per row.
+    assert!(body.contains("<strong>Alcoholics Anonymous</strong>: 0800 9177 650"), "{body}");
+    assert!(body.contains("<strong>SMART Recovery</strong>: no phone helpline"), "{body}");
+    assert_eq!(body.matches("Listed by").count(), 0, "{body}");
+    assert!(!body.contains("Choosing a group"));
+
+    let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&paper=letter&choosing=true", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("@page { size: letter;"), "{body}");
+    let sheet = body.find("<section class=\"choosing\">").expect("the choosing sheet");
+    assert!(body.find("Meeting a").unwrap() < sheet);
+    assert!(body.contains("Meetings: all fellowships, within"), "{body}");
+    for bad in ["paper=a3", "choosing=yes"] {
+        let (status, problem) = server.get(&format!("/v1/handout?near=LL11&{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+        let name = bad.split('=').next().unwrap();
+        assert_eq!(problem["invalid_params"][0]["name"], name, "{problem}");
+    }
+}
