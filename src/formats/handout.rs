@@ -11,6 +11,7 @@ use std::fmt::Write;
 use jiff::Timestamp;
 
 use super::html::escape;
+use super::qr;
 use crate::domain::{round_km, Access, Fellowship, Helpline, Meeting, Schedule};
 use crate::travel::{self, Method, Mode, Travel};
 
@@ -26,6 +27,8 @@ th, td { border-bottom: 1px solid #888; padding: 0.15em 0.3em; vertical-align: t
 th { font-size: 8pt; font-weight: normal; color: #333; }
 td.time { white-space: nowrap; width: 5.5em; font-weight: bold; }
 td.go { white-space: nowrap; width: 9em; }
+td.qr { width: 12mm; padding: 0; }
+svg.qr { width: 12mm; height: 12mm; display: block; }
 .small { font-size: 8pt; color: #333; }
 .badge { font-size: 7.5pt; border: 1px solid #444; border-radius: 0.3em; padding: 0 0.2em; margin-right: 0.2em; white-space: nowrap; }
 .url { word-break: break-all; }
@@ -132,6 +135,8 @@ pub struct Listed<'a> {
     pub meeting: &'a Meeting,
     pub distance_km: Option<f64>,
     pub getting_there: Option<GettingThere>,
+    /// The meeting's page (directions by each mode live there), printed as a QR code.
+    pub page_url: Option<String>,
 }
 
 fn minutes(t: &Travel) -> String {
@@ -220,6 +225,14 @@ fn row(out: &mut String, listed: &Listed, time: &str) {
     if let Some(d) = listed.distance_km {
         let _ = write!(out, "<p class=\"small\">{} km away</p>", round_km(d));
     }
+    out.push_str("</td><td class=\"qr\">");
+    if let Some(svg) = listed
+        .page_url
+        .as_deref()
+        .and_then(|url| qr::svg(url, &escape(&format!("Meeting page: {url}"))))
+    {
+        out.push_str(&svg);
+    }
     out.push_str("</td></tr>\n");
 }
 
@@ -270,7 +283,9 @@ fn choosing(out: &mut String) {
     for _ in 0..3 {
         out.push_str("<li><div class=\"line\"></div></li>");
     }
-    out.push_str("</ol>\n<h3>What I liked, and what I did not</h3><div class=\"box write\"></div>\n</section>\n");
+    out.push_str(
+        "</ol>\n<h3>What I liked, and what I did not</h3><div class=\"box write\"></div>\n</section>\n",
+    );
 }
 
 /// Freshness of one source, for the page's footer.
@@ -330,7 +345,11 @@ pub fn render(input: &Handout) -> String {
         out.push_str("@page { size: letter; margin: 10mm; }\n");
     }
     out.push_str("</style></head><body>\n<h1>Local mutual aid group information</h1>\n");
-    let _ = write!(out, "<p class=\"meta\"><strong>Meetings: {}", escape(&input.search));
+    let _ = write!(
+        out,
+        "<p class=\"meta\"><strong>Meetings: {}",
+        escape(&input.search)
+    );
     if let Some(place) = input.near {
         let _ = write!(out, "; meetings near {}", escape(place));
     }
@@ -353,7 +372,10 @@ pub fn render(input: &Handout) -> String {
     // The coming week, by UK date; meetings not held in it (monthly ones, no fixed time) after.
     let tz = london();
     let today = input.produced.to_zoned(tz.clone()).date();
-    let from = today.to_zoned(tz.clone()).map(|z| z.timestamp()).unwrap_or(input.produced);
+    let from = today
+        .to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or(input.produced);
     let until = today
         .checked_add(jiff::Span::new().days(WEEK_DAYS))
         .ok()
@@ -383,7 +405,7 @@ pub fn render(input: &Handout) -> String {
             other.push((listed, when(schedule)));
         }
     }
-    let head = "<table><thead><tr><th>When &amp; where</th><th>Group name</th><th>Summary description</th><th>Getting there</th></tr></thead>\n<tbody>\n";
+    let head = "<table><thead><tr><th>When &amp; where</th><th>Group name</th><th>Summary description</th><th>Getting there</th><th>Meeting page</th></tr></thead>\n<tbody>\n";
     if input.meetings.is_empty() {
         out.push_str("<p>No meetings match this search.</p>\n");
     }

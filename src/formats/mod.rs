@@ -11,6 +11,7 @@ pub mod handout;
 pub mod html;
 pub mod ical;
 pub mod meeting_guide;
+pub mod qr;
 pub mod tables;
 pub mod vocabulary;
 

@@ -15,9 +15,9 @@ use super::search_response::page_offset;
 use super::{cache, AppState};
 use crate::domain::{helpline, round_km, Fellowship, LocalTime, Status};
 use crate::formats::handout::{render, Freshness, GettingThere, Handout, Listed, Paper};
+use crate::formats::html::SELF_CONTAINED_CSP;
 use crate::search::Hit;
 use crate::travel::{page_travel, Method, Mode, TravelRequest};
-use crate::formats::html::SELF_CONTAINED_CSP;
 
 /// What the hand-out adds to the search's own parameters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -60,6 +60,19 @@ fn time_of_day(after: Option<LocalTime>, before: Option<LocalTime>) -> Option<St
     }
 }
 
+/// `text` safe as one URL path segment: unreserved characters kept, the rest percent-encoded.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The search in words, for the top of the page.
 fn describe(request: &SearchRequest) -> String {
     let filter = &request.query.filter;
@@ -85,7 +98,13 @@ fn describe(request: &SearchRequest) -> String {
         parts.push(t);
     }
     match (request.travel, request.query.near) {
-        (Some(TravelRequest { mode, max_minutes: Some(max) }), _) => {
+        (
+            Some(TravelRequest {
+                mode,
+                max_minutes: Some(max),
+            }),
+            _,
+        ) => {
             let by = match mode {
                 Mode::Walk => "on foot",
                 Mode::Cycle => "by bike",
@@ -175,13 +194,21 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         .collect();
     // The asked fellowships' contacts, or those of the fellowships on the page.
     let mut shown: Vec<Fellowship> = if asked.is_empty() {
-        page.iter().map(|h| snapshot.meeting(h.index).fellowship).collect()
+        page.iter()
+            .map(|h| snapshot.meeting(h.index).fellowship)
+            .collect()
     } else {
         asked.clone()
     };
     shown.sort();
     shown.dedup();
 
+    // The meeting pages' links use the host the page was asked of, so a print made from a local
+    // copy points at that copy.
+    let base = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
     let meetings = page
         .iter()
         .zip(&routed.times)
@@ -195,8 +222,10 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
                     _ => estimated,
                 }
             });
+            let meeting = snapshot.meeting(hit.index);
             Listed {
-                meeting: snapshot.meeting(hit.index),
+                page_url: Some(format!("{base}/v1/meetings/{}", path_segment(&meeting.id))),
+                meeting,
                 distance_km: hit.distance_km,
                 getting_there,
             }

@@ -692,7 +692,10 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
     // Grouped by day (the week starts today, so which date is not fixed): a weekly meeting shows
     // its time under its day's heading.
     assert!(body.contains("<h2>Monday "), "{body}");
-    assert!(body.contains("<td class=\"time\">19:00\u{2013}20:00</td>"), "{body}");
+    assert!(
+        body.contains("<td class=\"time\">19:00\u{2013}20:00</td>"),
+        "{body}"
+    );
     assert!(body.contains("1st and 3rd Sunday of the month 10:30\u{2013}12:00"));
     assert!(body.contains("Church Hall, 1 High Street, Wrexham, LL11 1AA"));
     // The day in the UK, where the page is read.
@@ -783,12 +786,17 @@ async fn handout_is_a_keyworkers_week_with_directions() {
         "{body}"
     );
     assert!(
-        body.contains("No SMART Recovery meetings are listed: this directory has no SMART Recovery source yet."),
+        body.contains(
+            "No SMART Recovery meetings are listed: this directory has no SMART Recovery source yet."
+        ),
         "{body}"
     );
     // Closed: not a row, but counted.
     assert!(!body.contains("Meeting closed"), "{body}");
-    assert!(body.contains("1 temporarily closed meeting is left out."), "{body}");
+    assert!(
+        body.contains("1 temporarily closed meeting is left out."),
+        "{body}"
+    );
     // Every row: walk, drive and public transport, the last labelled an estimate.
     for row in body.split("<tr><td class=\"time\">").skip(1) {
         for mode in ["Walk: ", "Drive: ", "Bus/train: "] {
@@ -800,20 +808,41 @@ async fn handout_is_a_keyworkers_week_with_directions() {
     // 2 km north: 1.3 × 2 km at 5 km/h is 31.2 minutes, rounded up.
     assert!(body.contains("<p>Walk: 32 min</p>"), "{body}");
     assert!(body.contains("https://www.traveline.info"));
+    // Each row's QR code, read back as a phone would, is its meeting's page.
+    let mut links: Vec<String> = body.split("<svg class=\"qr\"").skip(1).map(decode_qr).collect();
+    links.sort();
+    assert_eq!(
+        links,
+        [
+            format!("{}/v1/meetings/a", server.base),
+            format!("{}/v1/meetings/evening", server.base)
+        ]
+    );
     // Ordered by day: the week's dates are headings, and Monday's and Tuesday's are both there.
-    assert!(body.contains("<h2>Monday ") && body.contains("<h2>Tuesday "), "{body}");
+    assert!(
+        body.contains("<h2>Monday ") && body.contains("<h2>Tuesday "),
+        "{body}"
+    );
     assert!(body.contains("h2, h3 { break-after: avoid;"));
     assert!(body.contains("@page { size: A4;"));
     // The asked fellowships' national contacts, once, not per row.
-    assert!(body.contains("<strong>Alcoholics Anonymous</strong>: 0800 9177 650"), "{body}");
-    assert!(body.contains("<strong>SMART Recovery</strong>: no phone helpline"), "{body}");
+    assert!(
+        body.contains("<strong>Alcoholics Anonymous</strong>: 0800 9177 650"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<strong>SMART Recovery</strong>: no phone helpline"),
+        "{body}"
+    );
     assert_eq!(body.matches("Listed by").count(), 0, "{body}");
     assert!(!body.contains("Choosing a group"));
 
     let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&paper=letter&choosing=true", None).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("@page { size: letter;"), "{body}");
-    let sheet = body.find("<section class=\"choosing\">").expect("the choosing sheet");
+    let sheet = body
+        .find("<section class=\"choosing\">")
+        .expect("the choosing sheet");
     assert!(body.find("Meeting a").unwrap() < sheet);
     assert!(body.contains("Meetings: all fellowships, within"), "{body}");
     for bad in ["paper=a3", "choosing=yes"] {
@@ -822,4 +851,33 @@ async fn handout_is_a_keyworkers_week_with_directions() {
         let name = bad.split('=').next().unwrap();
         assert_eq!(problem["invalid_params"][0]["name"], name, "{problem}");
     }
+}
+
+/// Decodes the QR code of an inline SVG drawn by `formats::qr` (a unit square per dark module,
+/// `M{x},{y}h1v1h-1z`): paints it at 8 pixels a module and reads it with `rqrr`.
+fn decode_qr(svg: &str) -> String {
+    const SCALE: usize = 8;
+    let size: usize = svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a square viewBox");
+    let path = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+    let mut dark = vec![false; size * size];
+    for square in path.split('M').filter(|s| !s.is_empty()) {
+        let (x, y) = square.trim_end_matches("h1v1h-1z").split_once(',').unwrap();
+        dark[y.parse::<usize>().unwrap() * size + x.parse::<usize>().unwrap()] = true;
+    }
+    let side = size * SCALE;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+        if dark[(y / SCALE) * size + x / SCALE] {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in {svg}");
+    grids[0].decode().expect("a readable QR code").1
 }
