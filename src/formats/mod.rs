@@ -8,6 +8,7 @@ pub mod backup;
 pub mod bmlt;
 pub mod csv_feed;
 pub mod handout;
+pub mod handout_form;
 pub mod html;
 pub mod ical;
 pub mod meeting_guide;

@@ -1,4 +1,5 @@
-//! `/v1/handout`: a search as a printable page ([`crate::formats::handout`]).
+//! `/v1/handout`: a search as a printable page ([`crate::formats::handout`]), and `/handout`, the
+//! form that builds one ([`crate::formats::handout_form`]).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -13,8 +14,9 @@ use super::problem::responses::BadParams;
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
 use super::{cache, AppState};
-use crate::domain::{helpline, round_km, Fellowship, LocalTime, Status};
+use crate::domain::{helpline, round_km, Day, Fellowship, LocalTime, Status};
 use crate::formats::handout::{render, Freshness, GettingThere, Handout, Listed, Paper};
+use crate::formats::handout_form::{self as form, Prefill, FORM_CSP};
 use crate::formats::html::SELF_CONTAINED_CSP;
 use crate::search::Hit;
 use crate::travel::{page_travel, Method, Mode, TravelRequest};
@@ -251,4 +253,58 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         // The page needs nothing from anywhere: forbid it all.
         .insert_header((header::CONTENT_SECURITY_POLICY, SELF_CONTAINED_CSP))
         .body(out))
+}
+
+/// The hand-out builder: a form for the hand-out's search and options.
+///
+/// Server-rendered HTML that works without JavaScript and submits to `/v1/handout`. It takes the
+/// search's parameters (`near`, `fellowship`, `day`, `start_after`, `start_before`, `mode`,
+/// `max_minutes`) to start pre-filled; values it cannot read are left blank rather than refused,
+/// as the page is a form to correct them in. Fellowships with no meetings in the directory are
+/// shown disabled, marked "no data".
+#[utoipa::path(
+    tag = "exports",
+    params(
+        ("near" = Option<String>, Query, description = "Postcode or place to start with"),
+        ("fellowship" = Option<String>, Query, description = "Fellowships ticked at first, comma-separated"),
+        ("day" = Option<String>, Query, description = "Weekdays ticked at first (`sun`..`sat`)"),
+        ("start_after" = Option<String>, Query, description = "`HH:MM` chosen at first"),
+        ("start_before" = Option<String>, Query, description = "`HH:MM` chosen at first"),
+        ("mode" = Option<crate::travel::Mode>, Query, description = "`walk`, `cycle`, `drive` or `transit`"),
+        ("max_minutes" = Option<u32>, Query, description = "Travel time limit chosen at first"),
+    ),
+    responses(
+        (status = 200, description = "An HTML form", body = String, content_type = "text/html"),
+    )
+)]
+#[get("/handout")]
+pub async fn handout_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let mut prefill = Prefill::default();
+    let values = |name: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let first = |name: &str| values(name).into_iter().next().unwrap_or_default();
+    prefill.near = first("near");
+    prefill.fellowships = values("fellowship")
+        .iter()
+        .filter_map(|v| Fellowship::parse(v))
+        .collect();
+    prefill.days = values("day").iter().filter_map(|v| Day::parse(v)).collect();
+    prefill.start_after = first("start_after");
+    prefill.start_before = first("start_before");
+    prefill.mode = Mode::parse(&first("mode"));
+    prefill.max_minutes = first("max_minutes").parse().ok();
+    let snapshot = state.directory.snapshot();
+    let listed: HashSet<Fellowship> = snapshot.meetings().iter().map(|m| m.fellowship).collect();
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header(cache::control(cache::REVALIDATE))
+        .insert_header((header::CONTENT_SECURITY_POLICY, FORM_CSP))
+        .body(form::render(&prefill, &|f| listed.contains(&f)))
 }

@@ -881,3 +881,85 @@ fn decode_qr(svg: &str) -> String {
     assert_eq!(grids.len(), 1, "one QR code in {svg}");
     grids[0].decode().expect("a readable QR code").1
 }
+
+/// The builder: a plain form to `/v1/handout`, pre-filled from its address, with fellowships that
+/// have no meetings disabled and marked, under a CSP that allows no script and only this form.
+#[tokio::test]
+async fn handout_builder_is_a_form_without_script() {
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
+    let response = server
+        .client
+        .get(format!(
+            "{}/handout?near=LL11%201AA&fellowship=aa&day=tue&start_after=17:00&mode=transit&max_minutes=30",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("content-type"), "text/html; charset=utf-8");
+    let csp = header("content-security-policy");
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'unsafe-inline'"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("<script"), "{body}");
+    assert!(
+        body.contains("<form method=\"get\" action=\"/v1/handout\">"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"near\" required autocomplete=\"postal-code\" value=\"LL11 1AA\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"fellowship\" value=\"aa\" checked>Alcoholics Anonymous"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"fellowship\" value=\"smart\" disabled>SMART Recovery (no data)"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"day\" value=\"tue\" checked>Tuesday"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<option value=\"17:00\" selected>17:00 (evenings)</option>"),
+        "{body}"
+    );
+    assert!(body.contains("<option value=\"transit\" selected>"), "{body}");
+    assert!(
+        body.contains("name=\"max_minutes\" min=\"1\" max=\"240\" value=\"30\""),
+        "{body}"
+    );
+    assert!(body.contains("name=\"choosing\" value=\"true\""), "{body}");
+    assert!(body.contains("name=\"paper\" value=\"letter\""), "{body}");
+    // What the form submits (repeated `fellowship`, empty selects) is a hand-out.
+    let (status, _, handout) = fetch(
+        &server,
+        "/v1/handout?near=LL11&fellowship=aa&fellowship=smart&start_after=&start_before=&mode=&max_minutes=&paper=a4&choosing=true",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{handout}");
+    assert!(handout.contains("Meeting a"), "{handout}");
+    // Text typed into the address is escaped back into the form.
+    let (status, _, body) = fetch(&server, "/handout?near=%22%3E%3Cscript%3E", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("value=\"&quot;&gt;&lt;script&gt;\""), "{body}");
+}
