@@ -16,7 +16,7 @@ use crate::domain::{round_km, Access, Fellowship, Helpline, Meeting, Schedule};
 use crate::travel::{self, Method, Mode, Travel};
 
 const STYLE: &str = "
-body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; font-size: 9pt; line-height: 1.2; color: #000; margin: 1.5em; }
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; font-size: 8.5pt; line-height: 1.15; color: #000; margin: 1.5em; }
 h1 { font-size: 14pt; margin: 0 0 0.2em; }
 h2, h3 { break-after: avoid; page-break-after: avoid; }
 h2 { font-size: 11pt; margin: 0.8em 0 0.2em; }
@@ -25,13 +25,14 @@ p.meta { margin: 0 0 0.4em; color: #222; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #888; padding: 0.15em 0.3em; vertical-align: top; text-align: left; }
 th { font-size: 8pt; font-weight: normal; color: #333; }
-td.time { white-space: nowrap; width: 5.5em; font-weight: bold; }
-td.go { white-space: nowrap; width: 9em; }
-td.qr { width: 12mm; padding: 0; }
-svg.qr { width: 12mm; height: 12mm; display: block; }
-.small { font-size: 8pt; color: #333; }
+td.time { white-space: nowrap; width: 5.6em; font-weight: bold; }
+td.go { white-space: nowrap; width: 10.5em; font-size: 8pt; }
+td.qr { width: 11mm; padding: 0.1em 0; }
+svg.qr { width: 11mm; height: 11mm; display: block; }
+.small { font-size: 7.5pt; color: #333; }
 .badge { font-size: 7.5pt; border: 1px solid #444; border-radius: 0.3em; padding: 0 0.2em; margin-right: 0.2em; white-space: nowrap; }
 .url { word-break: break-all; }
+h2 + table.day { margin-top: 0; }
 .box { border: 1px solid #444; padding: 0.3em 0.5em; margin: 0.5em 0; break-inside: avoid; }
 .contacts ul { margin: 0; padding-left: 1.2em; columns: 2; }
 footer { margin-top: 0.8em; break-inside: avoid; }
@@ -148,7 +149,7 @@ fn minutes(t: &Travel) -> String {
 }
 
 /// Notes longer than this are cut at a word: the row must stay one or two lines.
-const NOTES_MAX: usize = 140;
+const NOTES_MAX: usize = 60;
 
 fn short(text: &str) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -160,61 +161,66 @@ fn short(text: &str) -> String {
     format!("{cut}\u{2026}")
 }
 
-/// One compact row: time, name and fellowship, what it is and where, and how to get there.
+/// One compact row: time; name, fellowship, where, what it is and notes in one flowing cell (so
+/// a row is three or four short lines, not a column of wrapped words); how to get there; QR.
 fn row(out: &mut String, listed: &Listed, time: &str) {
     let m = listed.meeting;
     let info = m.fellowship.info();
     let _ = write!(out, "<tr><td class=\"time\">{}</td><td>", escape(time));
     let _ = write!(
         out,
-        "<p><strong>{}</strong> <span class=\"small\">{}</span></p>",
+        "<p><strong>{}</strong> \u{b7} {}",
         escape(&m.name),
         escape(info.name)
     );
     if let Some(group) = m.group_name.as_ref().filter(|g| **g != m.name) {
-        let _ = write!(out, "<p class=\"small\">{}</p>", escape(group));
+        let _ = write!(out, " \u{b7} {}", escape(group));
     }
+    // Name and where on one line: the address is what a client looks for after the time.
+    out.push_str(" \u{b7} ");
     match &m.location {
         Some(loc) => {
-            let _ = write!(out, "<p>{}", escape(&loc.address()));
+            out.push_str(&escape(&loc.address()));
             if let Some(notes) = &loc.notes {
                 let _ = write!(out, " <span class=\"small\">({})</span>", escape(&short(notes)));
             }
-            out.push_str("</p>");
+            if m.attendance.is_remote() {
+                out.push_str(" <span class=\"small\">Also online.</span>");
+            }
         }
-        None => out.push_str("<p>Online only</p>"),
+        None => out.push_str("Online only."),
     }
-    if m.location.is_some() && m.attendance.is_remote() {
-        out.push_str("<p class=\"small\">Also online</p>");
-    }
-    if let Some(online) = &m.online {
-        if let Some(url) = &online.url {
-            let _ = write!(out, "<p class=\"small url\">Join: {}</p>", escape(url));
-        }
-        if let Some(phone) = &online.phone {
-            let _ = write!(out, "<p class=\"small\">Dial in: {}</p>", escape(phone));
-        }
-    }
-    out.push_str("</td><td>");
+    out.push_str("</p><p class=\"small\">");
     let access = match m.access {
-        Access::Open => "Open: anyone may attend, including family, friends and professionals.",
-        Access::Closed => "Closed: for people who share the fellowship's problem or concern.",
+        Access::Open => "Open: anyone may attend.",
+        Access::Closed => "Closed: for people who share the problem.",
         Access::Unknown => "Open or closed not stated: ask the group.",
     };
-    let _ = write!(out, "<p>{}</p><p>", escape(access));
+    let _ = write!(out, "{} ", escape(access));
     for t in &m.types {
         let _ = write!(out, "<span class=\"badge\">{}</span>", escape(t.info().label));
     }
-    out.push_str("</p>");
     if let Some(notes) = &m.notes {
-        let _ = write!(out, "<p class=\"small\">{}</p>", escape(&short(notes)));
+        let _ = write!(out, " {}", escape(&short(notes)));
+    }
+    out.push_str("</p>");
+    if let Some(online) = &m.online {
+        let join = online.url.as_ref().map(|url| format!("Join: {}", escape(url)));
+        let dial = online
+            .phone
+            .as_ref()
+            .map(|phone| format!("Dial in: {}", escape(phone)));
+        let line: Vec<String> = join.into_iter().chain(dial).collect();
+        if !line.is_empty() {
+            let _ = write!(out, "<p class=\"small url\">{}</p>", line.join(" \u{b7} "));
+        }
     }
     out.push_str("</td><td class=\"go\">");
     match &listed.getting_there {
         Some(g) => {
             let _ = write!(
                 out,
-                "<p>Walk: {}</p><p>Drive: {}</p><p>Bus/train: {} (estimate)</p>",
+                "<p>Walk: {}</p><p>Drive: {}</p><p>Bus/train: {} <span class=\"small\">(est.)</span></p>",
                 minutes(&g.walk),
                 minutes(&g.drive),
                 minutes(&g.transit)
@@ -354,9 +360,9 @@ pub fn render(input: &Handout) -> String {
         let _ = write!(out, "; meetings near {}", escape(place));
     }
     out.push_str(".</strong></p>\n");
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p class=\"meta\">Produced on {} from meetingmap. Meetings change: check with the group or its fellowship before going. Travel times are estimates from straight-line distance unless marked routed; plan bus and train journeys at Traveline: https://www.traveline.info.</p>\n",
+        "<p class=\"meta\">Produced on {} from meetingmap. Meetings change: check with the group or its fellowship before going. Travel times are estimates from straight-line distance unless marked routed; plan bus and train journeys at Traveline: https://www.traveline.info.</p>",
         local_time(input.produced)
     );
     for f in &input.missing {
@@ -405,7 +411,8 @@ pub fn render(input: &Handout) -> String {
             other.push((listed, when(schedule)));
         }
     }
-    let head = "<table><thead><tr><th>When &amp; where</th><th>Group name</th><th>Summary description</th><th>Getting there</th><th>Meeting page</th></tr></thead>\n<tbody>\n";
+    // No header row per day: the cells say what they are, and the space is a meeting's.
+    let head = "<table class=\"day\"><tbody>\n";
     if input.meetings.is_empty() {
         out.push_str("<p>No meetings match this search.</p>\n");
     }

@@ -65,9 +65,9 @@ pub fn render(prefill: &Prefill, listed: &dyn Fn(Fellowship) -> bool) -> String 
     out.push_str("<p>A printable list of the coming week's mutual aid meetings near your client, with travel times, helplines and a QR code per meeting.</p>\n");
     out.push_str("<form method=\"get\" action=\"/v1/handout\">\n");
 
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<fieldset><legend>Where</legend><label for=\"near\">Postcode or place</label><input type=\"text\" id=\"near\" name=\"near\" required autocomplete=\"postal-code\" value=\"{}\"></fieldset>\n",
+        "<fieldset><legend>Where</legend><label for=\"near\">Postcode or place</label><input type=\"text\" id=\"near\" name=\"near\" required autocomplete=\"postal-code\" value=\"{}\"></fieldset>",
         escape(&prefill.near)
     );
 

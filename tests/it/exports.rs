@@ -680,14 +680,9 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         assert!(!body.contains(tag), "{tag} in {body}");
     }
     assert!(body.contains("@media print"));
-    for heading in [
-        "Group name",
-        "Summary description",
-        "When &amp; where",
-        "Contact details",
-    ] {
-        assert!(body.contains(heading), "{heading}");
-    }
+    // Compact rows under day headings (no wide table with column headings); the contacts box.
+    assert!(body.contains("<table class=\"day\">"), "{body}");
+    assert!(body.contains("Contact details: national helplines"), "{body}");
     assert!(body.contains("Meeting plain"));
     // Grouped by day (the week starts today, so which date is not fixed): a weekly meeting shows
     // its time under its day's heading.
@@ -802,11 +797,14 @@ async fn handout_is_a_keyworkers_week_with_directions() {
         for mode in ["Walk: ", "Drive: ", "Bus/train: "] {
             assert!(row.contains(mode), "{mode} in {row}");
         }
-        assert!(row.contains(" min (estimate)</p>"), "{row}");
+        assert!(
+            row.contains(" min <span class=\"small\">(est.)</span></p>"),
+            "{row}"
+        );
     }
     assert_eq!(body.matches("<tr><td class=\"time\">").count(), 2, "{body}");
     // 2 km north: 1.3 × 2 km at 5 km/h is 31.2 minutes, rounded up.
-    assert!(body.contains("<p>Walk: 32 min</p>"), "{body}");
+    assert!(body.contains("<p>Walk: 32 min</p><p>Drive: 10 min</p>"), "{body}");
     assert!(body.contains("https://www.traveline.info"));
     // Each row's QR code, read back as a phone would, is its meeting's page.
     let mut links: Vec<String> = body.split("<svg class=\"qr\"").skip(1).map(decode_qr).collect();

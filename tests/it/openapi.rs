@@ -160,7 +160,13 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
             None,
         ),
         (Method::GET, "/v1/handout", "/v1/handout?lat=99".into(), "", None),
-        (Method::GET, "/handout", "/handout?near=LL11&fellowship=aa".into(), "", None),
+        (
+            Method::GET,
+            "/handout",
+            "/handout?near=LL11&fellowship=aa".into(),
+            "",
+            None,
+        ),
         (
             Method::GET,
             "/v1/occurrences",
