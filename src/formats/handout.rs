@@ -299,6 +299,9 @@ pub struct Freshness {
     pub name: String,
     pub attribution: String,
     pub last_success: Option<Timestamp>,
+    /// The feed's own date for that import, when it states one (HTTP `Last-Modified`): how old
+    /// the listing is, which can be much older than when it was last checked.
+    pub feed_date: Option<jiff::civil::Date>,
 }
 
 /// The paper the page is laid out for.
@@ -490,7 +493,24 @@ pub fn render(input: &Handout) -> String {
             when
         );
     }
-    out.push_str("</tbody></table></footer>\n");
+    out.push_str("</tbody></table>\n");
+    // Honest dates: a dump fetched today may list meetings as they were months ago.
+    for freshness in input.sources.values() {
+        let checked = freshness
+            .last_success
+            .map(|t| t.to_zoned(london()).strftime("%-d %B %Y").to_string());
+        let as_of = match freshness.feed_date {
+            Some(date) => format!(" as of {}", date.strftime("%-d %B %Y")),
+            None => " (the feed states no date of its own)".to_string(),
+        };
+        let checked = checked.map_or_else(String::new, |c| format!(", checked {c}"));
+        let _ = writeln!(
+            out,
+            "<p class=\"small\">Listed by {}{as_of}{checked}.</p>",
+            escape(&freshness.name)
+        );
+    }
+    out.push_str("</footer>\n");
     if input.choosing {
         choosing(&mut out);
     }

@@ -176,11 +176,18 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
                 name: s.name.clone(),
                 attribution: s.attribution.clone(),
                 last_success: None,
+                feed_date: None,
             });
         }
     }
     for (id, freshness) in sources.iter_mut() {
-        freshness.last_success = state.directory.last_success(id).await?.map(|r| r.finished_at);
+        let run = state.directory.last_success(id).await?;
+        freshness.last_success = run.as_ref().map(|r| r.finished_at);
+        // An HTTP date is RFC 2822 with the zone written `GMT`.
+        freshness.feed_date = run
+            .and_then(|r| r.last_modified)
+            .and_then(|text| jiff::fmt::rfc2822::parse(&text).ok())
+            .map(|at| at.date());
     }
 
     let asked = request.query.filter.wanted_fellowships();

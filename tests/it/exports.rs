@@ -702,6 +702,10 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
     // Sources of the listed meetings, escaped, with their last success (not the later failure).
     assert!(body.contains("<td>Other &lt;b&gt;feed&lt;/b&gt;</td><td>© Someone</td><td>not recorded</td>"));
     assert!(
+        body.contains("Listed by Test feed (the feed states no date of its own), checked 20 November 2026."),
+        "{body}"
+    );
+    assert!(
         body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 GMT</td>"),
         "{body}"
     );
@@ -764,6 +768,25 @@ async fn handout_is_a_keyworkers_week_with_directions() {
     let mut closed = meeting("closed", HOME);
     closed.status = meetingmap::domain::Status::TemporarilyClosed;
     let server = TestApp::start(vec![meeting("a", HOME), evening, closed]).await;
+    // A dump served with its own date, months before the import that checked it.
+    server
+        .directory
+        .record_import(&ImportRun {
+            source_id: "test".into(),
+            started_at: "2026-11-21T08:00:00Z".parse().unwrap(),
+            finished_at: "2026-11-21T08:00:30Z".parse().unwrap(),
+            outcome: ImportOutcome::Succeeded,
+            reason: None,
+            forced: false,
+            counts: ImportCounts::default(),
+            rejects: Vec::new(),
+            warnings: Vec::new(),
+            unknown_types: Vec::new(),
+            etag: None,
+            last_modified: Some("Wed, 05 Aug 2026 10:00:00 GMT".into()),
+        })
+        .await
+        .unwrap();
     let (status, _, body) = fetch(
         &server,
         &format!(
@@ -832,7 +855,12 @@ async fn handout_is_a_keyworkers_week_with_directions() {
         body.contains("<strong>SMART Recovery</strong>: no phone helpline"),
         "{body}"
     );
-    assert_eq!(body.matches("Listed by").count(), 0, "{body}");
+    // Source and freshness once, in the footer: the feed's own date apart from when it was checked.
+    assert_eq!(body.matches("Listed by").count(), 1, "{body}");
+    assert!(
+        body.contains("Listed by Test feed as of 5 August 2026, checked 21 November 2026.</p>"),
+        "{body}"
+    );
     assert!(!body.contains("Choosing a group"));
 
     let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&paper=letter&choosing=true", None).await;
