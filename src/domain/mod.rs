@@ -5,6 +5,7 @@
 
 mod fellowship;
 mod geo;
+mod helpline;
 mod meeting;
 mod meeting_type;
 mod provenance;
@@ -12,6 +13,7 @@ mod schedule;
 
 pub use fellowship::{Fellowship, FellowshipInfo, FELLOWSHIPS};
 pub use geo::{distance_km, round_km, EARTH_RADIUS_KM};
+pub use helpline::{helpline, Helpline, HELPLINES};
 pub use meeting::{Access, Attendance, InvalidMeeting, Location, Meeting, Online, SourceRef, Status};
 pub use meeting_type::{Facet, MeetingType, TypeInfo, TypeSet, TYPES};
 pub use provenance::{ImportCounts, ImportOutcome, ImportRun, ImportWarning, RejectedRecord, UnknownType};

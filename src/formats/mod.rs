@@ -8,9 +8,11 @@ pub mod backup;
 pub mod bmlt;
 pub mod csv_feed;
 pub mod handout;
+pub mod handout_form;
 pub mod html;
 pub mod ical;
 pub mod meeting_guide;
+pub mod qr;
 pub mod tables;
 pub mod vocabulary;
 

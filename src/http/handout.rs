@@ -1,6 +1,7 @@
-//! `/v1/handout`: a search as a printable page ([`crate::formats::handout`]).
+//! `/v1/handout`: a search as a printable page ([`crate::formats::handout`]), and `/handout`, the
+//! form that builds one ([`crate::formats::handout_form`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -8,13 +9,17 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::params::{self, FilterParams, SearchParams};
+use super::params::{self, FilterParams, SearchParams, SearchRequest};
 use super::problem::responses::BadParams;
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
 use super::{cache, AppState};
-use crate::formats::handout::{render, Freshness, Handout};
+use crate::domain::{helpline, round_km, Day, Fellowship, LocalTime, Status};
+use crate::formats::handout::{render, Freshness, GettingThere, Handout, Listed, Paper};
+use crate::formats::handout_form::{self as form, Prefill, FORM_CSP};
 use crate::formats::html::SELF_CONTAINED_CSP;
+use crate::search::Hit;
+use crate::travel::{page_travel, Method, Mode, TravelRequest};
 
 /// What the hand-out adds to the search's own parameters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -24,6 +29,96 @@ pub struct HandoutParams {
     /// journal (meetings to attend, reactions, benefits, disadvantages, contacts).
     #[param(value_type = Option<bool>)]
     journal: Option<String>,
+    /// `true` adds the "choosing a group" sheet (what to weigh when picking a first meeting).
+    #[param(value_type = Option<bool>)]
+    choosing: Option<String>,
+    /// `a4` (default) or `letter`: the paper the page is laid out for.
+    #[param(value_type = Option<String>)]
+    paper: Option<String>,
+}
+
+fn flag(errors: &mut Vec<InvalidParam>, name: &str, value: Option<&str>) -> bool {
+    match value.map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errors.push(InvalidParam::new(name, "must be true or false"));
+            false
+        }
+    }
+}
+
+/// "10:00"-style times as words a reader expects: "evenings" for 17:00 onwards.
+fn time_of_day(after: Option<LocalTime>, before: Option<LocalTime>) -> Option<String> {
+    let hm = |h| LocalTime::from_hm(h, 0);
+    match (after, before) {
+        (None, None) => None,
+        (Some(a), None) if Some(a) == hm(17) => Some("evenings".into()),
+        (None, Some(b)) if Some(b) == hm(12) => Some("mornings".into()),
+        (Some(a), Some(b)) if Some(a) == hm(12) && Some(b) == hm(17) => Some("afternoons".into()),
+        (Some(a), None) => Some(format!("starting from {a}")),
+        (None, Some(b)) => Some(format!("starting by {b}")),
+        (Some(a), Some(b)) => Some(format!("starting {a} to {b}")),
+    }
+}
+
+/// `text` safe as one URL path segment: unreserved characters kept, the rest percent-encoded.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The search in words, for the top of the page.
+fn describe(request: &SearchRequest) -> String {
+    let filter = &request.query.filter;
+    let mut parts = Vec::new();
+    let fellowships = filter.wanted_fellowships();
+    parts.push(if fellowships.is_empty() {
+        "all fellowships".to_string()
+    } else {
+        fellowships
+            .iter()
+            .map(|f| f.info().name)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    });
+    let days = filter.wanted_days();
+    if !days.is_empty() {
+        parts.push(format!(
+            "on {}",
+            days.iter().map(|d| d.full_name()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(t) = time_of_day(filter.start_after, filter.start_before) {
+        parts.push(t);
+    }
+    match (request.travel, request.query.near) {
+        (
+            Some(TravelRequest {
+                mode,
+                max_minutes: Some(max),
+            }),
+            _,
+        ) => {
+            let by = match mode {
+                Mode::Walk => "on foot",
+                Mode::Cycle => "by bike",
+                Mode::Drive => "by car",
+                Mode::Transit => "by public transport",
+            };
+            parts.push(format!("within {max} min {by} (estimate)"));
+        }
+        (_, Some(near)) => parts.push(format!("within {} km", round_km(near.radius_km))),
+        _ => {}
+    }
+    parts.join(", ")
 }
 
 /// A printable hand-out of a search.
@@ -46,12 +141,14 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let snapshot = state.directory.snapshot();
     let mut errors = Vec::new();
     let (search, extra, fingerprint) = params::parse::<HandoutParams>(req.query_string(), &mut errors)?;
-    let with_journal = match extra.journal.as_deref().map(str::trim) {
-        None | Some("false") => false,
-        Some("true") => true,
+    let with_journal = flag(&mut errors, "journal", extra.journal.as_deref());
+    let choosing = flag(&mut errors, "choosing", extra.choosing.as_deref());
+    let paper = match extra.paper.as_deref().map(str::trim) {
+        None | Some("a4") => Paper::A4,
+        Some("letter") => Paper::Letter,
         Some(_) => {
-            errors.push(InvalidParam::new("journal", "must be true or false"));
-            false
+            errors.push(InvalidParam::new("paper", "must be a4 or letter"));
+            Paper::A4
         }
     };
     let request = search.check(errors, fingerprint, &state.geo).await?;
@@ -62,31 +159,99 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let offset = page_offset(&request, &snapshot)?;
     let (hits, more) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
+    // Temporarily closed meetings are left out, as the finder hides them; the page says how many.
+    let (closed, page): (Vec<&Hit>, Vec<&Hit>) = page
+        .iter()
+        .partition(|hit| snapshot.meeting(hit.index).status == Status::TemporarilyClosed);
+    let stops: Vec<(u32, Option<f64>)> = page.iter().map(|h| (h.index, h.distance_km)).collect();
+    // Routed times for the asked mode when a router is configured (and the time limit checked
+    // against them); the other modes are estimates.
+    let routed = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
 
     let mut sources: BTreeMap<String, Freshness> = BTreeMap::new();
-    for hit in page {
+    for hit in &page {
         let m = snapshot.meeting(hit.index);
         for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
             sources.entry(s.id.clone()).or_insert_with(|| Freshness {
                 name: s.name.clone(),
                 attribution: s.attribution.clone(),
                 last_success: None,
+                feed_date: None,
             });
         }
     }
     for (id, freshness) in sources.iter_mut() {
-        freshness.last_success = state.directory.last_success(id).await?.map(|r| r.finished_at);
+        let run = state.directory.last_success(id).await?;
+        freshness.last_success = run.as_ref().map(|r| r.finished_at);
+        // An HTTP date is RFC 2822 with the zone written `GMT`.
+        freshness.feed_date = run
+            .and_then(|r| r.last_modified)
+            .and_then(|text| jiff::fmt::rfc2822::parse(&text).ok())
+            .map(|at| at.date());
     }
 
+    let asked = request.query.filter.wanted_fellowships();
+    let listed_anywhere: HashSet<Fellowship> = if asked.is_empty() {
+        HashSet::new()
+    } else {
+        snapshot.meetings().iter().map(|m| m.fellowship).collect()
+    };
+    let missing: Vec<Fellowship> = asked
+        .iter()
+        .copied()
+        .filter(|f| !listed_anywhere.contains(f))
+        .collect();
+    // The asked fellowships' contacts, or those of the fellowships on the page.
+    let mut shown: Vec<Fellowship> = if asked.is_empty() {
+        page.iter()
+            .map(|h| snapshot.meeting(h.index).fellowship)
+            .collect()
+    } else {
+        asked.clone()
+    };
+    shown.sort();
+    shown.dedup();
+
+    // The meeting pages' links use the host the page was asked of, so a print made from a local
+    // copy points at that copy.
+    let base = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let meetings = page
+        .iter()
+        .zip(&routed.times)
+        .zip(&routed.keep)
+        .filter(|(_, keep)| **keep)
+        .map(|((hit, time), _)| {
+            let getting_there = hit.distance_km.map(|d| {
+                let estimated = GettingThere::estimate(d);
+                match time {
+                    Some(t) if t.method == Method::Osrm => estimated.with(*t),
+                    _ => estimated,
+                }
+            });
+            let meeting = snapshot.meeting(hit.index);
+            Listed {
+                page_url: Some(format!("{base}/v1/meetings/{}", path_segment(&meeting.id))),
+                meeting,
+                distance_km: hit.distance_km,
+                getting_there,
+            }
+        })
+        .collect();
     let out = render(&Handout {
-        meetings: page
-            .iter()
-            .map(|hit| (snapshot.meeting(hit.index), hit.distance_km))
-            .collect(),
+        meetings,
         more,
         near: request.resolved.as_ref().map(|p| p.label.as_str()),
+        search: describe(&request),
+        missing,
+        closed: closed.len(),
+        helplines: shown.into_iter().filter_map(helpline).collect(),
         sources: &sources,
         journal: with_journal,
+        choosing,
+        paper,
         produced: Timestamp::now(),
     });
     Ok(HttpResponse::Ok()
@@ -95,4 +260,58 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         // The page needs nothing from anywhere: forbid it all.
         .insert_header((header::CONTENT_SECURITY_POLICY, SELF_CONTAINED_CSP))
         .body(out))
+}
+
+/// The hand-out builder: a form for the hand-out's search and options.
+///
+/// Server-rendered HTML that works without JavaScript and submits to `/v1/handout`. It takes the
+/// search's parameters (`near`, `fellowship`, `day`, `start_after`, `start_before`, `mode`,
+/// `max_minutes`) to start pre-filled; values it cannot read are left blank rather than refused,
+/// as the page is a form to correct them in. Fellowships with no meetings in the directory are
+/// shown disabled, marked "no data".
+#[utoipa::path(
+    tag = "exports",
+    params(
+        ("near" = Option<String>, Query, description = "Postcode or place to start with"),
+        ("fellowship" = Option<String>, Query, description = "Fellowships ticked at first, comma-separated"),
+        ("day" = Option<String>, Query, description = "Weekdays ticked at first (`sun`..`sat`)"),
+        ("start_after" = Option<String>, Query, description = "`HH:MM` chosen at first"),
+        ("start_before" = Option<String>, Query, description = "`HH:MM` chosen at first"),
+        ("mode" = Option<crate::travel::Mode>, Query, description = "`walk`, `cycle`, `drive` or `transit`"),
+        ("max_minutes" = Option<u32>, Query, description = "Travel time limit chosen at first"),
+    ),
+    responses(
+        (status = 200, description = "An HTML form", body = String, content_type = "text/html"),
+    )
+)]
+#[get("/handout")]
+pub async fn handout_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let mut prefill = Prefill::default();
+    let values = |name: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let first = |name: &str| values(name).into_iter().next().unwrap_or_default();
+    prefill.near = first("near");
+    prefill.fellowships = values("fellowship")
+        .iter()
+        .filter_map(|v| Fellowship::parse(v))
+        .collect();
+    prefill.days = values("day").iter().filter_map(|v| Day::parse(v)).collect();
+    prefill.start_after = first("start_after");
+    prefill.start_before = first("start_before");
+    prefill.mode = Mode::parse(&first("mode"));
+    prefill.max_minutes = first("max_minutes").parse().ok();
+    let snapshot = state.directory.snapshot();
+    let listed: HashSet<Fellowship> = snapshot.meetings().iter().map(|m| m.fellowship).collect();
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header(cache::control(cache::REVALIDATE))
+        .insert_header((header::CONTENT_SECURITY_POLICY, FORM_CSP))
+        .body(form::render(&prefill, &|f| listed.contains(&f)))
 }

@@ -147,6 +147,7 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(calendar::meeting_calendar)
         .service(meetings::get_meeting)
         .service(handout::handout)
+        .service(handout::handout_form)
         .service(occurrences::search_occurrences)
         .service(geocode::geocode)
         .service(vocab::fellowships)

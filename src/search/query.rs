@@ -42,6 +42,21 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The fellowships asked for, in vocabulary order (empty: any).
+    pub fn wanted_fellowships(&self) -> Vec<Fellowship> {
+        Fellowship::all()
+            .filter(|f| self.fellowships & 1 << f.index() != 0)
+            .collect()
+    }
+
+    /// The days asked for, Sunday first (empty: any).
+    pub fn wanted_days(&self) -> Vec<crate::domain::Day> {
+        (0..7u8)
+            .filter(|i| self.days & 1 << i != 0)
+            .filter_map(crate::domain::Day::from_index)
+            .collect()
+    }
+
     pub fn fellowships(mut self, fellowships: impl IntoIterator<Item = Fellowship>) -> Self {
         self.fellowships = fellowships.into_iter().fold(0, |mask, f| mask | 1 << f.index());
         self

@@ -19,6 +19,7 @@ const NEAR: &str = "LL11";
 /// Central London: the hand-out's meetings, far enough from Wrexham to stay out of the finder.
 const LONDON: (f64, f64) = (51.5074, -0.1278);
 const HANDOUT_MEETINGS: usize = 60;
+const NORWICH: (f64, f64) = (52.6309, 1.2974);
 
 /// Every weekday at three times of day, around Wrexham, in four fellowships, open and closed;
 /// weekly, so each is held once in any seven days. Plus one hybrid and one online-only meeting.
@@ -98,6 +99,33 @@ fn handout_meetings() -> Vec<Meeting> {
         .collect()
 }
 
+/// An ordinary town's 30 meetings, as an intergroup lists them (in person, a few hybrid with a
+/// short link, short notes): the hand-out must print them on two A4 pages.
+fn norwich_meetings() -> Vec<Meeting> {
+    (0..30)
+        .map(|i| {
+            let mut m = with_schedule(
+                meeting(&format!("norwich-{i}"), north_of(NORWICH, 0.1 * i as f64)),
+                Day::ALL[i % 7],
+                ["10:30", "12:30", "19:00", "19:30", "20:00"][i % 5],
+                60 + 30 * (i % 2) as u16,
+                "Europe/London",
+            );
+            m.name = format!("Norwich group {i}");
+            m.notes = Some("Step-free access by the side door.".into());
+            if i % 4 == 0 {
+                m.attendance = Attendance::Hybrid;
+                m.online = Some(Online {
+                    url: Some(format!("https://zoom.us/j/8123456{i:04}")),
+                    phone: None,
+                    notes: None,
+                });
+            }
+            m
+        })
+        .collect()
+}
+
 /// Why the browser tests cannot run here, if they cannot.
 fn missing(dir: &Path) -> Option<String> {
     if let Some(why) = chromium_missing() {
@@ -121,6 +149,12 @@ async fn finder_and_handout_in_chromium() {
     }
     let mut meetings = finder_meetings();
     meetings.extend(handout_meetings());
+    meetings.extend(norwich_meetings());
+    // Temporarily closed, where the 30-meeting search starts: it must not print as a row.
+    let mut closed = meeting("handout-closed", NORWICH);
+    closed.name = "Closed Norwich group".into();
+    closed.status = meetingmap::domain::Status::TemporarilyClosed;
+    meetings.push(closed);
     let server = TestApp::start(meetings).await;
 
     let base = server.base.clone();
@@ -131,6 +165,14 @@ async fn finder_and_handout_in_chromium() {
             .env("MEETINGMAP_BASE_URL", base)
             .env("MEETINGMAP_CHROMIUM", chromium())
             .env("MEETINGMAP_NEAR", NEAR)
+            .env(
+                "MEETINGMAP_HANDOUT30_QUERY",
+                // 31: the closed meeting at the point, and 30 to print.
+                format!(
+                    "lat={}&lon={}&radius_km=5&limit=31&fellowship=aa,al-anon",
+                    NORWICH.0, NORWICH.1
+                ),
+            )
             .env(
                 "MEETINGMAP_HANDOUT_QUERY",
                 format!(

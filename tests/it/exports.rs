@@ -680,30 +680,39 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         assert!(!body.contains(tag), "{tag} in {body}");
     }
     assert!(body.contains("@media print"));
-    for heading in [
-        "Group name",
-        "Summary description",
-        "When &amp; where",
-        "Contact details",
-    ] {
-        assert!(body.contains(heading), "{heading}");
-    }
+    // Compact rows under day headings (no wide table with column headings); the contacts box.
+    assert!(body.contains("<table class=\"day\">"), "{body}");
+    assert!(body.contains("Contact details: national helplines"), "{body}");
     assert!(body.contains("Meeting plain"));
-    assert!(body.contains("Mondays 19:00\u{2013}20:00"));
+    // Grouped by day (the week starts today, so which date is not fixed): a weekly meeting shows
+    // its time under its day's heading.
+    assert!(body.contains("<h2>Monday "), "{body}");
+    assert!(
+        body.contains("<td class=\"time\">19:00\u{2013}20:00</td>"),
+        "{body}"
+    );
     assert!(body.contains("1st and 3rd Sunday of the month 10:30\u{2013}12:00"));
     assert!(body.contains("Church Hall, 1 High Street, Wrexham, LL11 1AA"));
-    let today = Timestamp::now().strftime("%-d %B %Y").to_string();
+    // The day in the UK, where the page is read.
+    let today = Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap())
+        .strftime("%-d %B %Y")
+        .to_string();
     assert!(body.contains(&format!("Produced on {today}")), "{body}");
     // Sources of the listed meetings, escaped, with their last success (not the later failure).
     assert!(body.contains("<td>Other &lt;b&gt;feed&lt;/b&gt;</td><td>© Someone</td><td>not recorded</td>"));
     assert!(
-        body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 UTC</td>"),
+        body.contains("Listed by Test feed (the feed states no date of its own), checked 20 November 2026."),
+        "{body}"
+    );
+    assert!(
+        body.contains("<td>Test feed</td><td>Made up for tests</td><td>20 November 2026 at 08:00 GMT</td>"),
         "{body}"
     );
     // Centred on a place: it says where, and lists what the search finds.
     let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&limit=1", None).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Meetings near LL11"), "{body}");
+    assert!(body.contains("meetings near LL11"), "{body}");
     assert!(body.contains("Only the first 1 meetings are listed."), "{body}");
     assert!(body.contains(" km away</p>"), "{body}");
     // Bad filters are still a 400.
@@ -743,4 +752,240 @@ async fn handout_adds_a_blank_client_journal_on_request() {
     let (status, problem) = server.get("/v1/handout?near=LL11&journal=yes").await;
     assert_eq!(status, 400);
     assert_eq!(problem["invalid_params"][0]["name"], "journal", "{problem}");
+}
+
+/// What a keyworker asks for (AA or SMART, evenings, within 30 min by bus) stated at the top;
+/// each meeting with walk, drive and public-transport minutes; a closed meeting left out with a
+/// count; a fellowship with no data named; helplines; the options for paper and the sheets.
+#[tokio::test]
+async fn handout_is_a_keyworkers_week_with_directions() {
+    let mut evening = meeting("evening", north_of(HOME, 2.0));
+    evening.schedule = Some(Schedule::weekly_london(
+        Day::Tue,
+        LocalTime::from_hm(18, 30).unwrap(),
+        60,
+    ));
+    let mut closed = meeting("closed", HOME);
+    closed.status = meetingmap::domain::Status::TemporarilyClosed;
+    let server = TestApp::start(vec![meeting("a", HOME), evening, closed]).await;
+    // A dump served with its own date, months before the import that checked it.
+    server
+        .directory
+        .record_import(&ImportRun {
+            source_id: "test".into(),
+            started_at: "2026-11-21T08:00:00Z".parse().unwrap(),
+            finished_at: "2026-11-21T08:00:30Z".parse().unwrap(),
+            outcome: ImportOutcome::Succeeded,
+            reason: None,
+            forced: false,
+            counts: ImportCounts::default(),
+            rejects: Vec::new(),
+            warnings: Vec::new(),
+            unknown_types: Vec::new(),
+            etag: None,
+            last_modified: Some("Wed, 05 Aug 2026 10:00:00 GMT".into()),
+        })
+        .await
+        .unwrap();
+    let (status, _, body) = fetch(
+        &server,
+        &format!(
+            "/v1/handout?lat={}&lon={}&fellowship=aa,smart&start_after=17:00&mode=transit&max_minutes=30",
+            HOME.0, HOME.1
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(
+            "Meetings: Alcoholics Anonymous or SMART Recovery, evenings, within 30 min by public transport (estimate)"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "No SMART Recovery meetings are listed: this directory has no SMART Recovery source yet."
+        ),
+        "{body}"
+    );
+    // Closed: not a row, but counted.
+    assert!(!body.contains("Meeting closed"), "{body}");
+    assert!(
+        body.contains("1 temporarily closed meeting is left out."),
+        "{body}"
+    );
+    // Every row: walk, drive and public transport, the last labelled an estimate.
+    for row in body.split("<tr><td class=\"time\">").skip(1) {
+        for mode in ["Walk: ", "Drive: ", "Bus/train: "] {
+            assert!(row.contains(mode), "{mode} in {row}");
+        }
+        assert!(
+            row.contains(" min <span class=\"small\">(est.)</span></p>"),
+            "{row}"
+        );
+    }
+    assert_eq!(body.matches("<tr><td class=\"time\">").count(), 2, "{body}");
+    // 2 km north: 1.3 × 2 km at 5 km/h is 31.2 minutes, rounded up.
+    assert!(body.contains("<p>Walk: 32 min</p><p>Drive: 10 min</p>"), "{body}");
+    assert!(body.contains("https://www.traveline.info"));
+    // Each row's QR code, read back as a phone would, is its meeting's page.
+    let mut links: Vec<String> = body.split("<svg class=\"qr\"").skip(1).map(decode_qr).collect();
+    links.sort();
+    assert_eq!(
+        links,
+        [
+            format!("{}/v1/meetings/a", server.base),
+            format!("{}/v1/meetings/evening", server.base)
+        ]
+    );
+    // Ordered by day: the week's dates are headings, and Monday's and Tuesday's are both there.
+    assert!(
+        body.contains("<h2>Monday ") && body.contains("<h2>Tuesday "),
+        "{body}"
+    );
+    assert!(body.contains("h2, h3 { break-after: avoid;"));
+    assert!(body.contains("@page { size: A4;"));
+    // The asked fellowships' national contacts, once, not per row.
+    assert!(
+        body.contains("<strong>Alcoholics Anonymous</strong>: 0800 9177 650"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<strong>SMART Recovery</strong>: no phone helpline"),
+        "{body}"
+    );
+    // Source and freshness once, in the footer: the feed's own date apart from when it was checked.
+    assert_eq!(body.matches("Listed by").count(), 1, "{body}");
+    assert!(
+        body.contains("Listed by Test feed as of 5 August 2026, checked 21 November 2026.</p>"),
+        "{body}"
+    );
+    assert!(!body.contains("Choosing a group"));
+
+    let (status, _, body) = fetch(&server, "/v1/handout?near=LL11&paper=letter&choosing=true", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("@page { size: letter;"), "{body}");
+    let sheet = body
+        .find("<section class=\"choosing\">")
+        .expect("the choosing sheet");
+    assert!(body.find("Meeting a").unwrap() < sheet);
+    assert!(body.contains("Meetings: all fellowships, within"), "{body}");
+    for bad in ["paper=a3", "choosing=yes"] {
+        let (status, problem) = server.get(&format!("/v1/handout?near=LL11&{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+        let name = bad.split('=').next().unwrap();
+        assert_eq!(problem["invalid_params"][0]["name"], name, "{problem}");
+    }
+}
+
+/// Decodes the QR code of an inline SVG drawn by `formats::qr` (a unit square per dark module,
+/// `M{x},{y}h1v1h-1z`): paints it at 8 pixels a module and reads it with `rqrr`.
+fn decode_qr(svg: &str) -> String {
+    const SCALE: usize = 8;
+    let size: usize = svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a square viewBox");
+    let path = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+    let mut dark = vec![false; size * size];
+    for square in path.split('M').filter(|s| !s.is_empty()) {
+        let (x, y) = square.trim_end_matches("h1v1h-1z").split_once(',').unwrap();
+        dark[y.parse::<usize>().unwrap() * size + x.parse::<usize>().unwrap()] = true;
+    }
+    let side = size * SCALE;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+        if dark[(y / SCALE) * size + x / SCALE] {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in {svg}");
+    grids[0].decode().expect("a readable QR code").1
+}
+
+/// The builder: a plain form to `/v1/handout`, pre-filled from its address, with fellowships that
+/// have no meetings disabled and marked, under a CSP that allows no script and only this form.
+#[tokio::test]
+async fn handout_builder_is_a_form_without_script() {
+    let server = TestApp::start(vec![meeting("a", HOME)]).await;
+    let response = server
+        .client
+        .get(format!(
+            "{}/handout?near=LL11%201AA&fellowship=aa&day=tue&start_after=17:00&mode=transit&max_minutes=30",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("content-type"), "text/html; charset=utf-8");
+    let csp = header("content-security-policy");
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'unsafe-inline'"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("<script"), "{body}");
+    assert!(
+        body.contains("<form method=\"get\" action=\"/v1/handout\">"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"near\" required autocomplete=\"postal-code\" value=\"LL11 1AA\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"fellowship\" value=\"aa\" checked>Alcoholics Anonymous"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"fellowship\" value=\"smart\" disabled>SMART Recovery (no data)"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"day\" value=\"tue\" checked>Tuesday"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<option value=\"17:00\" selected>17:00 (evenings)</option>"),
+        "{body}"
+    );
+    assert!(body.contains("<option value=\"transit\" selected>"), "{body}");
+    assert!(
+        body.contains("name=\"max_minutes\" min=\"1\" max=\"240\" value=\"30\""),
+        "{body}"
+    );
+    assert!(body.contains("name=\"choosing\" value=\"true\""), "{body}");
+    assert!(body.contains("name=\"paper\" value=\"letter\""), "{body}");
+    // What the form submits (repeated `fellowship`, empty selects) is a hand-out.
+    let (status, _, handout) = fetch(
+        &server,
+        "/v1/handout?near=LL11&fellowship=aa&fellowship=smart&start_after=&start_before=&mode=&max_minutes=&paper=a4&choosing=true",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{handout}");
+    assert!(handout.contains("Meeting a"), "{handout}");
+    // Text typed into the address is escaped back into the form.
+    let (status, _, body) = fetch(&server, "/handout?near=%22%3E%3Cscript%3E", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("value=\"&quot;&gt;&lt;script&gt;\""), "{body}");
 }

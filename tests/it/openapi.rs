@@ -162,6 +162,13 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
         (Method::GET, "/v1/handout", "/v1/handout?lat=99".into(), "", None),
         (
             Method::GET,
+            "/handout",
+            "/handout?near=LL11&fellowship=aa".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
             "/v1/occurrences",
             format!("/v1/occurrences?{near}&from=2027-01-04T00:00:00Z&mode=cycle"),
             "",
