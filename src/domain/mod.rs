@@ -16,5 +16,7 @@ pub use geo::{distance_km, round_km, EARTH_RADIUS_KM};
 pub use helpline::{helpline, Helpline, HELPLINES};
 pub use meeting::{Access, Attendance, InvalidMeeting, Location, Meeting, Online, SourceRef, Status};
 pub use meeting_type::{Facet, MeetingType, TypeInfo, TypeSet, TYPES};
-pub use provenance::{ImportCounts, ImportOutcome, ImportRun, ImportWarning, RejectedRecord, UnknownType};
+pub use provenance::{
+    feed_date, ImportCounts, ImportOutcome, ImportRun, ImportWarning, RejectedRecord, UnknownType,
+};
 pub use schedule::{rfc3339, Day, LocalTime, Occurrence, Schedule, ScheduleError, WeekOfMonth, Zone};

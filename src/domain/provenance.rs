@@ -85,4 +85,72 @@ pub struct ImportRun {
     /// HTTP validators of the fetched feed, for the next conditional request.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The feed's own date, as distinct from when it was imported: the day of its HTTP
+    /// `Last-Modified`, else a date in the file's name (dumps are named by the day they were
+    /// made, such as `meetings-2026-08-05.csv`). A dump imported today may list meetings as they
+    /// were months ago, and a reader should be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub feed_date: Option<jiff::civil::Date>,
+}
+
+/// The feed's own date (see [`ImportRun::feed_date`]) from an HTTP `Last-Modified` value or,
+/// failing that, the first `YYYY-MM-DD` in a file name that is a real date.
+pub fn feed_date(last_modified: Option<&str>, file_name: Option<&str>) -> Option<jiff::civil::Date> {
+    // An HTTP date is RFC 2822 with the zone written `GMT`.
+    let http = last_modified
+        .and_then(|text| jiff::fmt::rfc2822::parse(text).ok())
+        .map(|at| at.date());
+    http.or_else(|| {
+        let name = file_name?;
+        let bytes = name.as_bytes();
+        (0..bytes.len().saturating_sub(9)).find_map(|i| {
+            let candidate = name.get(i..i + 10)?;
+            let shaped = candidate.bytes().enumerate().all(|(k, b)| match k {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+            shaped.then(|| candidate.parse().ok()).flatten()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::feed_date;
+
+    #[test]
+    fn a_feed_date_comes_from_http_then_the_file_name() {
+        let day = |text: &str| Some(text.parse::<jiff::civil::Date>().unwrap());
+        assert_eq!(
+            feed_date(Some("Wed, 05 Aug 2026 10:00:00 GMT"), None),
+            day("2026-08-05")
+        );
+        // The HTTP date wins over a name.
+        assert_eq!(
+            feed_date(
+                Some("Tue, 01 Sep 2026 00:00:00 GMT"),
+                Some("meetings-2026-08-05.csv")
+            ),
+            day("2026-09-01")
+        );
+        assert_eq!(
+            feed_date(None, Some("meetings-2026-08-05.redacted.csv")),
+            day("2026-08-05")
+        );
+        assert_eq!(
+            feed_date(Some("yesterday"), Some("2026-08-05")),
+            day("2026-08-05")
+        );
+        // Shapes that are not real dates, or no date at all.
+        for name in [
+            "meetings-2026-13-45.csv",
+            "meetings.csv",
+            "2026-8-5.csv",
+            "",
+            "12345678901",
+        ] {
+            assert_eq!(feed_date(None, Some(name)), None, "{name}");
+        }
+    }
 }

@@ -183,11 +183,11 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     for (id, freshness) in sources.iter_mut() {
         let run = state.directory.last_success(id).await?;
         freshness.last_success = run.as_ref().map(|r| r.finished_at);
-        // An HTTP date is RFC 2822 with the zone written `GMT`.
-        freshness.feed_date = run
-            .and_then(|r| r.last_modified)
-            .and_then(|text| jiff::fmt::rfc2822::parse(&text).ok())
-            .map(|at| at.date());
+        // Recorded at import; older runs recorded only the HTTP date.
+        freshness.feed_date = run.and_then(|r| {
+            r.feed_date
+                .or_else(|| crate::domain::feed_date(r.last_modified.as_deref(), None))
+        });
     }
 
     let asked = request.query.filter.wanted_fellowships();

@@ -32,7 +32,7 @@ use crate::gazetteer::Gazetteer;
 use crate::store::StoreError;
 use fetch::{FetchError, Fetched, Fetcher};
 use record::FeedContext;
-use source::{FeedFormat, SourceDefinition};
+use source::{FeedFormat, Location, SourceDefinition};
 
 /// How many rejected records (and warnings) an import keeps in its history.
 const MAX_REJECTS_KEPT: usize = 1000;
@@ -144,6 +144,7 @@ impl Importer {
             unknown_types: Vec::new(),
             etag: None,
             last_modified: None,
+            feed_date: None,
         };
         let existing = directory.source_meetings(&source.id).await?;
         let outcome = self
@@ -195,6 +196,7 @@ impl Importer {
                 run.outcome = ImportOutcome::Unchanged;
                 run.etag = last_good.and_then(|r| r.etag.clone());
                 run.last_modified = last_good.and_then(|r| r.last_modified.clone());
+                run.feed_date = last_good.and_then(|r| r.feed_date);
                 run.counts = ImportCounts {
                     accepted: existing.len(),
                     unchanged: existing.len(),
@@ -220,6 +222,11 @@ impl Importer {
         };
         run.etag = etag;
         run.last_modified = last_modified;
+        let file_name = match &source.location {
+            Location::File(path) => path.file_name().and_then(|n| n.to_str()),
+            _ => None,
+        };
+        run.feed_date = crate::domain::feed_date(run.last_modified.as_deref(), file_name);
 
         progress.set_message(format!("reading {}", source.id));
         let parsed = match source.format {

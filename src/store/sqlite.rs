@@ -300,6 +300,7 @@ mod tests {
             unknown_types: Vec::new(),
             etag: None,
             last_modified: None,
+            feed_date: None,
         }
     }
 

@@ -652,6 +652,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         unknown_types: Vec::new(),
         etag: None,
         last_modified: None,
+        feed_date: None,
     };
     let directory = &server.directory;
     directory
@@ -784,6 +785,8 @@ async fn handout_is_a_keyworkers_week_with_directions() {
             unknown_types: Vec::new(),
             etag: None,
             last_modified: Some("Wed, 05 Aug 2026 10:00:00 GMT".into()),
+            // A run recorded before feed dates were kept: the hand-out reads the HTTP date.
+            feed_date: None,
         })
         .await
         .unwrap();

@@ -879,3 +879,41 @@ async fn records_without_ids_at_the_same_time_are_told_apart_by_place() {
     let run = setup.import(&source).await;
     assert_eq!((run.counts.accepted, run.counts.rejected), (2, 0), "{run:?}");
 }
+
+#[tokio::test]
+async fn a_dump_keeps_its_own_date_apart_from_the_import_date() {
+    // A monthly dump named by the day it was made, imported months later: the hand-out says both.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("meetings-2026-08-05.json");
+    std::fs::write(&file, feed(3).to_string()).unwrap();
+    let setup = Setup::new().await;
+    let source = definition(&format!(
+        "id = \"dump\"\nformat = \"meeting-guide\"\nfellowship = \"aa\"\npath = \"{}\"\n",
+        file.display()
+    ));
+    let run = setup.import(&source).await;
+    assert_eq!(run.feed_date, Some("2026-08-05".parse().unwrap()), "{run:?}");
+    let imported = run.finished_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let checked = imported.strftime("%-d %B %Y").to_string();
+
+    let response = setup
+        .server
+        .request(
+            reqwest::Method::GET,
+            "/v1/handout?lat=53.0462&lon=-2.993",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(response.status, 200);
+    assert!(
+        response.body.contains(&format!(
+            "Listed by Test feed as of 5 August 2026, checked {checked}."
+        )),
+        "{}",
+        response.body
+    );
+    // The import history says it too.
+    let (_, imports) = setup.server.get("/v1/sources/dump/imports").await;
+    assert_eq!(imports["imports"][0]["feed_date"], "2026-08-05", "{imports}");
+}
