@@ -163,6 +163,25 @@ test('loads on another origin and shows this week\'s meetings by day', async () 
   await context.close();
 });
 
+test('a search links to the hand-out builder, pre-filled with the same search', async () => {
+  const { context, page } = await open();
+  await shown(page);
+  const link = page.locator('meetingmap-finder a.mm-handout');
+  assert.equal(await link.textContent(), 'Print a hand-out of this search');
+  const href = new URL(await link.getAttribute('href'));
+  assert.equal(href.origin + href.pathname, `${BASE}/handout`);
+  assert.equal(href.searchParams.get('near'), NEAR);
+  assert.equal(href.searchParams.get('fellowship'), 'aa,na');
+  // The builder page opens with the search filled in.
+  const builder = await context.newPage();
+  const response = await builder.goto(href.toString());
+  assert.equal(response.status(), 200);
+  assert.equal(await builder.locator('input[name="near"]').inputValue(), NEAR);
+  assert.ok(await builder.getByLabel('Alcoholics Anonymous').isChecked());
+  assert.ok(await builder.getByLabel('Narcotics Anonymous').isChecked());
+  await context.close();
+});
+
 test('filters narrow the meetings as the API does, and more pages load on request', async () => {
   const { context, page } = await open();
   const check = async (query, test) => {

@@ -97,6 +97,7 @@ legend { font-weight: 600; padding: 0 4px; }
 .mm-links { display: flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; margin: 4px 0; padding: 0; }
 .mm-links a { display: inline-block; min-height: 24px; padding: 2px 0; }
 .mm-more { margin-top: 12px; }
+.mm-handout { display: inline-block; margin: 6px 0 0; min-height: 24px; }
 .sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }
 [hidden] { display: none !important; }
@@ -182,6 +183,10 @@ legend { font-weight: 600; padding: 0 4px; }
   const status = el('p', { class: 'mm-status', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
   const days = el('ul', { class: 'mm-days', 'aria-label': 'Meetings by day' });
   const more = el('button', { type: 'button', class: 'mm-more mm-secondary', hidden: true }, 'Show more meetings');
+  // The keyworker's next step after a search: the same search as a printable hand-out, on the
+  // builder page of this finder's own server (pre-filled from the link, so it can be adjusted).
+  const handout = el('a', { class: 'mm-handout', href: `${API}/handout`, target: '_blank', rel: 'noopener', hidden: true },
+    'Print a hand-out of this search');
   const chosenCount = el('span', { class: 'mm-hint' });
   // On a phone the filters would push the meetings off the first screen: they start folded
   // there, and the summary line says how many are in force.
@@ -238,7 +243,7 @@ legend { font-weight: 600; padding: 0 4px; }
 
   root.append(el('section', { class: 'mm', 'aria-labelledby': 'mm-title', lang: 'en' },
     el('h2', { id: 'mm-title' }, 'Mutual aid meetings this week'),
-    form, status, days, more));
+    form, status, handout, days, more));
 
   let fellowshipNames = {};
   let place = null; // { near, label }: what to search around
@@ -441,6 +446,7 @@ legend { font-weight: 600; padding: 0 4px; }
       days.replaceChildren();
       more.hidden = true;
       search = null;
+      handout.hidden = true;
       status.textContent = 'Enter a postcode or place, or use your location, to see meetings near you.';
       return;
     }
@@ -452,6 +458,8 @@ legend { font-weight: 600; padding: 0 4px; }
       if (mine !== generation) return;
       const label = place ? place.label || (page.resolved && page.resolved.label) || place.near : null;
       search = { query, label, shown: 0, next: null };
+      handout.href = `${API}/handout?${query}`;
+      handout.hidden = false;
       days.replaceChildren();
       addPage(page);
       status.textContent = summary();
@@ -460,6 +468,7 @@ legend { font-weight: 600; padding: 0 4px; }
       days.replaceChildren();
       more.hidden = true;
       search = null;
+      handout.hidden = true;
       const { nearText, text } = explain(problem);
       showNearError(nearText);
       status.textContent = text;
