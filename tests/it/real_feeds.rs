@@ -144,3 +144,119 @@ async fn tsml_import_template() {
     .await;
     assert_eq!(run.counts.records, 36);
 }
+
+/// The keyworker's journey on the real UK dump (issue 13): the dump imported through the real
+/// importer into the real app, the hand-out for a client at LL11 1AA (AA, evenings, 30 minutes by
+/// public transport) printed by Chromium to A4, and its first page written to
+/// `target/handout-ll11.png` for a person to look at.
+#[tokio::test]
+async fn uk_dump_handout_for_ll11_prints_for_review() {
+    use crate::common::{can_run, chromium, chromium_missing, TestApp};
+    if fixtures().is_none() {
+        return;
+    }
+    let missing_poppler = (!Path::new("/usr/bin/pdftoppm").is_file())
+        .then(|| "no pdftoppm (apt-get install poppler-utils)".to_string());
+    if !can_run(chromium_missing().or(missing_poppler)) {
+        return;
+    }
+    let server = TestApp::start(Vec::new()).await;
+    let importers = Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
+    let source = SourceDefinition::parse(
+        &format!(
+            "id = \"rmf\"\nname = \"Recovery Meeting Finder UK dump\"\nformat = \"csv\"\nattribution = \"RMF\"\n\
+             path = \"{}\"\nmapping = \"mappings/recovery-meeting-finder.toml\"\nbounds = [49.0, -11.0, 61.5, 2.5]\n",
+            path("meeting-guide/uk-recovery-meeting-finder/meetings-2026-08-05.redacted.csv")
+        ),
+        &importers,
+    )
+    .unwrap();
+    let importer = Importer::new(
+        server.directory.clone(),
+        Fetcher::new(Duration::from_secs(30)),
+        Arc::new(Gazetteer::bundled()),
+    );
+    let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
+    assert_eq!(run.outcome, ImportOutcome::Succeeded, "{:?}", run.reason);
+    assert_eq!(
+        run.feed_date,
+        Some("2026-08-05".parse().unwrap()),
+        "dated by the dump's name"
+    );
+
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let pdf = target.join("handout-ll11.pdf");
+    let url = format!(
+        "{}/v1/handout?near=LL11%201AA&fellowship=aa,smart&start_after=17:00&mode=transit&max_minutes=30",
+        server.base
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut chrome = std::process::Command::new(chromium());
+    chrome
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(&url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Off the runtime's thread: the server answering Chromium runs on it.
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = chrome.spawn().unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("chromium did not print within a minute");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "chromium exited with {status}");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    println!("{text}");
+    for expected in [
+        "Walk:",
+        "Drive:",
+        "Bus/train:",
+        "Alcoholics Anonymous",
+        "No SMART Recovery meetings are listed",
+        "as of 5 August 2026",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the printed hand-out says {expected:?}:\n{text}"
+        );
+    }
+    let first_page = target.join("handout-ll11");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(&first_page)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    println!("first page for review: {}.png", first_page.display());
+}
