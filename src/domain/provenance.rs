@@ -85,4 +85,9 @@ pub struct ImportRun {
     /// HTTP validators of the fetched feed, for the next conditional request.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// SHA-256 (hex) of the feed's bytes and of what else decides the meetings built from them
+    /// (the source definition, this version of meetingmap): the next import of identical
+    /// content is recorded as unchanged without rebuilding or rewriting anything.
+    #[serde(default)]
+    pub content_hash: Option<String>,
 }

@@ -652,6 +652,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         unknown_types: Vec::new(),
         etag: None,
         last_modified: None,
+        content_hash: None,
     };
     let directory = &server.directory;
     directory

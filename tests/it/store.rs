@@ -109,6 +109,7 @@ fn run(source_id: &str, minute: i64, outcome: ImportOutcome) -> ImportRun {
         unknown_types: Vec::new(),
         etag: None,
         last_modified: None,
+        content_hash: None,
     }
 }
 
