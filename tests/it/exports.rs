@@ -745,3 +745,42 @@ async fn handout_adds_a_blank_client_journal_on_request() {
     assert_eq!(status, 400);
     assert_eq!(problem["invalid_params"][0]["name"], "journal", "{problem}");
 }
+
+/// Clients that accept brotli get it on every text format (JSON, GeoJSON, CSV, HTML), and gzip
+/// still works for those that only take gzip.
+#[tokio::test]
+async fn brotli_and_gzip_are_honoured_on_every_text_format() {
+    let meetings = (0..40)
+        .map(|i| meeting(&format!("m{i}"), north_of(HOME, i as f64 * 0.1)))
+        .collect();
+    let server = TestApp::start(meetings).await;
+    let near = format!("/v1/meetings?lat={}&lon={}", HOME.0, HOME.1);
+    let cases = [
+        (near.clone(), "application/json"),
+        (near.clone(), "application/geo+json"),
+        (format!("{near}&format=csv"), "*/*"),
+        ("/embed".to_string(), "text/html"),
+    ];
+    for (path, accept) in cases {
+        for encoding in ["br", "gzip"] {
+            // A client without automatic decompression, so the encoding is seen as sent.
+            let client = reqwest::Client::builder().no_gzip().build().unwrap();
+            let response = client
+                .get(format!("{}{path}", server.base))
+                .header("accept", accept)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path} {accept}");
+            assert_eq!(
+                response
+                    .headers()
+                    .get("content-encoding")
+                    .map(|v| v.to_str().unwrap()),
+                Some(encoding),
+                "{path} as {accept} with {encoding}"
+            );
+        }
+    }
+}
