@@ -14,12 +14,12 @@ for _ in $(seq "$runs"); do
   for label in before after; do
     bin=${!label}
     db="$work/$label.db"; rm -f "$db"*
-    secs "$bin" import --file "$work/feed.json" --format meeting-guide --source-id bench --database "$db" >> "$work/$label.one"
-    secs "$bin" import --file "$work/feed.json" --format meeting-guide --source-id bench --database "$db" >> "$work/$label.again"
+    secs "$bin" import --file "$work/feed.json" --format meeting-guide --fellowship aa --source-id bench --database "$db" >> "$work/$label.one"
+    secs "$bin" import --file "$work/feed.json" --format meeting-guide --fellowship aa --source-id bench --database "$db" >> "$work/$label.again"
     rm -f "$db"*
     s=$(date +%s.%N)
     for i in 0 1 2 3 4; do
-      "$bin" import --file "$work/five-$i.json" --format meeting-guide --source-id "feed-$i" --database "$db" >/dev/null 2>&1
+      "$bin" import --file "$work/five-$i.json" --format meeting-guide --fellowship aa --source-id "feed-$i" --database "$db" >/dev/null 2>&1
     done
     echo "$(date +%s.%N) - $s" | bc >> "$work/$label.five"
     rm -f "$db"*
