@@ -16,13 +16,15 @@ trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
+# Where cargo put it, also when CARGO_TARGET_DIR points elsewhere.
+bin=${CARGO_TARGET_DIR:-target}/release/meetingmap
 
 echo "== demo-data load, 100,000 meetings"
-/usr/bin/time -f "wall %e s, max RSS %M KB" target/release/meetingmap demo-data --meetings 100000 --seed 1 --database "$work/load.db"
+/usr/bin/time -f "wall %e s, max RSS %M KB" "$bin" demo-data --meetings 100000 --seed 1 --database "$work/load.db"
 
 python3 benches/points.py 2000 > "$work/paths.txt"
 python3 benches/points.py 2000 occurrences > "$work/occurrences.txt"
-target/release/meetingmap serve --database "$work/load.db" --bind "127.0.0.1:$port" > "$work/server.log" 2>&1 &
+"$bin" serve --database "$work/load.db" --bind "127.0.0.1:$port" > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
 curl -s "http://127.0.0.1:$port/ready"; echo
