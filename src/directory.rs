@@ -36,6 +36,9 @@ pub struct Directory {
     holder: Arc<str>,
     /// Versions behind the database after which the directory reports itself not ready.
     max_behind: i64,
+    /// Whether this directory serves searches. A writer's (see [`Directory::open_for_writes`])
+    /// never does, so it neither loads nor rebuilds a snapshot.
+    serving: bool,
 }
 
 /// A lease this process holds (see [`Directory::lease`]); give it back with
@@ -54,9 +57,26 @@ impl Directory {
         let loaded = store.load().await?;
         let version = loaded.version.version;
         let snapshot = Snapshot::at_version(loaded.version.digest(), loaded.meetings);
+        Ok(Directory::with_snapshot(store, snapshot, version, true))
+    }
+
+    /// Opens (creating and migrating if needed) the database at `url` for a process that only
+    /// writes, such as `meetingmap import`: no snapshot is loaded or rebuilt after its writes
+    /// (indexing 100k meetings it will never serve took most of an import's time). Its writes
+    /// still move the data version on, so every server sharing the database picks them up.
+    /// [`Directory::snapshot`] of such a directory is always empty.
+    pub async fn open_for_writes(url: &str) -> Result<Directory, StoreError> {
+        let store = store::open(url).await?;
+        store.migrate().await?;
+        let version = store.data_version().await?;
+        let snapshot = Snapshot::at_version(version.digest(), Vec::new());
+        Ok(Directory::with_snapshot(store, snapshot, version.version, false))
+    }
+
+    fn with_snapshot(store: Arc<dyn Store>, snapshot: Snapshot, version: i64, serving: bool) -> Directory {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
         let holder = format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>());
-        Ok(Directory {
+        Directory {
             store,
             index: Arc::new(SearchIndex::new(snapshot)),
             refreshing: Arc::new(tokio::sync::Mutex::new(())),
@@ -64,7 +84,8 @@ impl Directory {
             newest: Arc::new(AtomicI64::new(version)),
             holder: holder.into(),
             max_behind: DEFAULT_MAX_BEHIND,
-        })
+            serving,
+        }
     }
 
     /// Reports not ready (see [`Directory::lagging`]) only when more than `versions` behind.
@@ -99,6 +120,13 @@ impl Directory {
 
     /// Rebuilds the snapshot from the store and publishes it.
     pub async fn refresh(&self) -> Result<(), StoreError> {
+        if !self.serving {
+            // A writer has nothing to serve: it only notes how far the store has moved on.
+            let version = self.store.data_version().await?.version;
+            self.saw(version);
+            self.served.store(version, Ordering::Release);
+            return Ok(());
+        }
         let _in_order = self.refreshing.lock().await;
         let loaded = self.store.load().await?;
         let number = loaded.version.version;
@@ -212,6 +240,13 @@ impl Directory {
     /// publishes the result.
     pub async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         self.store.apply_import(meetings, run).await?;
+        self.refresh().await
+    }
+
+    /// Records an unchanged import whose meetings are kept as they are, only seen again at the
+    /// run's start, in one transaction, and publishes the result.
+    pub async fn touch_import(&self, run: &ImportRun) -> Result<(), StoreError> {
+        self.store.touch_import(run).await?;
         self.refresh().await
     }
 

@@ -16,6 +16,6 @@ pub struct DemoDataArgs {
 }
 
 pub async fn run(args: DemoDataArgs) -> anyhow::Result<()> {
-    let directory = Directory::open(&args.database.url).await?;
+    let directory = Directory::open_for_writes(&args.database.url).await?;
     crate::demo::load(&directory, args.meetings, args.seed).await
 }

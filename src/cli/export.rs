@@ -21,7 +21,7 @@ pub struct ExportArgs {
 }
 
 pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let directory = Directory::open(&args.database.url).await?;
+    let directory = Directory::open_for_writes(&args.database.url).await?;
     let file = ExportFile {
         format: EXPORT_FORMAT.into(),
         exported_at: Timestamp::now(),

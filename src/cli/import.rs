@@ -101,7 +101,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     if chosen.is_empty() {
         bail!("no enabled sources in {}", importers.display());
     }
-    let directory = Directory::open(&args.database.url).await?;
+    let directory = Directory::open_for_writes(&args.database.url).await?;
     run_imports(directory, chosen, args.force).await
 }
 

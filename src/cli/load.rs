@@ -37,7 +37,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("meeting {id} is invalid"))?,
         );
     }
-    let directory = Directory::open(&args.database.url).await?;
+    let directory = Directory::open_for_writes(&args.database.url).await?;
     directory.put_meetings(&meetings).await?;
     println!("loaded {} meetings", meetings.len());
     Ok(())

@@ -12,7 +12,7 @@ pub struct MigrateArgs {
 }
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    Directory::open(&args.database.url).await?;
+    Directory::open_for_writes(&args.database.url).await?;
     println!("database {} is up to date", args.database.url);
     Ok(())
 }

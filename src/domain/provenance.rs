@@ -92,6 +92,11 @@ pub struct ImportRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = Date)]
     pub feed_date: Option<jiff::civil::Date>,
+    /// SHA-256 (hex) of the feed's bytes and of what else decides the meetings built from them
+    /// (the source definition, this version of meetingmap): the next import of identical
+    /// content is recorded as unchanged without rebuilding or rewriting anything.
+    #[serde(default)]
+    pub content_hash: Option<String>,
 }
 
 /// The feed's own date (see [`ImportRun::feed_date`]) from an HTTP `Last-Modified` value or,

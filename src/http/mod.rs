@@ -211,6 +211,14 @@ pub fn serve(listener: TcpListener, state: AppState, http: HttpSettings) -> std:
     // read one).
     .client_request_timeout(http.request_timeout())
     .client_disconnect_timeout(http.request_timeout())
+    // A compressed body goes out in several small writes; with Nagle's algorithm on, the last
+    // one waits for the client's delayed ACK (~40 ms), which capped gzip and brotli responses at
+    // about 1,000 req/s against 7,000+ uncompressed.
+    .on_connect(|connection, _| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .listen(listener)?
     .run();
     Ok(server)

@@ -63,6 +63,9 @@ pub enum Refusal {
     Empty { records: usize, rejected: usize },
     #[error("{0}; import with --force if this is right")]
     Shrank(Shrink),
+    /// Reading the source's meetings failed: an error of the import, not an outcome of it.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A feed that lost more meetings than its source allows.
@@ -145,18 +148,17 @@ impl Importer {
             etag: None,
             last_modified: None,
             feed_date: None,
+            content_hash: None,
         };
-        let existing = directory.source_meetings(&source.id).await?;
-        let outcome = self
-            .prepare(source, options, last_good.as_ref(), &existing, &mut run)
-            .await;
+        let outcome = self.prepare(source, options, last_good.as_ref(), &mut run).await;
         run.finished_at = Timestamp::now();
         match outcome {
-            Ok(Some(meetings)) => {
+            Ok(Prepared::Replace(meetings)) => {
                 // Refreshes the snapshot too.
                 directory.apply_import(&meetings, &run).await?;
             }
-            Ok(None) => directory.record_import(&run).await?,
+            Ok(Prepared::Seen) => directory.touch_import(&run).await?,
+            Err(Refusal::Store(e)) => return Err(e.into()),
             Err(reason) => {
                 run.outcome = ImportOutcome::Failed;
                 run.reason = Some(reason.to_string());
@@ -170,16 +172,14 @@ impl Importer {
         Ok(run)
     }
 
-    /// Fetches, parses and checks the feed. `Ok(Some(meetings))` is the source's new content,
-    /// `Ok(None)` an unchanged feed needing no write, `Err` why nothing may change.
+    /// Fetches, parses and checks the feed: what to write, or `Err` why nothing may change.
     async fn prepare(
         &self,
         source: &SourceDefinition,
         options: &ImportOptions,
         last_good: Option<&ImportRun>,
-        existing: &[Meeting],
         run: &mut ImportRun,
-    ) -> Result<Option<Vec<Meeting>>, Refusal> {
+    ) -> Result<Prepared, Refusal> {
         let progress = options.progress.clone().unwrap_or_else(ProgressBar::hidden);
         progress.set_message(format!("fetching {}", source.location));
         let fetched = self
@@ -192,6 +192,8 @@ impl Importer {
             .await?;
         let (bytes, etag, last_modified) = match fetched {
             Fetched::NotModified => {
+                let existing = self.directory.source_meetings(&source.id).await?;
+                run.content_hash = last_good.and_then(|r| r.content_hash.clone());
                 // Still listed, so still seen: the freshness of each meeting moves on.
                 run.outcome = ImportOutcome::Unchanged;
                 run.etag = last_good.and_then(|r| r.etag.clone());
@@ -203,7 +205,7 @@ impl Importer {
                     ..last_good.map(|r| r.counts).unwrap_or_default()
                 };
                 let now = run.started_at;
-                return Ok(Some(
+                return Ok(Prepared::Replace(
                     existing
                         .iter()
                         .cloned()
@@ -227,6 +229,31 @@ impl Importer {
             _ => None,
         };
         run.feed_date = crate::domain::feed_date(run.last_modified.as_deref(), file_name);
+
+        let hash = content_hash(source, &bytes);
+        let last_hash = last_good.and_then(|r| r.content_hash.as_deref());
+        if !options.force && last_hash == Some(hash.as_str()) {
+            // Byte for byte what the last good import built its meetings from: they would be
+            // built again identical, so only their freshness moves on (no parse, no rebuild, one
+            // statement instead of rewriting every row).
+            let last = last_good.expect("a hash comes from a last good run");
+            run.outcome = ImportOutcome::Unchanged;
+            run.content_hash = Some(hash);
+            run.counts = ImportCounts {
+                unchanged: last.counts.accepted,
+                added: 0,
+                updated: 0,
+                removed: 0,
+                ..last.counts
+            };
+            run.rejects = last.rejects.clone();
+            run.warnings = last.warnings.clone();
+            run.unknown_types = last.unknown_types.clone();
+            return Ok(Prepared::Seen);
+        }
+        run.content_hash = Some(hash);
+        let existing = self.directory.source_meetings(&source.id).await?;
+        let existing = existing.as_slice();
 
         progress.set_message(format!("reading {}", source.id));
         let parsed = match source.format {
@@ -270,8 +297,30 @@ impl Importer {
             run.reason = Some(format!("{shrink}; forced"));
         }
         run.outcome = ImportOutcome::Succeeded;
-        Ok(Some(meetings))
+        Ok(Prepared::Replace(meetings))
     }
+}
+
+/// What a sound feed asks the store to do.
+enum Prepared {
+    /// Replace the source's meetings with these.
+    Replace(Vec<Meeting>),
+    /// Keep the source's meetings, only marking them seen at the run's start.
+    Seen,
+}
+
+/// The content hash of a fetched feed (see [`ImportRun::content_hash`]): its bytes, the source's
+/// definition (a changed fellowship, time zone or mapping builds different meetings from the same
+/// bytes) and this build's version (a new release may build them differently).
+fn content_hash(source: &SourceDefinition, bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update([0]);
+    hasher.update(format!("{source:?}").as_bytes());
+    hasher.update([0]);
+    hasher.update(bytes);
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Builds meetings from parsed records, keeping ids and first-seen times stable against the

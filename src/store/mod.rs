@@ -94,6 +94,22 @@ pub trait Store: Send + Sync {
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError>;
 
     /// Records an import that changed no meetings (failed or unchanged).
+    /// Marks every meeting of the run's source as last seen at the run's start and records the
+    /// run, in one transaction that moves the data version on. By default by rewriting them; a
+    /// backend can do it in one statement.
+    async fn touch_import(&self, run: &ImportRun) -> Result<(), StoreError> {
+        let seen: Vec<Meeting> = self
+            .source_meetings(&run.source_id)
+            .await?
+            .into_iter()
+            .map(|m| Meeting {
+                last_seen_at: run.started_at,
+                ..m
+            })
+            .collect();
+        self.apply_import(&seen, run).await
+    }
+
     async fn record_import(&self, run: &ImportRun) -> Result<(), StoreError>;
 
     /// The latest imports of a source, newest first.

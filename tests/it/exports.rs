@@ -653,6 +653,7 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
         etag: None,
         last_modified: None,
         feed_date: None,
+        content_hash: None,
     };
     let directory = &server.directory;
     directory
@@ -787,6 +788,7 @@ async fn handout_is_a_keyworkers_week_with_directions() {
             last_modified: Some("Wed, 05 Aug 2026 10:00:00 GMT".into()),
             // A run recorded before feed dates were kept: the hand-out reads the HTTP date.
             feed_date: None,
+            content_hash: None,
         })
         .await
         .unwrap();
@@ -991,4 +993,43 @@ async fn handout_builder_is_a_form_without_script() {
     let (status, _, body) = fetch(&server, "/handout?near=%22%3E%3Cscript%3E", None).await;
     assert_eq!(status, 200);
     assert!(body.contains("value=\"&quot;&gt;&lt;script&gt;\""), "{body}");
+}
+
+/// Clients that accept brotli get it on every text format (JSON, GeoJSON, CSV, HTML), and gzip
+/// still works for those that only take gzip.
+#[tokio::test]
+async fn brotli_and_gzip_are_honoured_on_every_text_format() {
+    let meetings = (0..40)
+        .map(|i| meeting(&format!("m{i}"), north_of(HOME, i as f64 * 0.1)))
+        .collect();
+    let server = TestApp::start(meetings).await;
+    let near = format!("/v1/meetings?lat={}&lon={}", HOME.0, HOME.1);
+    let cases = [
+        (near.clone(), "application/json"),
+        (near.clone(), "application/geo+json"),
+        (format!("{near}&format=csv"), "*/*"),
+        ("/embed".to_string(), "text/html"),
+    ];
+    for (path, accept) in cases {
+        for encoding in ["br", "gzip"] {
+            // A client without automatic decompression, so the encoding is seen as sent.
+            let client = reqwest::Client::builder().no_gzip().build().unwrap();
+            let response = client
+                .get(format!("{}{path}", server.base))
+                .header("accept", accept)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path} {accept}");
+            assert_eq!(
+                response
+                    .headers()
+                    .get("content-encoding")
+                    .map(|v| v.to_str().unwrap()),
+                Some(encoding),
+                "{path} as {accept} with {encoding}"
+            );
+        }
+    }
 }

@@ -917,3 +917,79 @@ async fn a_dump_keeps_its_own_date_apart_from_the_import_date() {
     let (_, imports) = setup.server.get("/v1/sources/dump/imports").await;
     assert_eq!(imports["imports"][0]["feed_date"], "2026-08-05", "{imports}");
 }
+
+#[tokio::test]
+async fn an_identical_feed_is_recorded_unchanged_by_its_hash_and_its_meetings_seen_again() {
+    let feed_server = MockServer::start().await;
+    let setup = Setup::new().await;
+    let source = mg_source(&feed_server, "hashed");
+    serve_json(&feed_server, &feed(5)).await;
+    let first = setup.import(&source).await;
+    assert_eq!(first.outcome, ImportOutcome::Succeeded);
+    let hash = first.content_hash.clone().expect("a fetched feed is hashed");
+    let before = setup.meetings("hashed").await;
+    let version = setup.directory().snapshot().version();
+
+    // No validators, so the body is fetched again: the hash is what says it is the same.
+    let again = setup.import(&source).await;
+    assert_eq!(again.outcome, ImportOutcome::Unchanged, "{:?}", again.reason);
+    assert_eq!(again.content_hash.as_deref(), Some(hash.as_str()));
+    assert_eq!((again.counts.accepted, again.counts.unchanged), (5, 5));
+    assert_eq!(
+        (again.counts.added, again.counts.updated, again.counts.removed),
+        (0, 0, 0)
+    );
+    let after = setup.meetings("hashed").await;
+    assert_eq!(after.len(), before.len());
+    for (old, new) in before.iter().zip(&after) {
+        // Seen again at the check, everything else kept.
+        assert_eq!(new.last_seen_at, again.started_at);
+        assert_eq!(
+            Meeting {
+                last_seen_at: old.last_seen_at,
+                ..new.clone()
+            },
+            *old
+        );
+    }
+    assert_ne!(
+        setup.directory().snapshot().version(),
+        version,
+        "servers see the new freshness"
+    );
+    assert_eq!(
+        setup.directory().last_success("hashed").await.unwrap(),
+        Some(again)
+    );
+
+    // Forced, or with other content, the feed is built again.
+    assert_eq!(setup.forced(&source).await.outcome, ImportOutcome::Succeeded);
+    serve_json(&feed_server, &feed(6)).await;
+    let changed = setup.import(&source).await;
+    assert_eq!(changed.outcome, ImportOutcome::Succeeded);
+    assert_eq!(changed.counts.added, 1);
+    assert_ne!(changed.content_hash, Some(hash));
+}
+
+#[tokio::test]
+async fn a_writers_directory_builds_no_snapshot_but_moves_the_version_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("w.db").display());
+    let server = Directory::open(&url).await.unwrap();
+    let writer = Directory::open_for_writes(&url).await.unwrap();
+    let feed_server = MockServer::start().await;
+    serve_json(&feed_server, &feed(3)).await;
+    let importer = Importer::new(writer.clone(), fast_fetcher(), Arc::new(Gazetteer::bundled()));
+    let run = importer
+        .import(&mg_source(&feed_server, "w"), &ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(run.outcome, ImportOutcome::Succeeded);
+    assert_eq!(writer.snapshot().len(), 0, "a writer never indexes");
+    assert_eq!(writer.source_meetings("w").await.unwrap().len(), 3);
+    assert!(
+        server.refresh_if_changed().await.unwrap(),
+        "the server sees the write"
+    );
+    assert_eq!(server.snapshot().len(), 3);
+}

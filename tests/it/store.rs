@@ -110,6 +110,7 @@ fn run(source_id: &str, minute: i64, outcome: ImportOutcome) -> ImportRun {
         etag: None,
         last_modified: None,
         feed_date: None,
+        content_hash: None,
     }
 }
 
