@@ -277,8 +277,11 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         ("day" = Option<String>, Query, description = "Weekdays ticked at first (`sun`..`sat`)"),
         ("start_after" = Option<String>, Query, description = "`HH:MM` chosen at first"),
         ("start_before" = Option<String>, Query, description = "`HH:MM` chosen at first"),
-        ("mode" = Option<crate::travel::Mode>, Query, description = "`walk`, `cycle`, `drive` or `transit`"),
-        ("max_minutes" = Option<u32>, Query, description = "Travel time limit chosen at first"),
+        // Text, not the enum and number they usually hold: the form takes anything and leaves
+        // what it cannot read blank (a form is where a bad value is corrected), so the contract
+        // must not promise a refusal that never comes.
+        ("mode" = Option<String>, Query, description = "`walk`, `cycle`, `drive` or `transit`; anything else is left blank"),
+        ("max_minutes" = Option<String>, Query, description = "Travel time limit chosen at first, in whole minutes; anything else is left blank"),
     ),
     responses(
         (status = 200, description = "An HTML form", body = String, content_type = "text/html"),

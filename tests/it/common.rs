@@ -440,6 +440,45 @@ pub fn chromium() -> std::path::PathBuf {
         .map_or_else(|| "/usr/bin/chromium".into(), std::path::PathBuf::from)
 }
 
+/// Runs headless Chromium once over `url` with `output` (such as `--screenshot=PATH` or
+/// `--print-to-pdf=PATH`), as the tests run it: as root without a sandbox, no GPU, none of the
+/// background connections a closed network refuses, a fresh profile. Fails the test if Chromium
+/// fails or takes over a minute. Blocking: call it off the runtime that serves `url`.
+pub fn run_chromium(url: &str, output: &[String]) {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(output)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium exited with {status}");
+            return;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("chromium took over a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// Whether a test whose tools may be missing can run: `missing` says why not. Without them it is
 /// skipped (saying why), except under CI (`CI=true`), where `.ci/run` installs them and their
 /// absence is a failure.

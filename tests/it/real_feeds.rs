@@ -151,7 +151,7 @@ async fn tsml_import_template() {
 /// `target/handout-ll11.png` for a person to look at.
 #[tokio::test]
 async fn uk_dump_handout_for_ll11_prints_for_review() {
-    use crate::common::{can_run, chromium, chromium_missing, TestApp};
+    use crate::common::{can_run, chromium_missing, run_chromium, TestApp};
     if fixtures().is_none() {
         return;
     }
@@ -191,44 +191,14 @@ async fn uk_dump_handout_for_ll11_prints_for_review() {
         "{}/v1/handout?near=LL11%201AA&fellowship=aa,smart&start_after=17:00&mode=transit&max_minutes=30",
         server.base
     );
-    let profile = tempfile::tempdir().unwrap();
-    let mut chrome = std::process::Command::new(chromium());
-    chrome
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(&url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
     // Off the runtime's thread: the server answering Chromium runs on it.
-    let status = tokio::task::spawn_blocking(move || {
-        let mut child = chrome.spawn().unwrap();
-        let started = std::time::Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                let _ = child.kill();
-                panic!("chromium did not print within a minute");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    })
-    .await
-    .unwrap();
-    assert!(status.success(), "chromium exited with {status}");
+    let print = vec![
+        "--no-pdf-header-footer".to_string(),
+        format!("--print-to-pdf={}", pdf.display()),
+    ];
+    tokio::task::spawn_blocking(move || run_chromium(&url, &print))
+        .await
+        .unwrap();
     let text = std::process::Command::new("pdftotext")
         .args(["-layout"])
         .arg(&pdf)

@@ -2,10 +2,8 @@
 //! drawn over the real local authority boundaries when the shared data is there.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::common::{can_run, chromium, chromium_missing, meeting, TestApp};
+use crate::common::{can_run, chromium_missing, meeting, run_chromium, TestApp};
 use meetingmap::coverage::boundaries::Boundaries;
 use meetingmap::coverage::{render as render_coverage, Level, Output as CoverageOutput, QuestionSpec};
 use meetingmap::domain::Fellowship;
@@ -20,41 +18,15 @@ const GAP_RGB: [u8; 3] = [0xe0, 0x30, 0x1e];
 const MAP_RGB: [[u8; 3]; 2] = [[0xf6, 0xf5, 0xf0], [0xff, 0xfd, 0xf2]];
 
 /// Screenshots `url` at 1280×1600 into `png`, waiting at most a minute.
-fn screenshot(browser: &Path, url: &str, png: &Path) {
-    let profile = tempfile::tempdir().unwrap();
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg("--window-size=1280,1600")
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "chromium exited with {status}");
-            return;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("chromium took over a minute");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn screenshot(url: &str, png: &Path) {
+    run_chromium(
+        url,
+        &[
+            "--hide-scrollbars".into(),
+            format!("--screenshot={}", png.display()),
+            "--window-size=1280,1600".into(),
+        ],
+    );
 }
 
 /// RGB pixels of a PNG, with its width.
@@ -96,7 +68,6 @@ async fn chromium_renders_a_map_with_meetings_and_gaps() {
     if !can_run(chromium_missing()) {
         return;
     }
-    let browser = chromium();
     let dir = tempfile::tempdir().unwrap();
     let boundaries = synthetic_boundaries(dir.path());
     let meetings = vec![
@@ -116,7 +87,7 @@ async fn chromium_renders_a_map_with_meetings_and_gaps() {
     let png = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("coverage-report.png");
     let _ = std::fs::remove_file(&png);
     let (shot, target) = (url.clone(), png.clone());
-    tokio::task::spawn_blocking(move || screenshot(&browser, &shot, &target))
+    tokio::task::spawn_blocking(move || screenshot(&shot, &target))
         .await
         .unwrap();
     println!("screenshot of {url}: {}", png.display());
