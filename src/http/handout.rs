@@ -1,7 +1,7 @@
 //! `/v1/handout`: a search as a printable page ([`crate::formats::handout`]), and `/handout`, the
 //! form that builds one ([`crate::formats::handout_form`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -191,16 +191,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     }
 
     let asked = request.query.filter.wanted_fellowships();
-    let listed_anywhere: HashSet<Fellowship> = if asked.is_empty() {
-        HashSet::new()
-    } else {
-        snapshot.meetings().iter().map(|m| m.fellowship).collect()
-    };
-    let missing: Vec<Fellowship> = asked
-        .iter()
-        .copied()
-        .filter(|f| !listed_anywhere.contains(f))
-        .collect();
+    let missing: Vec<Fellowship> = asked.iter().copied().filter(|&f| !snapshot.lists(f)).collect();
     // The asked fellowships' contacts, or those of the fellowships on the page.
     let mut shown: Vec<Fellowship> = if asked.is_empty() {
         page.iter()
@@ -311,10 +302,9 @@ pub async fn handout_form(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     prefill.mode = Mode::parse(&first("mode"));
     prefill.max_minutes = first("max_minutes").parse().ok();
     let snapshot = state.directory.snapshot();
-    let listed: HashSet<Fellowship> = snapshot.meetings().iter().map(|m| m.fellowship).collect();
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header(cache::control(cache::REVALIDATE))
         .insert_header((header::CONTENT_SECURITY_POLICY, FORM_CSP))
-        .body(form::render(&prefill, &|f| listed.contains(&f)))
+        .body(form::render(&prefill, &|f| snapshot.lists(f)))
 }

@@ -91,6 +91,9 @@ pub struct Snapshot {
     remote: Vec<u32>,
     by_id: HashMap<String, u32>,
     rooms: RTree<Node>,
+    /// Bit `i` set when fellowship `i` has a meeting here: what "no data" means on pages that
+    /// offer or name fellowships, known once per snapshot instead of by a scan per request.
+    fellowships: u32,
 }
 
 fn to_cartesian(lat: f64, lon: f64) -> Point3 {
@@ -174,6 +177,7 @@ impl Snapshot {
             let index = by_id[&kept];
             by_id.insert(alias, index);
         }
+        let fellowships = entries.iter().fold(0, |bits, e| bits | 1 << e.compact.fellowship);
         Snapshot {
             version,
             built_at,
@@ -185,7 +189,13 @@ impl Snapshot {
             remote,
             by_id,
             rooms,
+            fellowships,
         }
+    }
+
+    /// Whether the directory lists any meeting of `fellowship`.
+    pub fn lists(&self, fellowship: crate::domain::Fellowship) -> bool {
+        self.fellowships & (1 << fellowship.index()) != 0
     }
 
     fn entry(index: usize, m: &Meeting) -> Entry {

@@ -44,3 +44,14 @@ fn great_circle_from_chord_matches_haversine() {
     let chord2 = squared_distance(to_cartesian(a.0, a.1), to_cartesian(b.0, b.1));
     assert!((great_circle_km(chord2) - distance_km(a.0, a.1, b.0, b.1)).abs() < 1e-9);
 }
+
+#[test]
+fn a_snapshot_knows_which_fellowships_it_lists() {
+    let meetings = crate::demo::generate(40, 3, "2026-11-01T12:00:00Z".parse().unwrap());
+    let snapshot = Snapshot::build(meetings.clone());
+    for fellowship in crate::domain::Fellowship::all() {
+        let any = meetings.iter().any(|m| m.fellowship == fellowship);
+        assert_eq!(snapshot.lists(fellowship), any, "{}", fellowship.id());
+    }
+    assert!(crate::domain::Fellowship::all().all(|f| !Snapshot::build(Vec::new()).lists(f)));
+}
