@@ -128,7 +128,7 @@ fn params_mention(query: &str, names: &[&str]) -> bool {
     tag = "BMLT",
     params(BmltParams),
     responses(
-        (status = 200, description = "The switcher's answer: an array (or, with `get_used_formats`, `{meetings, formats}`) of objects whose values are strings", body = Object),
+        (status = 200, description = "The switcher's answer: an array (or, with `get_used_formats`, `{meetings, formats}`) of objects whose values are strings", body = serde_json::Value),
         (status = 400, description = "`GetFieldValues` without a known `meeting_key`", body = String, content_type = "text/plain"),
         (status = 422, description = "An unknown switcher", body = String, content_type = "text/plain"),
     )

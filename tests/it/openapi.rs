@@ -297,6 +297,55 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
             "",
             Some(csv_points),
         ),
+        (
+            Method::GET,
+            "/v1/feeds/meeting-guide.json",
+            "/v1/feeds/meeting-guide.json?fellowship=aa&1795350757335".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/feeds/meeting-guide.json",
+            "/v1/feeds/meeting-guide.json?source=nowhere".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/client_interface/json/",
+            "/client_interface/json/?switcher=GetSearchResults&weekdays[]=2".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/client_interface/json/",
+            "/client_interface/json/?switcher=GetSearchResults&get_used_formats".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/client_interface/json/",
+            "/client_interface/json/?switcher=GetFieldValues".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/client_interface/json/",
+            "/client_interface/json/?switcher=Nothing".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/client_interface/jsonp/",
+            "/client_interface/jsonp/?switcher=GetServiceBodies&callback=cb".into(),
+            "",
+            None,
+        ),
     ];
 
     let validator = |schema: &Value| {
