@@ -216,7 +216,11 @@ fn ecosystem_meetings() -> Vec<Meeting> {
                 "Europe/London",
             );
             let town = towns[i % towns.len()];
-            m.name = format!("{town} {} {}", day.full_name(), if t == 0 { "Morning" } else { "Evening" });
+            m.name = format!(
+                "{town} {} {}",
+                day.full_name(),
+                if t == 0 { "Morning" } else { "Evening" }
+            );
             m.access = if i % 3 == 0 { Access::Closed } else { Access::Open };
             if let Some(l) = m.location.as_mut() {
                 l.town = Some(town.into());
@@ -254,7 +258,13 @@ fn ecosystem_meetings() -> Vec<Meeting> {
         phone: None,
         notes: None,
     });
-    let mut far = with_schedule(meeting("mg-london", LONDON), Day::Mon, "18:30", 60, "Europe/London");
+    let mut far = with_schedule(
+        meeting("mg-london", LONDON),
+        Day::Mon,
+        "18:30",
+        60,
+        "Europe/London",
+    );
     far.name = "Westminster Monday".into();
     out.extend([zoom, own, far]);
     out
@@ -285,7 +295,9 @@ async fn tsml_ui_and_crouton_show_our_meetings() {
     // commas: TSML UI reads `data-src` as a comma-separated list of feeds (a list parameter
     // is repeated, or its commas written `%2C`).
     let feed_query = format!("near={NEAR}&radius_km=30");
-    let (status, feed) = server.get(&format!("/v1/feeds/meeting-guide.json?{feed_query}")).await;
+    let (status, feed) = server
+        .get(&format!("/v1/feeds/meeting-guide.json?{feed_query}"))
+        .await;
     assert_eq!(status, 200, "{feed}");
     let expected = meetings.iter().filter(|m| m.id != "mg-london").count();
     assert_eq!(feed.as_array().unwrap().len(), expected);
@@ -311,6 +323,7 @@ async fn tsml_ui_and_crouton_show_our_meetings() {
             .env("MEETINGMAP_FEED_COUNT", expected.to_string())
             .env("MEETINGMAP_NA_BODY", na_body.to_string())
             .env("MEETINGMAP_NA_COUNT", na.to_string())
+            .env("MEETINGMAP_BODY_FORMAT", "Just for Today (NA)")
             .env("MEETINGMAP_HOME", format!("{},{}", HOME.0, HOME.1))
             .env("MEETINGMAP_SCREENSHOTS", target)
             .output()
