@@ -472,12 +472,15 @@ pub struct RecordContext<'a> {
     pub formats: &'a [FormatOut],
 }
 
+/// A meeting record: its keys in order, each with its value.
+pub type Record = Vec<(&'static str, String)>;
+
 pub fn record(
     meeting: &Meeting,
     ctx: &RecordContext,
     shown_at: Option<(Day, LocalTimeOut, &str)>,
     distance_km: Option<f64>,
-) -> Option<Vec<(&'static str, String)>> {
+) -> Option<Record> {
     let schedule = meeting.schedule.as_ref()?;
     let (day, start, zone) = shown_at.unwrap_or((
         schedule.day,

@@ -168,6 +168,9 @@ pub fn changes_from_meetings(meetings: &[Meeting]) -> Vec<Change<'_>> {
     changes
 }
 
+/// A meeting found by a search: the meeting, its distance from the point, its record.
+type Found<'a> = (&'a Meeting, Option<f64>, bmlt::Record);
+
 /// What the interface answers from.
 pub struct Server<'a> {
     pub meetings: &'a [Meeting],
@@ -311,7 +314,7 @@ impl Server<'_> {
             ))
         };
         let ctx = self.record_context(&formats);
-        let mut records: Vec<(&Meeting, Option<f64>, Vec<(&'static str, String)>)> = hits
+        let mut records: Vec<Found> = hits
             .iter()
             .filter_map(|(m, d)| {
                 let at = shown(m);
@@ -513,8 +516,8 @@ impl Server<'_> {
 
     /// BMLT's orders: by distance (`sort_results_by_distance`), by next start (the aggregator's
     /// `sort_results_by_next_start`), or by `sort_keys` (default weekday, start time, duration).
-    fn sort(&self, records: &mut [(&Meeting, Option<f64>, Vec<(&'static str, String)>)], p: &Params) {
-        let field = |r: &Vec<(&'static str, String)>, key: &str| -> String {
+    fn sort(&self, records: &mut [Found], p: &Params) {
+        let field = |r: &bmlt::Record, key: &str| -> String {
             r.iter()
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| v.clone())

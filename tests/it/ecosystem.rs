@@ -500,7 +500,7 @@ async fn bmlt_answers_as_clients_need() {
         .iter()
         .map(|f| f["id"].as_str().unwrap())
         .collect();
-    let root = format!("{}", server.base);
+    let root = server.base.clone();
     for m in all {
         let m = m.as_object().unwrap();
         for key in NEEDED {
