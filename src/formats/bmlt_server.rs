@@ -168,6 +168,162 @@ pub fn changes_from_meetings(meetings: &[Meeting]) -> Vec<Change<'_>> {
     changes
 }
 
+/// Included and (negative) excluded values of a list parameter.
+type Signed = (HashSet<i64>, HashSet<i64>);
+
+/// Whether `value` passes an included/excluded list.
+fn passes(list: &Signed, value: i64) -> bool {
+    (list.0.is_empty() || list.0.contains(&value)) && !list.1.contains(&value)
+}
+
+/// The conditions of `GetSearchResults` but the point, read once per request.
+struct Conditions {
+    meeting_ids: Signed,
+    weekdays: Signed,
+    venue_types: Signed,
+    services: Signed,
+    recursive: bool,
+    formats: Signed,
+    any_format: bool,
+    starts_after: Option<i64>,
+    starts_before: Option<i64>,
+    ends_before: Option<i64>,
+    min_duration: Option<i64>,
+    max_duration: Option<i64>,
+    /// `SearchString` as a list of ids.
+    ids: Option<Vec<i64>>,
+    /// `SearchString` as folded words (under three characters, ignored, as BMLT ignores it).
+    words: Vec<String>,
+}
+
+impl Conditions {
+    fn read(p: &Params) -> Conditions {
+        // Minutes after local midnight; an hour is clamped to 0..23 and minutes to 0..59, and a
+        // missing half is 0, as BMLT reads them.
+        let hm = |h: &str, m: &str| -> Option<i64> {
+            if !p.has(h) && !p.has(m) {
+                return None;
+            }
+            let hours = p.int(h).unwrap_or(0).clamp(0, 23);
+            let minutes = p.int(m).unwrap_or(0).clamp(0, 59);
+            Some(hours * 60 + minutes)
+        };
+        let search = p.one("SearchString").filter(|s| !s.is_empty());
+        let ids = search.and_then(|s| {
+            let ids: Vec<i64> = s.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+            (!ids.is_empty() && ids.len() == s.split(',').count()).then_some(ids)
+        });
+        let words = match (search, &ids) {
+            (Some(s), None) if s.chars().count() >= 3 => {
+                fold_text(s).split_whitespace().map(str::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
+        Conditions {
+            meeting_ids: p.signed("meeting_ids"),
+            weekdays: p.signed("weekdays"),
+            venue_types: p.signed("venue_types"),
+            services: p.signed("services"),
+            recursive: p.flag("recursive"),
+            formats: p.signed("formats"),
+            any_format: p
+                .one("formats_comparison_operator")
+                .is_some_and(|o| o.eq_ignore_ascii_case("OR")),
+            starts_after: hm("StartsAfterH", "StartsAfterM"),
+            starts_before: hm("StartsBeforeH", "StartsBeforeM"),
+            ends_before: hm("EndsBeforeH", "EndsBeforeM"),
+            min_duration: hm("MinDurationH", "MinDurationM"),
+            max_duration: hm("MaxDurationH", "MaxDurationM"),
+            ids,
+            words,
+        }
+    }
+
+    fn matches(&self, m: &Meeting, formats: &[FormatOut]) -> bool {
+        let Some(schedule) = &m.schedule else {
+            return false;
+        };
+        let number = meeting_number(&m.id) as i64;
+        if !passes(&self.meeting_ids, number) {
+            return false;
+        }
+        if !passes(&self.weekdays, schedule.day.index() as i64 + 1) {
+            return false;
+        }
+        let venue = match m.attendance {
+            Attendance::InPerson => 1,
+            Attendance::Online => 2,
+            Attendance::Hybrid => 3,
+        };
+        if !passes(&self.venue_types, venue) {
+            return false;
+        }
+        // A meeting is in its source's body; `recursive` also finds it by its fellowship's.
+        let body = bmlt::source_body(m.fellowship, &m.source.id) as i64;
+        let parent = bmlt::fellowship_body(m.fellowship) as i64;
+        let in_body = |set: &HashSet<i64>| set.contains(&body) || (self.recursive && set.contains(&parent));
+        let (include, exclude) = &self.services;
+        if (!include.is_empty() && !in_body(include)) || in_body(exclude) {
+            return false;
+        }
+        let (include, exclude) = &self.formats;
+        if !include.is_empty() || !exclude.is_empty() {
+            let has: HashSet<i64> = meeting_formats(m, formats).iter().map(|f| f.id as i64).collect();
+            let ok = include.is_empty()
+                || if self.any_format {
+                    include.iter().any(|f| has.contains(f))
+                } else {
+                    include.iter().all(|f| has.contains(f))
+                };
+            if !ok || exclude.iter().any(|f| has.contains(f)) {
+                return false;
+            }
+        }
+
+        // BMLT's starts-after and -before are strict.
+        let start = schedule.start_time.minutes() as i64;
+        let duration = schedule.duration_minutes as i64;
+        if self.starts_after.is_some_and(|t| start <= t)
+            || self.starts_before.is_some_and(|t| start >= t)
+            || self.ends_before.is_some_and(|t| start + duration > t)
+            || self.min_duration.is_some_and(|t| duration < t)
+            || self.max_duration.is_some_and(|t| duration > t)
+        {
+            return false;
+        }
+
+        if let Some(ids) = &self.ids {
+            return ids.contains(&number);
+        }
+        if !self.words.is_empty() {
+            let loc = m.location.as_ref();
+            let text = fold_text(
+                &[
+                    Some(m.name.as_str()),
+                    m.group_name.as_deref(),
+                    m.notes.as_deref(),
+                    loc.and_then(|l| l.venue.as_deref()),
+                    loc.and_then(|l| l.town.as_deref()),
+                    loc.and_then(|l| l.postcode.as_deref()),
+                    loc.and_then(|l| l.notes.as_deref()),
+                ]
+                .into_iter()
+                .flatten()
+                .chain(
+                    loc.into_iter()
+                        .flat_map(|l| l.address_lines.iter().map(String::as_str)),
+                )
+                .collect::<Vec<_>>()
+                .join(" "),
+            );
+            if !self.words.iter().all(|w| text.contains(w.as_str())) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// A meeting found by a search: the meeting, its distance from the point, its record.
 type Found<'a> = (&'a Meeting, Option<f64>, bmlt::Record);
 
@@ -256,11 +412,12 @@ impl Server<'_> {
         if p.int("advanced_published") == Some(-1) {
             return empty();
         }
+        let conditions = Conditions::read(p);
         let mut hits: Vec<(&Meeting, Option<f64>)> = self
             .meetings
             .iter()
             .filter(|m| m.schedule.is_some())
-            .filter(|m| self.matches(m, p, &formats))
+            .filter(|m| conditions.matches(m, &formats))
             .map(|m| (m, None))
             .collect();
 
@@ -384,120 +541,6 @@ impl Server<'_> {
         } else {
             Value::Array(meetings)
         }
-    }
-
-    /// Every condition of `GetSearchResults` but the point.
-    fn matches(&self, m: &Meeting, p: &Params, formats: &[FormatOut]) -> bool {
-        let Some(schedule) = &m.schedule else {
-            return false;
-        };
-        let number = meeting_number(&m.id) as i64;
-        let (include, exclude) = p.signed("meeting_ids");
-        if (!include.is_empty() && !include.contains(&number)) || exclude.contains(&number) {
-            return false;
-        }
-        let weekday = schedule.day.index() as i64 + 1;
-        let (include, exclude) = p.signed("weekdays");
-        if (!include.is_empty() && !include.contains(&weekday)) || exclude.contains(&weekday) {
-            return false;
-        }
-        let venue = match m.attendance {
-            Attendance::InPerson => 1,
-            Attendance::Online => 2,
-            Attendance::Hybrid => 3,
-        };
-        let (include, exclude) = p.signed("venue_types");
-        if (!include.is_empty() && !include.contains(&venue)) || exclude.contains(&venue) {
-            return false;
-        }
-        let body = bmlt::source_body(m.fellowship, &m.source.id) as i64;
-        let parent = bmlt::fellowship_body(m.fellowship) as i64;
-        let recursive = p.flag("recursive");
-        let (include, exclude) = p.signed("services");
-        let in_body = |set: &HashSet<i64>| set.contains(&body) || (recursive && set.contains(&parent));
-        if (!include.is_empty() && !in_body(&include)) || in_body(&exclude) {
-            return false;
-        }
-        let has: HashSet<i64> = meeting_formats(m, formats).iter().map(|f| f.id as i64).collect();
-        let (include, exclude) = p.signed("formats");
-        let any = p
-            .one("formats_comparison_operator")
-            .is_some_and(|o| o.eq_ignore_ascii_case("OR"));
-        if !include.is_empty() {
-            let ok = if any {
-                include.iter().any(|f| has.contains(f))
-            } else {
-                include.iter().all(|f| has.contains(f))
-            };
-            if !ok {
-                return false;
-            }
-        }
-        if exclude.iter().any(|f| has.contains(f)) {
-            return false;
-        }
-
-        // Times, in minutes after local midnight; BMLT's starts-after and -before are strict.
-        let start = schedule.start_time.minutes() as i64;
-        let duration = schedule.duration_minutes as i64;
-        let hm = |h: &str, m: &str| -> Option<i64> {
-            if !p.has(h) && !p.has(m) {
-                return None;
-            }
-            let hours = p.int(h).unwrap_or(0).clamp(0, 23);
-            let minutes = p.int(m).unwrap_or(0).clamp(0, 59);
-            Some(hours * 60 + minutes)
-        };
-        if hm("StartsAfterH", "StartsAfterM").is_some_and(|t| start <= t) {
-            return false;
-        }
-        if hm("StartsBeforeH", "StartsBeforeM").is_some_and(|t| start >= t) {
-            return false;
-        }
-        if hm("EndsBeforeH", "EndsBeforeM").is_some_and(|t| start + duration > t) {
-            return false;
-        }
-        if hm("MinDurationH", "MinDurationM").is_some_and(|t| duration < t) {
-            return false;
-        }
-        if hm("MaxDurationH", "MaxDurationM").is_some_and(|t| duration > t) {
-            return false;
-        }
-
-        // `SearchString`: a comma list of numbers is a list of ids; otherwise every word must be
-        // found in the meeting's text (ignored under three characters, as BMLT ignores it).
-        if let Some(search) = p.one("SearchString").filter(|s| !s.is_empty()) {
-            let ids: Vec<i64> = search.split(',').filter_map(|s| s.trim().parse().ok()).collect();
-            if !ids.is_empty() && ids.len() == search.split(',').count() {
-                return ids.contains(&number);
-            }
-            if search.chars().count() >= 3 {
-                let loc = m.location.as_ref();
-                let text = fold_text(
-                    &[
-                        Some(m.name.as_str()),
-                        m.group_name.as_deref(),
-                        m.notes.as_deref(),
-                        loc.and_then(|l| l.venue.as_deref()),
-                        loc.and_then(|l| l.town.as_deref()),
-                        loc.and_then(|l| l.postcode.as_deref()),
-                        loc.and_then(|l| l.notes.as_deref()),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .chain(
-                        loc.into_iter()
-                            .flat_map(|l| l.address_lines.iter().map(String::as_str)),
-                    )
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                );
-                if !fold_text(search).split_whitespace().all(|w| text.contains(w)) {
-                    return false;
-                }
-            }
-        }
-        true
     }
 
     /// The next start of a meeting at or after `now - grace_minutes`.
