@@ -286,6 +286,11 @@ pub fn formats() -> Vec<FormatOut> {
             FormatMeaning::TemporarilyClosed,
         ),
     ];
+    // Key strings are what crouton shows on each meeting: short codes people know where there
+    // are some (BMLT's seeded keys, NAWS codes, the Meeting Guide spec's codes), unique here.
+    let mut taken: std::collections::HashSet<String> =
+        SEEDED.iter().map(|(_, key, _)| key.to_string()).collect();
+    let aa = Fellowship::parse("aa").expect("AA is listed");
     for ty in MeetingType::all() {
         let info = ty.info();
         let world_id = vocabulary::naws_type(ty).unwrap_or("");
@@ -293,11 +298,20 @@ pub fn formats() -> Vec<FormatOut> {
             Some((id, key)) => (id, key.to_string()),
             None => {
                 let id = 100_000 + (fnv1a(&ty.to_string()) % 900_000) as u32;
-                let key = match info.facet {
-                    Facet::Language => info.code.to_ascii_uppercase(),
-                    _ if !world_id.is_empty() => world_id.to_string(),
-                    _ => info.code.to_string(),
+                let candidates = match info.facet {
+                    Facet::Language => vec![info.code.to_ascii_uppercase()],
+                    _ => [Some(world_id), vocabulary::meeting_guide_type(aa, ty)]
+                        .into_iter()
+                        .flatten()
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                        .collect(),
                 };
+                let key = candidates
+                    .into_iter()
+                    .find(|c| !taken.contains(c))
+                    .unwrap_or_else(|| info.code.to_string());
+                taken.insert(key.clone());
                 (id, key)
             }
         };
