@@ -155,3 +155,37 @@ pub async fn bmlt_json(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
 pub async fn bmlt_jsonp(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     respond(&req, &state, true)
 }
+
+/// BMLT semantic interface, JSON, without the final slash.
+///
+/// As `/client_interface/json/` (BMLT answers both; some clients leave the slash off).
+#[utoipa::path(
+    tag = "BMLT",
+    params(BmltParams),
+    responses(
+        (status = 200, description = "As `/client_interface/json/`", body = serde_json::Value),
+        (status = 400, description = "`GetFieldValues` without a known `meeting_key`", body = String, content_type = "text/plain"),
+        (status = 422, description = "An unknown switcher", body = String, content_type = "text/plain"),
+    )
+)]
+#[get("/client_interface/json")]
+pub async fn bmlt_json_bare(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    respond(&req, &state, false)
+}
+
+/// BMLT semantic interface, JSONP, without the final slash.
+///
+/// As `/client_interface/jsonp/`.
+#[utoipa::path(
+    tag = "BMLT",
+    params(BmltParams, CallbackParams),
+    responses(
+        (status = 200, description = "As `/client_interface/jsonp/`", body = String, content_type = "text/javascript"),
+        (status = 400, description = "`GetFieldValues` without a known `meeting_key`", body = String, content_type = "text/plain"),
+        (status = 422, description = "An unknown switcher, or a callback that is not a JavaScript name", body = String, content_type = "text/plain"),
+    )
+)]
+#[get("/client_interface/jsonp")]
+pub async fn bmlt_jsonp_bare(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    respond(&req, &state, true)
+}

@@ -168,7 +168,9 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(embed::embed_page)
         .service(feeds::meeting_guide_feed)
         .service(bmlt::bmlt_json)
-        .service(bmlt::bmlt_jsonp);
+        .service(bmlt::bmlt_jsonp)
+        .service(bmlt::bmlt_json_bare)
+        .service(bmlt::bmlt_jsonp_bare);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

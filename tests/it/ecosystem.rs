@@ -823,8 +823,50 @@ async fn bmlt_answers_as_clients_need() {
 
     // The other switchers.
     let info = bmlt(&server, "switcher=GetServerInfo").await;
-    assert_eq!(info[0]["google_api_key"], "");
-    assert!(info[0]["version"].is_string());
+    assert_eq!(info[0]["google_api_key"], "", "never a key");
+    for key in [
+        "version",
+        "versionInt",
+        "langs",
+        "nativeLang",
+        "centerLongitude",
+        "centerLatitude",
+        "centerZoom",
+        "defaultDuration",
+        "regionBias",
+        "charSet",
+        "distanceUnits",
+        "semanticAdmin",
+        "changesPerMeeting",
+        "meeting_states_and_provinces",
+        "meeting_counties_and_sub_provinces",
+        "available_keys",
+        "dbVersion",
+        "dbPrefix",
+        "phpVersion",
+        "commit",
+    ] {
+        assert!(info[0][key].is_string(), "{key}");
+    }
+    for key in [
+        "auto_geocoding_enabled",
+        "county_auto_geocoding_enabled",
+        "zip_auto_geocoding_enabled",
+        "default_closed_status",
+        "aggregator_mode_enabled",
+    ] {
+        assert!(info[0][key].is_boolean(), "{key} is a boolean, as BMLT sends it");
+    }
+    // Without the final slash, as BMLT also answers.
+    let bare = server
+        .request(
+            Method::GET,
+            "/client_interface/json?switcher=GetServerInfo",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!((bare.status, bare.json()), (200, info.clone()));
     let keys = bmlt(&server, "switcher=GetFieldKeys").await;
     assert!(keys
         .as_array()
