@@ -168,6 +168,15 @@ fn read(record: &Map<String, Value>, fellowship: Option<Fellowship>) -> Result<V
     }
 
     raw.online.url = str_field(record, "conference_url");
+    if raw.online.url.is_none()
+        && matches!(
+            str_field(record, "attendance_option").as_deref(),
+            Some("online" | "hybrid")
+        )
+    {
+        // Our own feeds (and TSML's) put a joining link TSML UI would refuse as `website`.
+        raw.online.url = str_field(record, "website");
+    }
     raw.online.phone = str_field(record, "conference_phone");
     raw.online.notes = [
         str_field(record, "conference_url_notes"),
@@ -221,4 +230,324 @@ fn read(record: &Map<String, Value>, fellowship: Option<Fellowship>) -> Result<V
             copy
         })
         .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing: a Meeting Guide feed of our meetings, for TSML UI, the Meeting Guide app and other
+// aggregators. Every rule below is one TSML UI applies to what it reads
+// (code4recovery/tsml-ui@fef58db `src/helpers/load-meeting-data.ts`), so none of our meetings is
+// dropped or shown wrongly by it.
+
+/// Hosts TSML UI and the Meeting Guide app accept a `conference_url` on: a host matches when it
+/// *ends with* one of these (`us02web.zoom.us`), as TSML UI tests it
+/// (`src/helpers/format-conference-provider.ts`). Links elsewhere are discarded by TSML UI with
+/// their notes, so they are written as `website` instead.
+pub const CONFERENCE_PROVIDERS: &[&str] = &[
+    "bluejeans.com",
+    "discord.gg",
+    "freeconference.com",
+    "freeconferencecall.com",
+    "goto.com",
+    "gotomeet.me",
+    "gotomeeting.com",
+    "horizon.meta.com",
+    "maps.secondlife.com",
+    "meet.google.com",
+    "meet.jit.si",
+    "meetings.dialpad.com",
+    "signal.group",
+    "skype.com",
+    "slurl.com",
+    "teams.live.com",
+    "teams.microsoft.com",
+    "vrchat.com",
+    "webex.com",
+    "zoho.com",
+    "zoom.us",
+];
+
+/// Types TSML UI removes from meetings that are not in person (its `in_person_types`).
+const IN_PERSON_TYPES: &[&str] = &[
+    "BA", "BRK", "CAN", "CF", "AL-AN", "AL", "FF", "OUT", "SM", "X", "XB",
+];
+
+/// Slugs are at most this long (the spec; app favourites and bookmarks use them).
+pub const MAX_SLUG: usize = 64;
+
+/// Whether TSML UI keeps `url` as a `conference_url`.
+pub fn is_conference_provider(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    CONFERENCE_PROVIDERS.iter().any(|p| host.ends_with(p))
+}
+
+/// Whether TSML UI keeps a `conference_phone`: at least ten of digits, `,`, `+` and `#`.
+pub fn is_dialable(phone: &str) -> bool {
+    phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, ',' | '+' | '#'))
+        .count()
+        >= 10
+}
+
+/// A URL-safe slug of at most [`MAX_SLUG`] characters for a meeting id: the id itself when it
+/// already is one (lower-case letters, digits and dashes), else a readable prefix and a hash of
+/// the whole id, so different ids never share a slug.
+pub fn slug(id: &str) -> String {
+    let lossless = !id.is_empty()
+        && id.len() <= MAX_SLUG
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if lossless {
+        return id.to_string();
+    }
+    let mut readable = String::new();
+    for c in id.chars() {
+        if c.is_ascii_alphanumeric() {
+            readable.push(c.to_ascii_lowercase());
+        } else if !readable.is_empty() && !readable.ends_with('-') {
+            readable.push('-');
+        }
+    }
+    // 64 = up to 46 readable characters, a dash, `h` and 16 hex digits.
+    readable.truncate(MAX_SLUG - 18);
+    let readable = readable.trim_end_matches('-');
+    let hash = crate::hash::fnv1a(id);
+    if readable.is_empty() {
+        format!("h{hash:016x}")
+    } else {
+        format!("{readable}-h{hash:016x}")
+    }
+}
+
+/// The spec's `updated`: `YYYY-MM-DD HH:MM:SS` in UTC.
+fn updated(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A country as people write it at the end of an address (`GB` reads as `UK`).
+fn country_name(code: &str) -> &str {
+    match code {
+        "GB" | "UK" => "UK",
+        "IE" => "Ireland",
+        other => other,
+    }
+}
+
+/// An approximate address for a meeting with no room: the place its time zone is named after
+/// (`Europe/London` gives `London, UK`), which tells the Meeting Guide app and TSML UI the zone
+/// and lets them list it (they drop records with no address at all).
+fn approximate_address(zone: &str) -> String {
+    let city = zone.rsplit('/').next().unwrap_or(zone).replace('_', " ");
+    match zone {
+        "Europe/London" => "London, UK".into(),
+        "Europe/Dublin" => "Dublin, Ireland".into(),
+        _ => city,
+    }
+}
+
+/// The spec type codes for a meeting: access, its types through the two-way code table
+/// ([`vocabulary::meeting_guide_type`]), `TC` when closed for now; in-person-only types left off
+/// meetings with no room, as TSML UI would. Codes with no spec equivalent are left out (TSML UI
+/// would drop them silently); the meeting's own API record keeps them.
+fn type_codes(meeting: &crate::domain::Meeting) -> Vec<&'static str> {
+    use crate::domain::{Access, Status};
+    use vocabulary::Meaning;
+    let f = meeting.fellowship;
+    let mut codes: Vec<&'static str> = Vec::new();
+    match meeting.access {
+        Access::Open => codes.extend(vocabulary::meeting_guide_spec_code(
+            f,
+            Meaning::Access(Access::Open),
+        )),
+        Access::Closed => codes.extend(vocabulary::meeting_guide_spec_code(
+            f,
+            Meaning::Access(Access::Closed),
+        )),
+        Access::Unknown => {}
+    }
+    codes.extend(
+        meeting
+            .types
+            .iter()
+            .filter_map(|t| vocabulary::meeting_guide_type(f, *t)),
+    );
+    if meeting.status == Status::TemporarilyClosed {
+        codes.extend(vocabulary::meeting_guide_spec_code(f, Meaning::TemporarilyClosed));
+    }
+    if !meeting.attendance.has_room() {
+        codes.retain(|c| !IN_PERSON_TYPES.contains(c));
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// TSML's `attendance_option` (TSML UI ignores it; TSML and our own importer read it).
+fn attendance_option(meeting: &crate::domain::Meeting) -> &'static str {
+    use crate::domain::Status;
+    match (meeting.status, meeting.attendance) {
+        (_, Attendance::Online) => "online",
+        (Status::TemporarilyClosed, _) => "inactive",
+        (_, Attendance::Hybrid) => "hybrid",
+        (_, Attendance::InPerson) => "in_person",
+    }
+}
+
+/// One meeting as a Meeting Guide record. `slug` is its unique slug in the feed; `page` its page
+/// for people (the spec's `url`), when the caller knows where that is.
+pub fn record(meeting: &crate::domain::Meeting, slug: String, page: Option<String>) -> Map<String, Value> {
+    let mut r = Map::new();
+    let mut put = |key: &str, value: Value| {
+        r.insert(key.to_string(), value);
+    };
+    put("slug", slug.into());
+    put("name", meeting.name.clone().into());
+    if let Some(s) = &meeting.schedule {
+        put("day", s.day.index().into());
+        put(
+            "time",
+            format!("{:02}:{:02}", s.start_time.hour(), s.start_time.minute()).into(),
+        );
+        let end = s.end_time();
+        put(
+            "end_time",
+            format!("{:02}:{:02}", end.hour(), end.minute()).into(),
+        );
+        put("timezone", s.timezone.name().into());
+    }
+    put("types", type_codes(meeting).into());
+    if let Some(group) = &meeting.group_name {
+        put("group", group.clone().into());
+    }
+    if let Some(notes) = &meeting.notes {
+        put("notes", notes.clone().into());
+    }
+    put("updated", updated(meeting.updated_at).into());
+    put("attendance_option", attendance_option(meeting).into());
+    if let Some(page) = page {
+        put("url", page.into());
+    }
+    put("entity", meeting.source.name.clone().into());
+
+    match &meeting.location {
+        Some(loc) => {
+            if let Some(venue) = &loc.venue {
+                put("location", venue.clone().into());
+            }
+            let street = loc.address_lines.join(", ");
+            if !street.is_empty() {
+                put("address", street.clone().into());
+            }
+            if let Some(town) = &loc.town {
+                put("city", town.clone().into());
+                put("regions", vec![town.clone()].into());
+            }
+            if let Some(postcode) = &loc.postcode {
+                put("postal_code", postcode.clone().into());
+            }
+            if let Some(country) = &loc.country {
+                put("country", country.clone().into());
+            }
+            let formatted: Vec<&str> = loc
+                .address_lines
+                .iter()
+                .map(String::as_str)
+                .chain(loc.town.as_deref())
+                .chain(loc.postcode.as_deref())
+                .chain(loc.country.as_deref().map(country_name))
+                .filter(|s| !s.trim().is_empty())
+                .collect();
+            let formatted = if formatted.is_empty() {
+                // A room known only by its venue name and point: the venue is the address.
+                loc.venue.clone().unwrap_or_default()
+            } else {
+                formatted.join(", ")
+            };
+            put("formatted_address", formatted.into());
+            if let Some((lat, lon)) = loc.point() {
+                put("latitude", round5(lat).into());
+                put("longitude", round5(lon).into());
+            }
+            // A real venue: without "no" TSML UI counts commas, and a UK address with three parts
+            // would read as approximate, so not in person, so inactive.
+            put("approximate", "no".into());
+            if let Some(notes) = &loc.notes {
+                put("location_notes", notes.clone().into());
+            }
+        }
+        None => {
+            let zone = meeting
+                .schedule
+                .as_ref()
+                .map_or("Europe/London", |s| s.timezone.name());
+            put("formatted_address", approximate_address(zone).into());
+            put("approximate", "yes".into());
+        }
+    }
+    if let Some(online) = &meeting.online {
+        match &online.url {
+            Some(url) if is_conference_provider(url) => {
+                put("conference_url", url.clone().into());
+                if let Some(notes) = &online.notes {
+                    put("conference_url_notes", notes.clone().into());
+                }
+            }
+            // TSML UI would discard it, and the meeting's joining notes with it; as the
+            // meeting's website it stays on the meeting's page.
+            Some(url) => {
+                put("website", url.clone().into());
+                if let Some(notes) = &online.notes {
+                    put("conference_phone_notes", notes.clone().into());
+                }
+            }
+            None => {
+                if let Some(notes) = &online.notes {
+                    put("conference_phone_notes", notes.clone().into());
+                }
+            }
+        }
+        if let Some(phone) = online.phone.as_ref().filter(|p| is_dialable(p)) {
+            put("conference_phone", phone.clone().into());
+        }
+    }
+    r
+}
+
+/// Five decimals (about a metre), as the spec suggests.
+fn round5(x: f64) -> f64 {
+    (x * 1e5).round() / 1e5
+}
+
+/// A feed of `meetings` (a bare JSON array, as the spec has it), each with a unique slug.
+/// `page(meeting)` is the meeting's page for people, when known.
+pub fn write<'a>(
+    meetings: impl IntoIterator<Item = &'a crate::domain::Meeting>,
+    page: impl Fn(&crate::domain::Meeting) -> Option<String>,
+) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let records: Vec<Value> = meetings
+        .into_iter()
+        .map(|m| {
+            let mut slug = slug(&m.id);
+            if !seen.insert(slug.clone()) {
+                // Only a readable id colliding with another's hashed form gets here.
+                slug = format!(
+                    "h{:016x}",
+                    crate::hash::fnv1a(&format!("{}#{}", m.id, seen.len()))
+                );
+                seen.insert(slug.clone());
+            }
+            Value::Object(record(m, slug, page(m)))
+        })
+        .collect();
+    Value::Array(records).to_string()
 }

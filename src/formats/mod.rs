@@ -6,6 +6,7 @@
 
 pub mod backup;
 pub mod bmlt;
+pub mod bmlt_server;
 pub mod csv_feed;
 pub mod handout;
 pub mod handout_form;

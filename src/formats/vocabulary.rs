@@ -415,6 +415,68 @@ pub fn meeting_guide_code(fellowship: Fellowship, meaning: Meaning) -> Option<&'
     code_for(MEETING_GUIDE, Some(fellowship), meaning)
 }
 
+/// The 87 type codes of the Meeting Guide spec (code4recovery/spec@404117a `data/types.json`), as
+/// the spec spells them. TSML UI drops any other code silently, so a feed for it is written with
+/// these only.
+pub const MEETING_GUIDE_SPEC: &[&str] = &[
+    "11", "12x12", "A", "ABSI", "AF", "AL", "AL-AN", "AM", "AR", "ASL", "B", "BA", "BE", "BG", "BI", "BRK",
+    "C", "CAN", "CF", "D", "DA", "DB", "DD", "DE", "DR", "EL", "EN", "FA", "FF", "FI", "FR", "G", "GR", "H",
+    "HE", "HI", "HR", "HU", "IS", "ITA", "JA", "KA", "KOR", "L", "LGBTQ", "LIT", "LS", "LT", "M", "MED",
+    "ML", "MT", "N", "NB", "NDG", "NE", "NL", "NO", "O", "OUT", "P", "POA", "POC", "POL", "POR", "PUN",
+    "RUS", "S", "SEN", "SK", "SL", "SM", "SP", "ST", "SV", "T", "TC", "TH", "TL", "TR", "TUR", "UK", "W",
+    "X", "XB", "XT", "Y",
+];
+
+/// The spec's spelling of a code, when the spec has it.
+fn in_spec(code: &str) -> Option<&'static str> {
+    MEETING_GUIDE_SPEC
+        .iter()
+        .copied()
+        .find(|c| c.eq_ignore_ascii_case(code))
+}
+
+/// The spec code (see [`MEETING_GUIDE_SPEC`]) that says `meaning` for `fellowship` and reads back
+/// to the same meaning for that fellowship, for writers of feeds that TSML UI and the Meeting
+/// Guide app read. The fellowship's own code comes first; when that is not a spec code (NA's
+/// `STEP`), the general one (`ST`) is used, unless it means something else in that fellowship
+/// (Al-Anon's `Y` is Alateen, so Al-Anon's young adults get no code).
+pub fn meeting_guide_spec_code(fellowship: Fellowship, meaning: Meaning) -> Option<&'static str> {
+    let own = meeting_guide_code(fellowship, meaning);
+    let general = code_for(MEETING_GUIDE, None, meaning);
+    [own, general]
+        .into_iter()
+        .flatten()
+        .filter_map(in_spec)
+        .find(|code| meeting_guide(fellowship, code) == meaning.code())
+}
+
+/// The meaning a table gives one meetingmap type alone, when some row of `table` says exactly it
+/// (the writers' starting point: a type, to a [`Meaning`] the inverse lookups take).
+fn single(table: &[Entry], ty: MeetingType) -> Option<Meaning> {
+    let name = ty.to_string();
+    table.iter().find_map(|e| match e.meaning {
+        Types([one]) if *one == name => Some(e.meaning),
+        _ => None,
+    })
+}
+
+/// The Meeting Guide spec code for one meetingmap type in `fellowship` (languages included).
+pub fn meeting_guide_type(fellowship: Fellowship, ty: MeetingType) -> Option<&'static str> {
+    if ty.facet() == crate::domain::Facet::Language {
+        let iso = ty.info().code;
+        return MEETING_GUIDE_LANGUAGES
+            .iter()
+            .find(|(_, i)| *i == iso)
+            .and_then(|(c, _)| in_spec(c));
+    }
+    meeting_guide_spec_code(fellowship, single(MEETING_GUIDE, ty)?)
+}
+
+/// The NAWS code for one meetingmap type, when there is one.
+pub fn naws_type(ty: MeetingType) -> Option<&'static str> {
+    naws_code(single(NAWS, ty)?)
+}
+
 /// A BMLT format by its NAWS code (`world_id`).
 pub fn naws(code: &str) -> Code {
     lookup(NAWS, None, &code.trim().to_ascii_uppercase()).unwrap_or(Code::Unknown)

@@ -63,7 +63,7 @@ fn time_of_day(after: Option<LocalTime>, before: Option<LocalTime>) -> Option<St
 }
 
 /// `text` safe as one URL path segment: unreserved characters kept, the rest percent-encoded.
-fn path_segment(text: &str) -> String {
+pub(super) fn path_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -1,5 +1,6 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
+mod bmlt;
 mod cache;
 mod calendar;
 mod cors;
@@ -7,6 +8,7 @@ mod coverage;
 mod cursor;
 mod embed;
 mod export;
+mod feeds;
 mod geocode;
 mod handout;
 mod health;
@@ -75,6 +77,8 @@ pub struct AppState {
         (name = "coverage", description = "How much of GB is within reach of a meeting, and the gaps"),
         (name = "embed", description = "The meeting finder for other websites: a script tag or an iframe"),
         (name = "operations", description = "Health and readiness"),
+        (name = "BMLT", description = "BMLT's semantic interface over every fellowship, for croutonjs, crumb-widget and other BMLT clients"),
+        (name = "Meeting Guide", description = "The directory as a Meeting Guide feed, for TSML UI, the Meeting Guide app and aggregators"),
     )
 )]
 struct ApiDoc;
@@ -161,7 +165,12 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(coverage::coverage_gaps)
         .service(coverage::coverage_gaps_for_points)
         .service(embed::embed_script)
-        .service(embed::embed_page);
+        .service(embed::embed_page)
+        .service(feeds::meeting_guide_feed)
+        .service(bmlt::bmlt_json)
+        .service(bmlt::bmlt_jsonp)
+        .service(bmlt::bmlt_json_bare)
+        .service(bmlt::bmlt_jsonp_bare);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

@@ -465,6 +465,14 @@ pub fn parse<T: DeserializeOwned>(
     Ok((search, extra, fingerprint(&params)))
 }
 
+/// [`parse`] for feeds that other programs read and decorate with parameters of their own (TSML
+/// UI appends `?<timestamp>` to a `.json` URL; Meeting Guide clients add their own keys):
+/// parameters neither `SearchParams` nor `T` knows are ignored instead of refused.
+pub fn parse_lenient<T: DeserializeOwned>(query: &str) -> Result<(SearchParams, T, u64), ApiError> {
+    let mut unknown = Vec::new();
+    parse(query, &mut unknown)
+}
+
 #[derive(Deserialize)]
 struct ExtraParams<T> {
     #[serde(flatten)]
@@ -482,6 +490,15 @@ impl SearchParams {
     /// (`/v1/occurrences`) means by default, where a list of meetings puts the nearest first.
     pub fn by_time_unless_asked(mut self) -> SearchParams {
         self.sort.get_or_insert_with(|| "time".into());
+        self
+    }
+
+    /// Lists every kind of attendance unless `attendance` says otherwise: what a whole feed of
+    /// the directory means, where a search for somewhere to go leaves online-only meetings out.
+    pub fn every_attendance_unless_asked(mut self) -> SearchParams {
+        self.filter
+            .attendance
+            .get_or_insert_with(|| "in_person,online,hybrid".into());
         self
     }
 

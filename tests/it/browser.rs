@@ -160,7 +160,12 @@ async fn finder_and_handout_in_chromium() {
     let base = server.base.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .args(["--test", "--test-timeout=60000", "tests/browser/"])
+            .args([
+                "--test",
+                "--test-timeout=60000",
+                "tests/browser/finder.test.mjs",
+                "tests/browser/handout.test.mjs",
+            ])
             .current_dir(root)
             .env("MEETINGMAP_BASE_URL", base)
             .env("MEETINGMAP_CHROMIUM", chromium())
@@ -180,6 +185,147 @@ async fn finder_and_handout_in_chromium() {
                     LONDON.0, LONDON.1
                 ),
             )
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs (is Node.js installed?)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the browser tests failed:\n{report}");
+    println!("{report}");
+}
+
+/// Two meetings a day around Wrexham in AA (one of them hybrid on Zoom), two online-only ones
+/// (one on Zoom, one on the group's own site), one temporarily closed, and NA's meetings in
+/// Wrexham and Gresford; one AA meeting in London that a search around Wrexham leaves out.
+fn ecosystem_meetings() -> Vec<Meeting> {
+    let mut out = Vec::new();
+    let towns = ["Wrexham", "Gresford", "Rhosllanerchrugog", "Mold", "Ruabon"];
+    for (d, day) in Day::ALL.into_iter().enumerate() {
+        for (t, time) in ["10:30", "19:30"].into_iter().enumerate() {
+            let i = d * 2 + t;
+            let mut m = with_schedule(
+                meeting(&format!("mg-{i}"), north_of(HOME, 0.7 * i as f64 - 5.0)),
+                day,
+                time,
+                60 + 30 * (i % 2) as u16,
+                "Europe/London",
+            );
+            let town = towns[i % towns.len()];
+            m.name = format!(
+                "{town} {} {}",
+                day.full_name(),
+                if t == 0 { "Morning" } else { "Evening" }
+            );
+            m.access = if i % 3 == 0 { Access::Closed } else { Access::Open };
+            if let Some(l) = m.location.as_mut() {
+                l.town = Some(town.into());
+                l.venue = Some(format!("{town} Community Centre"));
+            }
+            if i == 5 {
+                m.attendance = Attendance::Hybrid;
+                m.online = Some(Online {
+                    url: Some("https://us02web.zoom.us/j/81234567890".into()),
+                    phone: Some("+44 20 7946 0000".into()),
+                    notes: Some("Passcode 1234".into()),
+                });
+            }
+            if i == 8 {
+                m.status = meetingmap::domain::Status::TemporarilyClosed;
+            }
+            if i % 4 == 1 {
+                m.fellowship = Fellowship::parse("na").unwrap();
+                m.types = vec![meetingmap::domain::MeetingType::parse("format:just-for-today").unwrap()];
+            }
+            out.push(m);
+        }
+    }
+    let mut zoom = with_schedule(online("mg-online-zoom"), Day::Thu, "12:30", 60, "Europe/London");
+    zoom.name = "Lunchtime Online".into();
+    zoom.online = Some(Online {
+        url: Some("https://zoom.us/j/81234567891".into()),
+        phone: None,
+        notes: None,
+    });
+    let mut own = with_schedule(online("mg-online-own"), Day::Sun, "08:00", 60, "Europe/London");
+    own.name = "Early Birds Online".into();
+    own.online = Some(Online {
+        url: Some("https://rooms.example.org/early-birds".into()),
+        phone: None,
+        notes: None,
+    });
+    let mut far = with_schedule(
+        meeting("mg-london", LONDON),
+        Day::Mon,
+        "18:30",
+        60,
+        "Europe/London",
+    );
+    far.name = "Westminster Monday".into();
+    out.extend([zoom, own, far]);
+    out
+}
+
+/// TSML UI (the bundle in `../shared/clients`, never copied here) on a page of another origin
+/// showing our Meeting Guide feed of a search, and croutonjs (npm) on such a page reading our
+/// BMLT interface for a service body and for a near-me search; screenshots in
+/// `target/tsml-ui.png` and `target/crouton.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tsml_ui_and_crouton_show_our_meetings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    let tsml_ui = root.join("../shared/clients/tsml-ui/app.js");
+    let crouton = dir.join("node_modules/@bmlt-enabled/croutonjs/crouton.min.js");
+    let missing = missing(&dir)
+        .or_else(|| (!tsml_ui.is_file()).then(|| format!("no TSML UI bundle at {}", tsml_ui.display())))
+        .or_else(|| {
+            (!crouton.is_file()).then(|| "no croutonjs (run `npm ci --prefix tests/browser`)".to_string())
+        });
+    if !can_run(missing) {
+        return;
+    }
+    let meetings = ecosystem_meetings();
+    let server = TestApp::start(meetings.clone()).await;
+
+    // What we serve for the search, counted here from the data, not from our own answer. No
+    // commas: TSML UI reads `data-src` as a comma-separated list of feeds (a list parameter
+    // is repeated, or its commas written `%2C`).
+    let feed_query = format!("near={NEAR}&radius_km=30");
+    let (status, feed) = server
+        .get(&format!("/v1/feeds/meeting-guide.json?{feed_query}"))
+        .await;
+    assert_eq!(status, 200, "{feed}");
+    let expected = meetings.iter().filter(|m| m.id != "mg-london").count();
+    assert_eq!(feed.as_array().unwrap().len(), expected);
+    let na = meetings.iter().filter(|m| m.fellowship.id() == "na").count();
+
+    let target = root.join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let base = server.base.clone();
+    let na_body = meetingmap::formats::bmlt::fellowship_body(Fellowship::parse("na").unwrap());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args([
+                "--test",
+                "--test-timeout=90000",
+                "tests/browser/tsml-ui.test.mjs",
+                "tests/browser/crouton.test.mjs",
+            ])
+            .current_dir(root)
+            .env("MEETINGMAP_BASE_URL", base)
+            .env("MEETINGMAP_CHROMIUM", chromium())
+            .env("MEETINGMAP_TSML_UI", tsml_ui)
+            .env("MEETINGMAP_FEED_QUERY", feed_query)
+            .env("MEETINGMAP_FEED_COUNT", expected.to_string())
+            .env("MEETINGMAP_NA_BODY", na_body.to_string())
+            .env("MEETINGMAP_NA_COUNT", na.to_string())
+            .env("MEETINGMAP_BODY_FORMAT", "Just for Today (NA)")
+            .env("MEETINGMAP_HOME", format!("{},{}", HOME.0, HOME.1))
+            .env("MEETINGMAP_SCREENSHOTS", target)
             .output()
     })
     .await

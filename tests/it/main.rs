@@ -11,6 +11,7 @@ mod cluster;
 mod cors;
 mod coverage;
 mod crash;
+mod ecosystem;
 mod embed;
 mod exports;
 mod geo;

@@ -230,3 +230,107 @@ async fn uk_dump_handout_for_ll11_prints_for_review() {
     assert!(status.success());
     println!("first page for review: {}.png", first_page.display());
 }
+
+/// The real UK dump in the clients other websites already run: TSML UI given our Meeting Guide
+/// feed of AA around LL11 (30 km, and AA's online meetings), and croutonjs given our BMLT
+/// interface for a fellowship's service body and a near-me search around LL11 1AA. Every
+/// meeting we serve must be listed; screenshots `target/tsml-ui-uk.png` and
+/// `target/crouton-uk.png` for a person to look at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uk_dump_in_tsml_ui_and_crouton() {
+    use crate::common::{can_run, chromium, chromium_missing, TestApp};
+    use meetingmap::domain::Fellowship;
+    if fixtures().is_none() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tsml_ui = root.join("../shared/clients/tsml-ui/app.js");
+    let crouton = root.join("tests/browser/node_modules/@bmlt-enabled/croutonjs/crouton.min.js");
+    let missing = chromium_missing()
+        .or_else(|| (!tsml_ui.is_file()).then(|| format!("no TSML UI bundle at {}", tsml_ui.display())))
+        .or_else(|| {
+            (!crouton.is_file()).then(|| "no croutonjs (run `npm ci --prefix tests/browser`)".into())
+        });
+    if !can_run(missing) {
+        return;
+    }
+    let server = TestApp::start(Vec::new()).await;
+    let importers = root.join("importers");
+    let source = SourceDefinition::parse(
+        &format!(
+            "id = \"rmf\"\nname = \"Recovery Meeting Finder UK dump\"\nformat = \"csv\"\nattribution = \"RMF\"\n\
+             path = \"{}\"\nmapping = \"mappings/recovery-meeting-finder.toml\"\nbounds = [49.0, -11.0, 61.5, 2.5]\n",
+            path("meeting-guide/uk-recovery-meeting-finder/meetings-2026-08-05.redacted.csv")
+        ),
+        &importers,
+    )
+    .unwrap();
+    let importer = Importer::new(
+        server.directory.clone(),
+        Fetcher::new(Duration::from_secs(30)),
+        Arc::new(Gazetteer::bundled()),
+    );
+    let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
+    assert_eq!(run.outcome, ImportOutcome::Succeeded, "{:?}", run.reason);
+
+    // What a search for the same meetings finds, through the search API.
+    let feed_query = "fellowship=aa&near=LL11&radius_km=30";
+    let (status, search) = server
+        .get(&format!(
+            "/v1/meetings?{feed_query}&attendance=in_person&attendance=online&attendance=hybrid&limit=500"
+        ))
+        .await;
+    assert_eq!(status, 200, "{search}");
+    assert!(search["next"].is_null(), "fewer than 500");
+    let expected = search["meetings"].as_array().unwrap().len();
+    println!("AA within 30 km of LL11, and AA online: {expected} meetings");
+
+    let snapshot = server.directory.snapshot();
+    let fellowship = ["na", "ca", "aa"]
+        .into_iter()
+        .map(|f| Fellowship::parse(f).unwrap())
+        .find(|f| snapshot.lists(*f))
+        .unwrap();
+    let in_body = snapshot
+        .meetings()
+        .iter()
+        .filter(|m| m.fellowship == fellowship && m.schedule.is_some())
+        .count();
+    println!("{} service body: {in_body} meetings", fellowship.id());
+    let body = meetingmap::formats::bmlt::fellowship_body(fellowship);
+
+    let target = root.join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args([
+                "--test",
+                "--test-timeout=180000",
+                "tests/browser/tsml-ui.test.mjs",
+                "tests/browser/crouton.test.mjs",
+            ])
+            .current_dir(root)
+            .env("MEETINGMAP_BASE_URL", base)
+            .env("MEETINGMAP_CHROMIUM", chromium())
+            .env("MEETINGMAP_TSML_UI", tsml_ui)
+            .env("MEETINGMAP_FEED_QUERY", feed_query)
+            .env("MEETINGMAP_FEED_COUNT", expected.to_string())
+            .env("MEETINGMAP_NA_BODY", body.to_string())
+            .env("MEETINGMAP_NA_COUNT", in_body.to_string())
+            .env("MEETINGMAP_HOME", "53.0462,-2.9930")
+            .env("MEETINGMAP_SCREENSHOTS", target)
+            .env("MEETINGMAP_SHOT_SUFFIX", "-uk")
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs (is Node.js installed?)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the browser tests failed:\n{report}");
+    println!("{report}");
+}
