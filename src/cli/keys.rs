@@ -13,8 +13,6 @@ use crate::settings::DatabaseSettings;
 pub struct KeysArgs {
     #[command(subcommand)]
     command: KeysCommand,
-    #[command(flatten)]
-    database: DatabaseSettings,
 }
 
 #[derive(Subcommand)]
@@ -30,17 +28,36 @@ enum KeysCommand {
         /// Sources an editor may write, comma-separated.
         #[arg(long, value_delimiter = ',')]
         sources: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
     /// Every key, without secrets.
-    List,
+    List {
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
     /// Revoke a key at once, by its id (from `keys list`).
-    Revoke { id: String },
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+impl KeysCommand {
+    fn database(&self) -> &str {
+        match self {
+            KeysCommand::Create { database, .. }
+            | KeysCommand::List { database }
+            | KeysCommand::Revoke { database, .. } => &database.url,
+        }
+    }
 }
 
 pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
-    let directory = Directory::open_for_writes(&args.database.url).await?;
+    let directory = Directory::open_for_writes(args.command.database()).await?;
     match args.command {
-        KeysCommand::Create { name, role, sources } => {
+        KeysCommand::Create { name, role, sources, .. } => {
             let role = Role::parse(&role).with_context(|| format!("role `{role}` is neither editor nor admin"))?;
             let name = name.trim().to_string();
             if name.is_empty() {
@@ -71,7 +88,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
             );
             println!("{}", new.token);
         }
-        KeysCommand::List => {
+        KeysCommand::List { .. } => {
             for key in directory.keys().await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
@@ -83,7 +100,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        KeysCommand::Revoke { id } => {
+        KeysCommand::Revoke { id, .. } => {
             let Some((mut key, hash)) = directory.key(&id).await? else {
                 bail!("no key has id `{id}` (see `meetingmap keys list`)");
             };

@@ -12,8 +12,6 @@ use crate::settings::DatabaseSettings;
 pub struct LocalSourceArgs {
     #[command(subcommand)]
     command: LocalSourceCommand,
-    #[command(flatten)]
-    database: DatabaseSettings,
 }
 
 #[derive(Subcommand)]
@@ -29,15 +27,28 @@ enum LocalSourceCommand {
         /// Who to credit (`Listed by Wrexham Community Drug Service`).
         #[arg(long)]
         attribution: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
     /// Every source kept by hand.
-    List,
+    List {
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+impl LocalSourceCommand {
+    fn database(&self) -> &str {
+        match self {
+            LocalSourceCommand::Add { database, .. } | LocalSourceCommand::List { database } => &database.url,
+        }
+    }
 }
 
 pub async fn run(args: LocalSourceArgs) -> anyhow::Result<()> {
-    let directory = Directory::open_for_writes(&args.database.url).await?;
+    let directory = Directory::open_for_writes(args.command.database()).await?;
     match args.command {
-        LocalSourceCommand::Add { id, name, attribution } => {
+        LocalSourceCommand::Add { id, name, attribution, .. } => {
             crate::import::source::check_id(&id).map_err(anyhow::Error::msg)?;
             if name.trim().is_empty() || attribution.trim().is_empty() {
                 bail!("give the source a --name and an --attribution");
@@ -57,7 +68,7 @@ pub async fn run(args: LocalSourceArgs) -> anyhow::Result<()> {
             directory.put_local_source(&source).await?;
             println!("source {} ({}) is kept by hand", source.id, source.name);
         }
-        LocalSourceCommand::List => {
+        LocalSourceCommand::List { .. } => {
             for s in directory.local_sources().await? {
                 println!("{}\t{}\t{}", s.id, s.name, s.attribution);
             }

@@ -265,8 +265,18 @@ pub struct AuditEntry {
 pub fn json_diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
     fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut serde_json::Map<String, serde_json::Value>) {
         use serde_json::Value;
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
+        let empty = serde_json::Map::new();
+        // Null against an object (a meeting created or withdrawn, a location added) is walked
+        // as an empty object, so every field shows.
+        let object = |v: &'_ Value| -> Option<serde_json::Map<String, Value>> {
+            match v {
+                Value::Object(m) => Some(m.clone()),
+                Value::Null => Some(empty.clone()),
+                _ => None,
+            }
+        };
+        match (object(a), object(b)) {
+            (Some(x), Some(y)) if a.is_object() || b.is_object() => {
                 let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
                 for k in keys {
                     let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };

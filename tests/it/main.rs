@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod cors;
+mod editing;
 mod coverage;
 mod crash;
 mod embed;
