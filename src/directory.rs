@@ -335,7 +335,9 @@ impl Directory {
     /// publishes the result before answering: the editor's next search sees it.
     pub async fn edit(&self, edit: &Edit) -> Result<EditOutcome, StoreError> {
         let outcome = self.store.apply_edit(edit).await?;
-        if matches!(outcome, EditOutcome::Applied { .. }) && !(edit.put.is_empty() && edit.withdraw.is_empty()) {
+        if matches!(outcome, EditOutcome::Applied { .. })
+            && !(edit.put.is_empty() && edit.withdraw.is_empty())
+        {
             self.refresh().await?;
         }
         Ok(outcome)

@@ -57,13 +57,20 @@ impl KeysCommand {
 pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
     let directory = Directory::open_for_writes(args.command.database()).await?;
     match args.command {
-        KeysCommand::Create { name, role, sources, .. } => {
-            let role = Role::parse(&role).with_context(|| format!("role `{role}` is neither editor nor admin"))?;
+        KeysCommand::Create {
+            name, role, sources, ..
+        } => {
+            let role =
+                Role::parse(&role).with_context(|| format!("role `{role}` is neither editor nor admin"))?;
             let name = name.trim().to_string();
             if name.is_empty() {
                 bail!("give the key a --name saying who holds it");
             }
-            let sources: Vec<String> = sources.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let sources: Vec<String> = sources
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             for source in &sources {
                 crate::import::source::check_id(source).map_err(anyhow::Error::msg)?;
             }
@@ -95,8 +102,13 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
                     key.id,
                     key.role.as_str(),
                     key.name,
-                    if key.sources.is_empty() { "*".to_string() } else { key.sources.join(",") },
-                    key.revoked_at.map_or("live".to_string(), |at| format!("revoked {at}")),
+                    if key.sources.is_empty() {
+                        "*".to_string()
+                    } else {
+                        key.sources.join(",")
+                    },
+                    key.revoked_at
+                        .map_or("live".to_string(), |at| format!("revoked {at}")),
                 );
             }
         }

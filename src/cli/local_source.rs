@@ -48,7 +48,12 @@ impl LocalSourceCommand {
 pub async fn run(args: LocalSourceArgs) -> anyhow::Result<()> {
     let directory = Directory::open_for_writes(args.command.database()).await?;
     match args.command {
-        LocalSourceCommand::Add { id, name, attribution, .. } => {
+        LocalSourceCommand::Add {
+            id,
+            name,
+            attribution,
+            ..
+        } => {
             crate::import::source::check_id(&id).map_err(anyhow::Error::msg)?;
             if name.trim().is_empty() || attribution.trim().is_empty() {
                 bail!("give the source a --name and an --attribution");

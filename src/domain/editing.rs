@@ -55,8 +55,7 @@ pub struct ApiKey {
 impl ApiKey {
     /// Whether this key may write meetings of `source_id`.
     pub fn may_write(&self, source_id: &str) -> bool {
-        self.revoked_at.is_none()
-            && (self.role == Role::Admin || self.sources.iter().any(|s| s == source_id))
+        self.revoked_at.is_none() && (self.role == Role::Admin || self.sources.iter().any(|s| s == source_id))
     }
 }
 
@@ -157,9 +156,13 @@ impl ReportStatus {
     }
 
     pub fn parse(text: &str) -> Option<ReportStatus> {
-        [ReportStatus::Open, ReportStatus::Resolved, ReportStatus::Dismissed]
-            .into_iter()
-            .find(|s| s.as_str() == text.trim())
+        [
+            ReportStatus::Open,
+            ReportStatus::Resolved,
+            ReportStatus::Dismissed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text.trim())
     }
 }
 
@@ -263,7 +266,12 @@ pub struct AuditEntry {
 /// The difference between two JSON values, field by field (objects walked, paths joined by `.`),
 /// as [`AuditEntry::diff`] holds it.
 pub fn json_diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
-    fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut serde_json::Map<String, serde_json::Value>) {
+    fn walk(
+        path: &str,
+        a: &serde_json::Value,
+        b: &serde_json::Value,
+        out: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
         use serde_json::Value;
         let empty = serde_json::Map::new();
         // Null against an object (a meeting created or withdrawn, a location added) is walked
@@ -279,14 +287,27 @@ pub fn json_diff(before: &serde_json::Value, after: &serde_json::Value) -> serde
             (Some(x), Some(y)) if a.is_object() || b.is_object() => {
                 let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
                 for k in keys {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                    walk(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(
+                        &p,
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        out,
+                    );
                 }
             }
             _ if a == b => {}
             _ => {
                 out.insert(
-                    if path.is_empty() { "meeting".into() } else { path.to_string() },
+                    if path.is_empty() {
+                        "meeting".into()
+                    } else {
+                        path.to_string()
+                    },
                     serde_json::json!({"before": a, "after": b}),
                 );
             }
@@ -316,7 +337,10 @@ mod tests {
                 "notes": {"before": null, "after": "x"},
             })
         );
-        assert_eq!(json_diff(&json!(null), &json!({"a": 1})), json!({"a": {"before": null, "after": 1}}));
+        assert_eq!(
+            json_diff(&json!(null), &json!({"a": 1})),
+            json!({"a": {"before": null, "after": 1}})
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ pub(crate) fn check_fields(fields: &Fields) -> Vec<FieldError> {
     for (name, value) in fields {
         if !FIELDS.iter().any(|(f, _)| f == name) {
             let known: Vec<&str> = FIELDS.iter().map(|(f, _)| *f).collect();
-            errors.push((name.clone(), format!("is not a field; fields are {}", known.join(", "))));
+            errors.push((
+                name.clone(),
+                format!("is not a field; fields are {}", known.join(", ")),
+            ));
             continue;
         }
         let text = match cell(name, value) {
@@ -133,7 +136,7 @@ pub(crate) fn check_fields(fields: &Fields) -> Vec<FieldError> {
     let fellowship = fields
         .get("fellowship")
         .and_then(Value::as_str)
-        .and_then(|f| fellowship_of(f));
+        .and_then(fellowship_of);
     if let (Some(fellowship), Some(types)) = (fellowship, fields.get("types")) {
         if let Ok(list) = cell("types", types) {
             let unknown: Vec<&str> = list
@@ -188,7 +191,11 @@ fn field_of(reason: &str) -> &'static str {
 /// the CSV template, read by the template's reader, cleaned and built as every imported record
 /// is (the same rules, ids and messages), then placed at its postcode when it gives no
 /// coordinates. Every bad field is named.
-pub fn build(fields: &Fields, ctx: &FeedContext, gazetteer: Option<&Gazetteer>) -> Result<Meeting, Vec<FieldError>> {
+pub fn build(
+    fields: &Fields,
+    ctx: &FeedContext,
+    gazetteer: Option<&Gazetteer>,
+) -> Result<Meeting, Vec<FieldError>> {
     let errors = check_fields(fields);
     if !errors.is_empty() {
         return Err(errors);
@@ -196,7 +203,12 @@ pub fn build(fields: &Fields, ctx: &FeedContext, gazetteer: Option<&Gazetteer>) 
     let mut row = csv::Writer::from_writer(Vec::new());
     let cells: Vec<String> = FIELDS
         .iter()
-        .map(|(f, _)| fields.get(*f).map(|v| cell(f, v).unwrap_or_default()).unwrap_or_default())
+        .map(|(f, _)| {
+            fields
+                .get(*f)
+                .map(|v| cell(f, v).unwrap_or_default())
+                .unwrap_or_default()
+        })
         .collect();
     row.write_record(&cells).expect("writing to memory");
     let mut sheet = format!("{}\n", template_header()).into_bytes();
@@ -213,7 +225,11 @@ pub fn build(fields: &Fields, ctx: &FeedContext, gazetteer: Option<&Gazetteer>) 
 /// readable (not CSV, a column missing).
 pub type BuiltRow = (String, Result<Meeting, Vec<FieldError>>);
 
-pub fn build_sheet(body: &[u8], ctx: &FeedContext, gazetteer: Option<&Gazetteer>) -> Result<Vec<BuiltRow>, String> {
+pub fn build_sheet(
+    body: &[u8],
+    ctx: &FeedContext,
+    gazetteer: Option<&Gazetteer>,
+) -> Result<Vec<BuiltRow>, String> {
     let parsed = csv_feed::parse(body, template_mapping(), None).map_err(|e| e.to_string())?;
     let mut rows: Vec<BuiltRow> = parsed
         .rejects
@@ -225,7 +241,9 @@ pub fn build_sheet(body: &[u8], ctx: &FeedContext, gazetteer: Option<&Gazetteer>
         .collect();
     for (label, mut raw) in parsed.records {
         let _cleaned = clean::clean_record(&mut raw);
-        let built = raw.build(ctx).map_err(|reason| vec![(field_of(&reason).to_string(), reason)]);
+        let built = raw
+            .build(ctx)
+            .map_err(|reason| vec![(field_of(&reason).to_string(), reason)]);
         let built = built.map(|mut meeting| {
             if let Some(location) = meeting.location.as_mut().filter(|l| l.point().is_none()) {
                 // As an import does: a postcode centroid, marked approximate.
@@ -272,7 +290,13 @@ pub fn fields_of(meeting: &Meeting) -> Fields {
     );
     put(
         "types",
-        Value::Array(meeting.types.iter().map(|t| Value::String(t.to_string())).collect()),
+        Value::Array(
+            meeting
+                .types
+                .iter()
+                .map(|t| Value::String(t.to_string()))
+                .collect(),
+        ),
     );
     put("notes", text(&meeting.notes));
     let location = meeting.location.as_ref();
@@ -294,11 +318,15 @@ pub fn fields_of(meeting: &Meeting) -> Fields {
     let exact = location.filter(|l| !l.approximate);
     put(
         "latitude",
-        exact.and_then(|l| l.lat).map_or(Value::Null, |v| serde_json::json!(v)),
+        exact
+            .and_then(|l| l.lat)
+            .map_or(Value::Null, |v| serde_json::json!(v)),
     );
     put(
         "longitude",
-        exact.and_then(|l| l.lon).map_or(Value::Null, |v| serde_json::json!(v)),
+        exact
+            .and_then(|l| l.lon)
+            .map_or(Value::Null, |v| serde_json::json!(v)),
     );
     put("directions", location.map_or(Value::Null, |l| text(&l.notes)));
     let online = meeting.online.as_ref();
@@ -376,11 +404,7 @@ fn copy_field(field: &str, from: &Meeting, to: &mut Meeting) {
 /// An imported meeting with `overlay`'s corrections laid over it: the fields it corrects built as
 /// an edit is, everything else as the feed has it. `Err` names the fields that no longer build
 /// (the feed changed around them); the feed's meeting is then served as it is.
-pub fn apply_overlay(
-    feed: &Meeting,
-    overlay: &Overlay,
-    now: Timestamp,
-) -> Result<Meeting, Vec<FieldError>> {
+pub fn apply_overlay(feed: &Meeting, overlay: &Overlay, now: Timestamp) -> Result<Meeting, Vec<FieldError>> {
     let fields = merge(fields_of(feed), &overlay.fields);
     let timezone = feed
         .schedule
@@ -392,7 +416,8 @@ pub fn apply_overlay(
     for field in overlay.fields.keys() {
         copy_field(field, &corrected, &mut out);
     }
-    Ok(out.normalise().map_err(|e| vec![("meeting".to_string(), e.to_string())])?)
+    out.normalise()
+        .map_err(|e| vec![("meeting".to_string(), e.to_string())])
 }
 
 /// The feed's values of the fields `overlay` corrects.

@@ -127,13 +127,25 @@ impl Editing<'_> {
 
     /// The meetings of the sources `key` may write whose name, town, postcode or id contain
     /// `query` (all of them without one), at most `limit`, ordered by id.
-    pub async fn list(&self, key: &ApiKey, source: Option<&str>, query: &str, limit: usize) -> Result<Vec<Meeting>, EditError> {
+    pub async fn list(
+        &self,
+        key: &ApiKey,
+        source: Option<&str>,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<Meeting>, EditError> {
         let sources: Vec<String> = match (source, key.role) {
             (Some(s), _) => {
                 may_write(key, s)?;
                 vec![s.to_string()]
             }
-            (None, Role::Admin) => self.directory.local_sources().await?.into_iter().map(|s| s.id).collect(),
+            (None, Role::Admin) => self
+                .directory
+                .local_sources()
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect(),
             (None, Role::Editor) => key.sources.clone(),
         };
         let needle = crate::search::fold_text(query.trim());
@@ -145,7 +157,10 @@ impl Editing<'_> {
                     m.id,
                     m.name,
                     m.location.as_ref().and_then(|l| l.town.as_deref()).unwrap_or(""),
-                    m.location.as_ref().and_then(|l| l.postcode.as_deref()).unwrap_or("")
+                    m.location
+                        .as_ref()
+                        .and_then(|l| l.postcode.as_deref())
+                        .unwrap_or("")
                 ));
                 if needle.is_empty() || hay.contains(&needle) {
                     out.push(m);
@@ -158,7 +173,13 @@ impl Editing<'_> {
     }
 
     /// Adds a meeting to a local source.
-    pub async fn create(&self, key: &ApiKey, source_id: &str, mut fields: Fields, note: Option<String>) -> Result<Editable, EditError> {
+    pub async fn create(
+        &self,
+        key: &ApiKey,
+        source_id: &str,
+        mut fields: Fields,
+        note: Option<String>,
+    ) -> Result<Editable, EditError> {
         let sources = self.directory.local_sources().await?;
         let Some(source) = self.local_source(&sources, source_id) else {
             return Err(self.not_local(source_id).await?);
@@ -166,12 +187,22 @@ impl Editing<'_> {
         may_write(key, source_id)?;
         // A record id of its own, so the meeting keeps its id whatever is changed later (an id
         // from its content would change with its name).
-        if fields.get("id").is_none_or(|v| v.as_str().is_none_or(|s| s.trim().is_empty())) {
+        if fields
+            .get("id")
+            .is_none_or(|v| v.as_str().is_none_or(|s| s.trim().is_empty()))
+        {
             let id: String = (0..4).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
             fields.insert("id".into(), Value::String(format!("m{id}")));
         }
         let meeting = self.build_local(source, &fields)?;
-        let audit = self.audit(key, AuditAction::Create, &meeting, &Value::Null, &to_value(&meeting), note);
+        let audit = self.audit(
+            key,
+            AuditAction::Create,
+            &meeting,
+            &Value::Null,
+            &to_value(&meeting),
+            note,
+        );
         let edit = Edit {
             guard: Some((meeting.id.clone(), Guard::Absent)),
             put: vec![meeting.clone()],
@@ -195,7 +226,12 @@ impl Editing<'_> {
             record_id: None,
             raw: BTreeMap::new(),
         };
-        build(fields, &context(source_ref, Zone::london(), self.now), Some(self.gazetteer)).map_err(EditError::Invalid)
+        build(
+            fields,
+            &context(source_ref, Zone::london(), self.now),
+            Some(self.gazetteer),
+        )
+        .map_err(EditError::Invalid)
     }
 
     /// Replaces (`patch` false: `fields` are the whole meeting) or patches a meeting: a local
@@ -221,9 +257,16 @@ impl Editing<'_> {
             let source = self
                 .local_source(&sources, &before.source.id)
                 .expect("a local meeting's source is local");
-            let mut all = if patch { merge(current.fields.clone(), &fields) } else { fields };
+            let mut all = if patch {
+                merge(current.fields.clone(), &fields)
+            } else {
+                fields
+            };
             // The record id stays: it is what the meeting id is made from.
-            all.insert("id".into(), current.fields.get("id").cloned().unwrap_or(Value::Null));
+            all.insert(
+                "id".into(),
+                current.fields.get("id").cloned().unwrap_or(Value::Null),
+            );
             let built = self.build_local(source, &all)?;
             let meeting = Meeting {
                 id: before.id.clone(),
@@ -231,7 +274,15 @@ impl Editing<'_> {
                 reported: before.reported.clone(),
                 ..built
             };
-            (meeting, None, if patch { AuditAction::Patch } else { AuditAction::Replace })
+            (
+                meeting,
+                None,
+                if patch {
+                    AuditAction::Patch
+                } else {
+                    AuditAction::Replace
+                },
+            )
         } else {
             if !patch {
                 return Err(EditError::Conflict(format!(
@@ -247,12 +298,19 @@ impl Editing<'_> {
             // The feed's value of each newly corrected field: what the stored meeting shows for a
             // field no correction covered yet.
             let mut base = old.as_ref().map(|o| o.base.clone()).unwrap_or_default();
-            let fresh: Vec<String> = fields.keys().filter(|f| !base.contains_key(*f)).cloned().collect();
+            let fresh: Vec<String> = fields
+                .keys()
+                .filter(|f| !base.contains_key(*f))
+                .cloned()
+                .collect();
             base.extend(feed_values(&before, fresh));
             let overlay = Overlay {
                 meeting_id: id.to_string(),
                 source_id: before.source.id.clone(),
-                fields: merge(old.as_ref().map(|o| o.fields.clone()).unwrap_or_default(), &fields),
+                fields: merge(
+                    old.as_ref().map(|o| o.fields.clone()).unwrap_or_default(),
+                    &fields,
+                ),
                 base,
                 feed_changed: Vec::new(),
                 updated_at: self.now,
@@ -266,16 +324,41 @@ impl Editing<'_> {
         };
         let meeting = Meeting {
             updated_at: self.now,
-            last_seen_at: if current.local { self.now } else { before.last_seen_at },
+            last_seen_at: if current.local {
+                self.now
+            } else {
+                before.last_seen_at
+            },
             ..meeting
         };
-        let audit = self.audit(key, action, &meeting, &to_value(&before), &to_value(&meeting), note);
-        self.commit(key, id, if_match, vec![meeting], vec![], overlay.into_iter().collect(), audit)
-            .await
+        let audit = self.audit(
+            key,
+            action,
+            &meeting,
+            &to_value(&before),
+            &to_value(&meeting),
+            note,
+        );
+        self.commit(
+            key,
+            id,
+            if_match,
+            vec![meeting],
+            vec![],
+            overlay.into_iter().collect(),
+            audit,
+        )
+        .await
     }
 
     /// Drops the corrections over an imported meeting: the feed's values are served again.
-    pub async fn drop_corrections(&self, key: &ApiKey, id: &str, if_match: &str, note: Option<String>) -> Result<Editable, EditError> {
+    pub async fn drop_corrections(
+        &self,
+        key: &ApiKey,
+        id: &str,
+        if_match: &str,
+        note: Option<String>,
+    ) -> Result<Editable, EditError> {
         let current = self.read(key, id).await?;
         if current.etag != if_match {
             return Err(EditError::Stale {
@@ -295,13 +378,34 @@ impl Editing<'_> {
             updated_at: self.now,
             ..restored
         };
-        let audit = self.audit(key, AuditAction::DropCorrection, &meeting, &to_value(&before), &to_value(&meeting), note);
-        self.commit(key, id, if_match, vec![meeting], vec![], vec![OverlayWrite::Delete(id.to_string())], audit)
-            .await
+        let audit = self.audit(
+            key,
+            AuditAction::DropCorrection,
+            &meeting,
+            &to_value(&before),
+            &to_value(&meeting),
+            note,
+        );
+        self.commit(
+            key,
+            id,
+            if_match,
+            vec![meeting],
+            vec![],
+            vec![OverlayWrite::Delete(id.to_string())],
+            audit,
+        )
+        .await
     }
 
     /// Withdraws a meeting of a local source.
-    pub async fn withdraw(&self, key: &ApiKey, id: &str, if_match: &str, note: Option<String>) -> Result<(), EditError> {
+    pub async fn withdraw(
+        &self,
+        key: &ApiKey,
+        id: &str,
+        if_match: &str,
+        note: Option<String>,
+    ) -> Result<(), EditError> {
         let current = self.read(key, id).await?;
         if !current.local {
             return Err(EditError::Conflict(format!(
@@ -314,7 +418,14 @@ impl Editing<'_> {
                 current: Some(current.etag),
             });
         }
-        let audit = self.audit(key, AuditAction::Withdraw, &current.meeting, &to_value(&current.meeting), &Value::Null, note);
+        let audit = self.audit(
+            key,
+            AuditAction::Withdraw,
+            &current.meeting,
+            &to_value(&current.meeting),
+            &Value::Null,
+            note,
+        );
         let edit = Edit {
             guard: Some((id.to_string(), Guard::Etag(if_match.to_string()))),
             withdraw: vec![id.to_string()],
@@ -376,10 +487,15 @@ impl Editing<'_> {
             record_id: None,
             raw: BTreeMap::new(),
         };
-        let rows = build_sheet(sheet, &context(source_ref, Zone::london(), self.now), Some(self.gazetteer))
-            .map_err(|e| EditError::Invalid(vec![("sheet".into(), e)]))?;
+        let rows = build_sheet(
+            sheet,
+            &context(source_ref, Zone::london(), self.now),
+            Some(self.gazetteer),
+        )
+        .map_err(|e| EditError::Invalid(vec![("sheet".into(), e)]))?;
         let existing = self.directory.source_meetings(source_id).await?;
-        let before: std::collections::HashMap<&str, &Meeting> = existing.iter().map(|m| (m.id.as_str(), m)).collect();
+        let before: std::collections::HashMap<&str, &Meeting> =
+            existing.iter().map(|m| (m.id.as_str(), m)).collect();
         let mut summary = BulkSummary {
             dry_run: !apply,
             rows: rows.len(),
@@ -442,7 +558,9 @@ impl Editing<'_> {
             ));
         }
         if !summary.rejected.is_empty() {
-            summary.refused.get_or_insert_with(|| "some rows are not valid meetings; fix them and send the sheet again".into());
+            summary.refused.get_or_insert_with(|| {
+                "some rows are not valid meetings; fix them and send the sheet again".into()
+            });
         }
         if !apply || summary.refused.is_some() {
             summary.dry_run = true;
@@ -475,7 +593,13 @@ impl Editing<'_> {
     }
 
     /// Records a report on a meeting (public: no key), flags the meeting, and returns the report.
-    pub async fn report(&self, meeting_id: &str, reason: ReportReason, text: Option<&str>, contact_ok: bool) -> Result<Report, EditError> {
+    pub async fn report(
+        &self,
+        meeting_id: &str,
+        reason: ReportReason,
+        text: Option<&str>,
+        contact_ok: bool,
+    ) -> Result<Report, EditError> {
         let meeting = self
             .directory
             .stored_meeting(meeting_id)
@@ -524,7 +648,13 @@ impl Editing<'_> {
     }
 
     /// Reports `key` may see: those on meetings of its sources (an admin's: all).
-    pub async fn reports(&self, key: &ApiKey, status: Option<ReportStatus>, meeting_id: Option<String>, limit: usize) -> Result<Vec<Report>, EditError> {
+    pub async fn reports(
+        &self,
+        key: &ApiKey,
+        status: Option<ReportStatus>,
+        meeting_id: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Report>, EditError> {
         Ok(self
             .directory
             .reports(&ReportFilter {
@@ -538,7 +668,13 @@ impl Editing<'_> {
     }
 
     /// Resolves or dismisses an open report; the meeting's flag goes with its last open report.
-    pub async fn close_report(&self, key: &ApiKey, id: i64, status: ReportStatus, note: Option<String>) -> Result<Report, EditError> {
+    pub async fn close_report(
+        &self,
+        key: &ApiKey,
+        id: i64,
+        status: ReportStatus,
+        note: Option<String>,
+    ) -> Result<Report, EditError> {
         let report = self
             .directory
             .reports(&ReportFilter {
@@ -551,7 +687,10 @@ impl Editing<'_> {
             .ok_or_else(|| EditError::NotFound(format!("no report has id {id}")))?;
         may_write(key, &report.source_id)?;
         if report.status != ReportStatus::Open {
-            return Err(EditError::Conflict(format!("report {id} is {} already", report.status.as_str())));
+            return Err(EditError::Conflict(format!(
+                "report {id} is {} already",
+                report.status.as_str()
+            )));
         }
         let closed = Report {
             status,
@@ -607,7 +746,15 @@ impl Editing<'_> {
         Ok(closed)
     }
 
-    fn audit(&self, key: &ApiKey, action: AuditAction, meeting: &Meeting, before: &Value, after: &Value, note: Option<String>) -> AuditEntry {
+    fn audit(
+        &self,
+        key: &ApiKey,
+        action: AuditAction,
+        meeting: &Meeting,
+        before: &Value,
+        after: &Value,
+        note: Option<String>,
+    ) -> AuditEntry {
         AuditEntry {
             id: 0,
             at: self.now,

@@ -46,7 +46,9 @@ fn strip_phones(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        if chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             let mut j = i;
             let mut digits = 0;
             let mut last_digit = i;
@@ -86,6 +88,9 @@ mod tests {
         assert_eq!(scrub_report(text, true).unwrap(), text);
         assert_eq!(scrub_report("+44 (0)1978 123456", false).unwrap(), "[removed]");
         assert_eq!(scrub_report("   ", false), None);
-        assert_eq!(scrub_report(&"x".repeat(5000), false).unwrap().len(), MAX_REPORT_CHARS);
+        assert_eq!(
+            scrub_report(&"x".repeat(5000), false).unwrap().len(),
+            MAX_REPORT_CHARS
+        );
     }
 }

@@ -29,7 +29,9 @@ impl From<EditError> for ApiError {
             EditError::Forbidden(what) => ApiError::Forbidden(what),
             EditError::Conflict(what) => ApiError::Conflict(what),
             EditError::Stale { current } => ApiError::PreconditionFailed(match current {
-                Some(etag) => format!("If-Match is not the meeting's current ETag ({etag}): read it again and redo the change"),
+                Some(etag) => format!(
+                    "If-Match is not the meeting's current ETag ({etag}): read it again and redo the change"
+                ),
                 None => "the meeting no longer exists".into(),
             }),
             EditError::Invalid(errors) => ApiError::Unprocessable(
@@ -86,13 +88,19 @@ fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// Reads a body of at most `max` bytes within the request's deadline.
-pub(super) async fn read_body(mut body: web::Payload, max: usize, deadline: std::time::Duration) -> Result<web::BytesMut, ApiError> {
+pub(super) async fn read_body(
+    mut body: web::Payload,
+    max: usize,
+    deadline: std::time::Duration,
+) -> Result<web::BytesMut, ApiError> {
     let read = async {
         let mut bytes = web::BytesMut::new();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| ApiError::param("body", format!("could not be read: {e}")))?;
             if bytes.len() + chunk.len() > max {
-                return Err(ApiError::TooLarge(format!("the body is over the limit of {max} bytes")));
+                return Err(ApiError::TooLarge(format!(
+                    "the body is over the limit of {max} bytes"
+                )));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -124,7 +132,8 @@ pub struct MeetingChange {
 
 async fn change_body(body: web::Payload, state: &AppState) -> Result<MeetingChange, ApiError> {
     let bytes = read_body(body, MAX_CHANGE_BYTES, state.body_timeout).await?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::param("body", format!("is not a meeting change: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::param("body", format!("is not a meeting change: {e}")))
 }
 
 /// Why, alone (for a withdrawal or dropping corrections).
@@ -190,13 +199,19 @@ pub struct EditableList {
 #[get("/v1/admin/meetings")]
 pub async fn list_meetings(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let key = authenticate(&req, &state).await?;
-    let query: ListQuery = serde_urlencoded::from_str(req.query_string()).map_err(|e| ApiError::param("query", e.to_string()))?;
+    let query: ListQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::param("query", e.to_string()))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::param("limit", "must be 1 to 500"));
     }
     let meetings = editing(&state)
-        .list(&key, query.source.as_deref(), query.q.as_deref().unwrap_or(""), limit)
+        .list(
+            &key,
+            query.source.as_deref(),
+            query.q.as_deref().unwrap_or(""),
+            limit,
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(cache::control(cache::NEVER))
@@ -207,7 +222,11 @@ pub async fn list_meetings(req: HttpRequest, state: web::Data<AppState>) -> Resu
 #[utoipa::path(tag = "editing", security(("api_key" = [])), params(("id" = String, Path, description = "Meeting id")),
     responses((status = 200, body = Editable, headers(("ETag" = String))), NoKey, WrongKey, NoSuchMeeting))]
 #[get("/v1/admin/meetings/{id}")]
-pub async fn read_meeting(req: HttpRequest, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn read_meeting(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let key = authenticate(&req, &state).await?;
     let e = editing(&state).read(&key, &id).await?;
     Ok(editable(actix_web::http::StatusCode::OK, e))
@@ -227,7 +246,9 @@ pub async fn create_meeting(
 ) -> Result<HttpResponse, ApiError> {
     let key = authenticate(&req, &state).await?;
     let change = change_body(body, &state).await?;
-    let e = editing(&state).create(&key, &source, change.fields, change.note).await?;
+    let e = editing(&state)
+        .create(&key, &source, change.fields, change.note)
+        .await?;
     let location = format!("/v1/admin/meetings/{}", e.meeting.id);
     let mut response = editable(actix_web::http::StatusCode::CREATED, e);
     if let Ok(value) = header::HeaderValue::from_str(&location) {
@@ -356,13 +377,20 @@ pub async fn upload_sheet(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let key = authenticate(&req, &state).await?;
-    let query: BulkQuery = serde_urlencoded::from_str(req.query_string()).map_err(|e| ApiError::param("query", e.to_string()))?;
+    let query: BulkQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::param("query", e.to_string()))?;
     let media = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !media.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/csv") {
+    if !media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("text/csv")
+    {
         return Err(ApiError::UnsupportedMediaType(format!(
             "send the sheet as CSV with Content-Type: text/csv, not `{media}`"
         )));
@@ -411,7 +439,8 @@ async fn audit_rows(state: &AppState, filter: AuditFilter) -> Result<AuditList, 
 }
 
 fn audit_filter(query: &str) -> Result<AuditFilter, ApiError> {
-    let q: AuditQuery = serde_urlencoded::from_str(query).map_err(|e| ApiError::param("query", e.to_string()))?;
+    let q: AuditQuery =
+        serde_urlencoded::from_str(query).map_err(|e| ApiError::param("query", e.to_string()))?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::param("limit", "must be 1 to 500"));
@@ -436,8 +465,17 @@ pub async fn audit_trail(req: HttpRequest, state: web::Data<AppState>) -> Result
     if key.role != Role::Admin {
         match &filter.source_id {
             Some(source) if key.may_write(source) => {}
-            Some(source) => return Err(ApiError::Forbidden(format!("key `{}` may not read the changes of `{source}`", key.id))),
-            None => return Err(ApiError::Forbidden("an editor's key reads the changes of one of its sources: give `source`".into())),
+            Some(source) => {
+                return Err(ApiError::Forbidden(format!(
+                    "key `{}` may not read the changes of `{source}`",
+                    key.id
+                )))
+            }
+            None => {
+                return Err(ApiError::Forbidden(
+                    "an editor's key reads the changes of one of its sources: give `source`".into(),
+                ))
+            }
         }
     }
     Ok(HttpResponse::Ok()
@@ -449,7 +487,11 @@ pub async fn audit_trail(req: HttpRequest, state: web::Data<AppState>) -> Result
 #[utoipa::path(tag = "editing", security(("api_key" = [])), params(("id" = String, Path, description = "Meeting id"), AuditQuery),
     responses((status = 200, body = AuditList), BadParams, NoKey, WrongKey, NoSuchMeeting))]
 #[get("/v1/meetings/{id}/history")]
-pub async fn meeting_history(req: HttpRequest, id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn meeting_history(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let key = authenticate(&req, &state).await?;
     let mut filter = audit_filter(req.query_string())?;
     // A withdrawn meeting's history is still there: the source comes from its audit rows.
@@ -468,7 +510,10 @@ pub async fn meeting_history(req: HttpRequest, id: web::Path<String>, state: web
             .ok_or_else(|| ApiError::NotFound(format!("no meeting has id `{id}`")))?,
     };
     if !key.may_write(&source) {
-        return Err(ApiError::Forbidden(format!("key `{}` may not read the history of `{source}`", key.id)));
+        return Err(ApiError::Forbidden(format!(
+            "key `{}` may not read the history of `{source}`",
+            key.id
+        )));
     }
     filter.meeting_id = Some(id.into_inner());
     filter.source_id = None;
@@ -498,14 +543,18 @@ pub struct ReportList {
 #[get("/v1/admin/reports")]
 pub async fn list_reports(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let key = authenticate(&req, &state).await?;
-    let q: ReportQuery = serde_urlencoded::from_str(req.query_string()).map_err(|e| ApiError::param("query", e.to_string()))?;
+    let q: ReportQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::param("query", e.to_string()))?;
     let mut errors = Vec::new();
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,
         s => match ReportStatus::parse(s) {
             Some(s) => Some(s),
             None => {
-                errors.push(InvalidParam::new("status", "must be open, resolved, dismissed or all"));
+                errors.push(InvalidParam::new(
+                    "status",
+                    "must be open, resolved, dismissed or all",
+                ));
                 None
             }
         },
@@ -550,13 +599,15 @@ pub async fn close_report(
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no report has id `{id}`")))?;
     let bytes = read_body(body, MAX_CHANGE_BYTES, state.body_timeout).await?;
-    let closing: ReportClosing =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::param("body", format!("is not a report closing: {e}")))?;
+    let closing: ReportClosing = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::param("body", format!("is not a report closing: {e}")))?;
     let status = match ReportStatus::parse(&closing.status) {
         Some(s @ (ReportStatus::Resolved | ReportStatus::Dismissed)) => s,
         _ => return Err(ApiError::param("status", "must be resolved or dismissed")),
     };
-    let report = editing(&state).close_report(&key, id, status, closing.note).await?;
+    let report = editing(&state)
+        .close_report(&key, id, status, closing.note)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(cache::control(cache::NEVER))
         .json(report))

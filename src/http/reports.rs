@@ -120,7 +120,9 @@ async fn record(
         .report_limiter
         .admit(req.peer_addr().map(|a| a.ip()))
         .map_err(|retry_after_secs| ApiError::RateLimited {
-            detail: "this client has sent the most reports allowed for now; thank you, they are being looked at".into(),
+            detail:
+                "this client has sent the most reports allowed for now; thank you, they are being looked at"
+                    .into(),
             retry_after_secs,
         })?;
     let editing = Editing {
@@ -144,8 +146,8 @@ pub async fn report_meeting(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_body(body, MAX_REPORT_BYTES, state.body_timeout).await?;
-    let new: NewReport =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::param("body", format!("is not a report: {e}")))?;
+    let new: NewReport = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::param("body", format!("is not a report: {e}")))?;
     let reason = reason_of(&new.reason)?;
     let report = record(&req, &state, &id, reason, new.text.as_deref(), new.contact_ok).await?;
     Ok(HttpResponse::Created()
@@ -190,7 +192,10 @@ fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(cache::control(cache::NEVER))
-        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        ))
         .body(body)
 }
 

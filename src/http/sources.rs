@@ -79,7 +79,12 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     // data names.
     let local = state.directory.local_sources().await?;
     let mut ids: Vec<String> = state.sources.iter().map(|s| s.id.clone()).collect();
-    ids.extend(local.iter().map(|s| s.id.clone()).filter(|id| !state.sources.iter().any(|d| d.id == *id)));
+    ids.extend(
+        local
+            .iter()
+            .map(|s| s.id.clone())
+            .filter(|id| !state.sources.iter().any(|d| d.id == *id)),
+    );
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut names: std::collections::HashMap<&str, &crate::domain::SourceRef> =
         std::collections::HashMap::new();
@@ -116,7 +121,11 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
             .first()
             .map(|a| a.at);
         sources.push(SourceView {
-            kind: if kept.is_some() { SourceKind::Local } else { SourceKind::Feed },
+            kind: if kept.is_some() {
+                SourceKind::Local
+            } else {
+                SourceKind::Feed
+            },
             last_change_at,
             name: kept
                 .map(|k| k.name.clone())

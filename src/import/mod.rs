@@ -184,7 +184,13 @@ impl Importer {
         last_good: Option<&ImportRun>,
         run: &mut ImportRun,
     ) -> Result<Prepared, Refusal> {
-        if self.directory.local_sources().await?.iter().any(|s| s.id == source.id) {
+        if self
+            .directory
+            .local_sources()
+            .await?
+            .iter()
+            .any(|s| s.id == source.id)
+        {
             return Err(Refusal::KeptByHand(source.id.clone()));
         }
         let progress = options.progress.clone().unwrap_or_else(ProgressBar::hidden);

@@ -257,7 +257,7 @@ fn report_matches(report: &Report, filter: &ReportFilter) -> bool {
     filter
         .sources
         .as_ref()
-        .is_none_or(|sources| sources.iter().any(|s| *s == report.source_id))
+        .is_none_or(|sources| sources.contains(&report.source_id))
 }
 
 /// A stored JSON document read back, or why it is unreadable.

@@ -11,8 +11,8 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
 use super::{
-    meeting_etag, outcome_text, parse_doc, report_matches, to_doc, withdrawn, AuditFilter, DataVersion,
-    Edit, EditOutcome, Guard, Loaded, OverlayWrite, ReportFilter, Store, StoreError,
+    meeting_etag, outcome_text, parse_doc, report_matches, to_doc, withdrawn, AuditFilter, DataVersion, Edit,
+    EditOutcome, Guard, Loaded, OverlayWrite, ReportFilter, Store, StoreError,
 };
 use crate::domain::{ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report};
 
@@ -74,7 +74,10 @@ impl SqliteStore {
     }
 
     /// Ids of one source's stored meetings.
-    async fn source_ids(tx: &mut Transaction<'_, Sqlite>, source_id: &str) -> Result<Vec<String>, StoreError> {
+    async fn source_ids(
+        tx: &mut Transaction<'_, Sqlite>,
+        source_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT id FROM meetings WHERE source_id = ?")
             .bind(source_id)
             .fetch_all(&mut **tx)
@@ -307,7 +310,11 @@ impl Store for SqliteStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let current = row.as_ref().map(parse_meeting).transpose()?.map(|m| meeting_etag(&m));
+            let current = row
+                .as_ref()
+                .map(parse_meeting)
+                .transpose()?
+                .map(|m| meeting_etag(&m));
             let holds = match guard {
                 Guard::Absent => current.is_none(),
                 Guard::Etag(wanted) => current.as_deref() == Some(wanted.as_str()),
@@ -424,11 +431,13 @@ impl Store for SqliteStore {
     }
 
     async fn put_local_source(&self, source: &LocalSource) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO local_sources (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = ?2")
-            .bind(&source.id)
-            .bind(to_doc(source))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO local_sources (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = ?2",
+        )
+        .bind(&source.id)
+        .bind(to_doc(source))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

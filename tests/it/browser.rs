@@ -247,7 +247,10 @@ async fn editor_in_chromium() {
             .request(
                 reqwest::Method::POST,
                 "/v1/admin/sources/wrexham-agency/meetings",
-                &[("Authorization", auth.as_str()), ("Content-Type", "application/json")],
+                &[
+                    ("Authorization", auth.as_str()),
+                    ("Content-Type", "application/json"),
+                ],
                 Some(format!(r#"{{"fields": {fields}}}"#).into_bytes()),
             )
             .await;
@@ -268,7 +271,12 @@ async fn editor_in_chromium() {
     let (token, meeting) = (new.token.clone(), ids[0].clone());
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .args(["--test", "--test-concurrency=1", "--test-timeout=60000", "tests/browser/editor.test.mjs"])
+            .args([
+                "--test",
+                "--test-concurrency=1",
+                "--test-timeout=60000",
+                "tests/browser/editor.test.mjs",
+            ])
             .current_dir(root)
             .env("MEETINGMAP_BASE_URL", base)
             .env("MEETINGMAP_CHROMIUM", chromium())
@@ -285,6 +293,9 @@ async fn editor_in_chromium() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "the editor's browser tests failed:\n{report}");
+    assert!(
+        output.status.success(),
+        "the editor's browser tests failed:\n{report}"
+    );
     println!("{report}");
 }

@@ -301,7 +301,9 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
 
     // Editing by hand: a source kept by hand, keys, and meetings in every state an operation
     // needs (each sample gets its own, so their order does not matter).
-    let mut samples: Vec<(Method, &str, String, Vec<(String, String)>, Option<String>)> = samples
+    /// (method, spec path, request path and query, headers, body)
+    type Sample<'a> = (Method, &'a str, String, Vec<(String, String)>, Option<String>);
+    let mut samples: Vec<Sample> = samples
         .into_iter()
         .map(|(method, template, request, accept, body)| {
             let mut headers = vec![];
@@ -356,22 +358,50 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
     let mut made = Vec::new();
     for _ in 0..3 {
         let r = server
-            .request(Method::POST, "/v1/admin/sources/agency/meetings",
-                &[("Authorization", auth.as_str()), ("Content-Type", "application/json")],
-                Some(fields.to_string().into_bytes()))
+            .request(
+                Method::POST,
+                "/v1/admin/sources/agency/meetings",
+                &[
+                    ("Authorization", auth.as_str()),
+                    ("Content-Type", "application/json"),
+                ],
+                Some(fields.to_string().into_bytes()),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
-        made.push((r.json()["meeting"]["id"].as_str().unwrap().to_string(), r.header("etag").unwrap().to_string()));
+        made.push((
+            r.json()["meeting"]["id"].as_str().unwrap().to_string(),
+            r.header("etag").unwrap().to_string(),
+        ));
     }
-    let read_a = server.request(Method::GET, "/v1/admin/meetings/a", &[("Authorization", auth.as_str())], None).await;
+    let read_a = server
+        .request(
+            Method::GET,
+            "/v1/admin/meetings/a",
+            &[("Authorization", auth.as_str())],
+            None,
+        )
+        .await;
     let corrected = server
-        .request(Method::PATCH, "/v1/admin/meetings/a",
-            &[("Authorization", auth.as_str()), ("Content-Type", "application/json"), ("If-Match", read_a.header("etag").unwrap())],
-            Some(br#"{"fields": {"notes": "Side door"}}"#.to_vec()))
+        .request(
+            Method::PATCH,
+            "/v1/admin/meetings/a",
+            &[
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "application/json"),
+                ("If-Match", read_a.header("etag").unwrap()),
+            ],
+            Some(br#"{"fields": {"notes": "Side door"}}"#.to_vec()),
+        )
         .await;
     assert_eq!(corrected.status, 200, "{}", corrected.body);
     let report = server
-        .request(Method::POST, "/v1/meetings/b/reports", &[("Content-Type", "application/json")], Some(br#"{"reason": "moved"}"#.to_vec()))
+        .request(
+            Method::POST,
+            "/v1/meetings/b/reports",
+            &[("Content-Type", "application/json")],
+            Some(br#"{"reason": "moved"}"#.to_vec()),
+        )
         .await;
     assert_eq!(report.status, 201, "{}", report.body);
     let report_id = report.json()["id"].as_i64().unwrap();
@@ -385,34 +415,184 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
     let (id2, etag2) = made[2].clone();
     samples.extend([
         (Method::GET, "/editor", "/editor".to_string(), vec![], None),
-        (Method::GET, "/editor/editor.js", "/editor/editor.js".into(), vec![], None),
-        (Method::GET, "/editor/editor.css", "/editor/editor.css".into(), vec![], None),
-        (Method::GET, "/meetings/{id}/report", "/meetings/a/report".into(), vec![], None),
-        (Method::POST, "/meetings/{id}/report", "/meetings/hybrid/report".into(),
-            vec![("Content-Type".into(), "application/x-www-form-urlencoded".into())], Some("reason=closed".into())),
-        (Method::POST, "/v1/meetings/{id}/reports", "/v1/meetings/hybrid/reports".into(), json_headers(None), Some(r#"{"reason": "wrong_time"}"#.into())),
-        (Method::POST, "/v1/meetings/{id}/reports", "/v1/meetings/hybrid/reports".into(), json_headers(None), Some(r#"{"reason": "x"}"#.into())),
-        (Method::GET, "/v1/meetings/{id}/history", format!("/v1/meetings/{id0}/history"), authed.clone(), None),
-        (Method::GET, "/v1/meetings/{id}/history", "/v1/meetings/a/history".into(), vec![], None),
-        (Method::GET, "/v1/admin/whoami", "/v1/admin/whoami".into(), authed.clone(), None),
-        (Method::GET, "/v1/admin/meetings", "/v1/admin/meetings?q=wrexham".into(), authed.clone(), None),
-        (Method::GET, "/v1/admin/meetings/{id}", "/v1/admin/meetings/a".into(), authed.clone(), None),
-        (Method::GET, "/v1/admin/meetings/{id}", "/v1/admin/meetings/nothing".into(), authed.clone(), None),
-        (Method::PATCH, "/v1/admin/meetings/{id}", format!("/v1/admin/meetings/{id0}"), json_headers(Some(&etag0)), Some(r#"{"fields": {"start": "19:00"}}"#.into())),
-        (Method::PATCH, "/v1/admin/meetings/{id}", format!("/v1/admin/meetings/{id1}"), json_headers(Some("\"stale\"")), Some(r#"{"fields": {"start": "19:00"}}"#.into())),
-        (Method::PATCH, "/v1/admin/meetings/{id}", format!("/v1/admin/meetings/{id1}"), json_headers(Some(&etag1)), Some(r#"{"fields": {"start": "29:00"}}"#.into())),
-        (Method::PUT, "/v1/admin/meetings/{id}", format!("/v1/admin/meetings/{id1}"), json_headers(Some(&etag1)), Some(fields.to_string())),
-        (Method::PUT, "/v1/admin/meetings/{id}", format!("/v1/admin/meetings/{id1}"), json_headers(None), Some(fields.to_string())),
-        (Method::DELETE, "/v1/admin/meetings/{id}", format!("/v1/admin/meetings/{id2}"), json_headers(Some(&etag2)), None),
-        (Method::DELETE, "/v1/admin/meetings/{id}/corrections", "/v1/admin/meetings/a/corrections".into(),
-            json_headers(Some(corrected.header("etag").unwrap())), None),
-        (Method::POST, "/v1/admin/sources/{source}/meetings", "/v1/admin/sources/agency/meetings".into(), json_headers(None), Some(fields.to_string())),
-        (Method::POST, "/v1/admin/sources/{source}/meetings", "/v1/admin/sources/test/meetings".into(), json_headers(None), Some(fields.to_string())),
-        (Method::POST, "/v1/admin/sources/{source}/upload", "/v1/admin/sources/agency/upload".into(),
-            vec![("Authorization".into(), auth.clone()), ("Content-Type".into(), "text/csv".into())], Some(sheet)),
-        (Method::GET, "/v1/admin/audit", "/v1/admin/audit?limit=2".into(), authed.clone(), None),
-        (Method::GET, "/v1/admin/reports", "/v1/admin/reports".into(), authed.clone(), None),
-        (Method::PATCH, "/v1/admin/reports/{id}", format!("/v1/admin/reports/{report_id}"), json_headers(None), Some(r#"{"status": "dismissed"}"#.into())),
+        (
+            Method::GET,
+            "/editor/editor.js",
+            "/editor/editor.js".into(),
+            vec![],
+            None,
+        ),
+        (
+            Method::GET,
+            "/editor/editor.css",
+            "/editor/editor.css".into(),
+            vec![],
+            None,
+        ),
+        (
+            Method::GET,
+            "/meetings/{id}/report",
+            "/meetings/a/report".into(),
+            vec![],
+            None,
+        ),
+        (
+            Method::POST,
+            "/meetings/{id}/report",
+            "/meetings/hybrid/report".into(),
+            vec![("Content-Type".into(), "application/x-www-form-urlencoded".into())],
+            Some("reason=closed".into()),
+        ),
+        (
+            Method::POST,
+            "/v1/meetings/{id}/reports",
+            "/v1/meetings/hybrid/reports".into(),
+            json_headers(None),
+            Some(r#"{"reason": "wrong_time"}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/meetings/{id}/reports",
+            "/v1/meetings/hybrid/reports".into(),
+            json_headers(None),
+            Some(r#"{"reason": "x"}"#.into()),
+        ),
+        (
+            Method::GET,
+            "/v1/meetings/{id}/history",
+            format!("/v1/meetings/{id0}/history"),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/meetings/{id}/history",
+            "/v1/meetings/a/history".into(),
+            vec![],
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/whoami",
+            "/v1/admin/whoami".into(),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/meetings",
+            "/v1/admin/meetings?q=wrexham".into(),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/meetings/{id}",
+            "/v1/admin/meetings/a".into(),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/meetings/{id}",
+            "/v1/admin/meetings/nothing".into(),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::PATCH,
+            "/v1/admin/meetings/{id}",
+            format!("/v1/admin/meetings/{id0}"),
+            json_headers(Some(&etag0)),
+            Some(r#"{"fields": {"start": "19:00"}}"#.into()),
+        ),
+        (
+            Method::PATCH,
+            "/v1/admin/meetings/{id}",
+            format!("/v1/admin/meetings/{id1}"),
+            json_headers(Some("\"stale\"")),
+            Some(r#"{"fields": {"start": "19:00"}}"#.into()),
+        ),
+        (
+            Method::PATCH,
+            "/v1/admin/meetings/{id}",
+            format!("/v1/admin/meetings/{id1}"),
+            json_headers(Some(&etag1)),
+            Some(r#"{"fields": {"start": "29:00"}}"#.into()),
+        ),
+        (
+            Method::PUT,
+            "/v1/admin/meetings/{id}",
+            format!("/v1/admin/meetings/{id1}"),
+            json_headers(Some(&etag1)),
+            Some(fields.to_string()),
+        ),
+        (
+            Method::PUT,
+            "/v1/admin/meetings/{id}",
+            format!("/v1/admin/meetings/{id1}"),
+            json_headers(None),
+            Some(fields.to_string()),
+        ),
+        (
+            Method::DELETE,
+            "/v1/admin/meetings/{id}",
+            format!("/v1/admin/meetings/{id2}"),
+            json_headers(Some(&etag2)),
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/v1/admin/meetings/{id}/corrections",
+            "/v1/admin/meetings/a/corrections".into(),
+            json_headers(Some(corrected.header("etag").unwrap())),
+            None,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/sources/{source}/meetings",
+            "/v1/admin/sources/agency/meetings".into(),
+            json_headers(None),
+            Some(fields.to_string()),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/sources/{source}/meetings",
+            "/v1/admin/sources/test/meetings".into(),
+            json_headers(None),
+            Some(fields.to_string()),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/sources/{source}/upload",
+            "/v1/admin/sources/agency/upload".into(),
+            vec![
+                ("Authorization".into(), auth.clone()),
+                ("Content-Type".into(), "text/csv".into()),
+            ],
+            Some(sheet),
+        ),
+        (
+            Method::GET,
+            "/v1/admin/audit",
+            "/v1/admin/audit?limit=2".into(),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/reports",
+            "/v1/admin/reports".into(),
+            authed.clone(),
+            None,
+        ),
+        (
+            Method::PATCH,
+            "/v1/admin/reports/{id}",
+            format!("/v1/admin/reports/{report_id}"),
+            json_headers(None),
+            Some(r#"{"status": "dismissed"}"#.into()),
+        ),
     ]);
 
     let validator = |schema: &Value| {
