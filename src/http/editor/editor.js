@@ -206,6 +206,7 @@ async function save(event) {
     text($("edit-status"), "Saved. The change is live in the directory.");
     text($("edit-title"), `Edit: ${result.json.meeting.name}`);
     $("withdraw").hidden = !result.json.local;
+    $("drop-corrections").hidden = result.json.local || !result.json.corrections;
     await Promise.all([search(), loadHistory(editing.id)]);
   } else if (result.status === 412) {
     showErrors({ detail: "Someone else changed this meeting while you were editing. Close it and open it again to see their change." }, 412);
