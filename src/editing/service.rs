@@ -618,33 +618,61 @@ impl Editing<'_> {
             closed_by: None,
             closing_note: None,
         };
-        let mut open = self
-            .directory
-            .reports(&ReportFilter {
-                status: Some(ReportStatus::Open),
-                meeting_id: Some(meeting_id.to_string()),
-                limit: usize::MAX,
-                ..ReportFilter::default()
-            })
-            .await?;
-        open.push(report.clone());
-        let flagged = Meeting {
-            reported: Reported::from_open(&open),
-            ..meeting
-        };
-        let outcome = self
-            .directory
-            .edit(&Edit {
-                put: vec![flagged],
-                report: Some(report.clone()),
-                ..Edit::default()
-            })
-            .await?;
-        let id = match outcome {
-            EditOutcome::Applied { report_id } => report_id.unwrap_or_default(),
-            EditOutcome::Stale { .. } => unreachable!("a report has no guard"),
-        };
+        let id = self.write_report(&report, Vec::new()).await?;
         Ok(Report { id, ..report })
+    }
+
+    /// Stores a new or changed report with its audit rows, and the meeting's `reported` flag as
+    /// the open reports now make it, in one edit guarded by the meeting's ETag: a change an
+    /// editor saves meanwhile is never overwritten by an old copy (the flag is worked out again
+    /// on the new one). Returns the report's id.
+    async fn write_report(&self, report: &Report, audit: Vec<AuditEntry>) -> Result<i64, EditError> {
+        for _ in 0..5 {
+            let meeting = self.directory.stored_meeting(&report.meeting_id).await?;
+            let mut open: Vec<Report> = self
+                .directory
+                .reports(&ReportFilter {
+                    status: Some(ReportStatus::Open),
+                    meeting_id: Some(report.meeting_id.clone()),
+                    limit: usize::MAX,
+                    ..ReportFilter::default()
+                })
+                .await?
+                .into_iter()
+                .filter(|r| r.id != report.id)
+                .collect();
+            if report.status == ReportStatus::Open {
+                open.push(report.clone());
+            }
+            // A withdrawn meeting's report is still closed; there is no flag to change.
+            let (guard, put) = match meeting {
+                Some(m) => (
+                    Some((m.id.clone(), Guard::Etag(meeting_etag(&m)))),
+                    vec![Meeting {
+                        reported: Reported::from_open(&open),
+                        ..m
+                    }],
+                ),
+                None => (None, Vec::new()),
+            };
+            let outcome = self
+                .directory
+                .edit(&Edit {
+                    guard,
+                    put,
+                    report: Some(report.clone()),
+                    audit: audit.clone(),
+                    ..Edit::default()
+                })
+                .await?;
+            if let EditOutcome::Applied { report_id } = outcome {
+                return Ok(report_id.unwrap_or(report.id));
+            }
+        }
+        Err(EditError::Conflict(format!(
+            "meeting `{}` kept changing while the report was saved; send it again",
+            report.meeting_id
+        )))
     }
 
     /// Reports `key` may see: those on meetings of its sources (an admin's: all).
@@ -699,26 +727,6 @@ impl Editing<'_> {
             closing_note: note.clone(),
             ..report.clone()
         };
-        let open: Vec<Report> = self
-            .directory
-            .reports(&ReportFilter {
-                status: Some(ReportStatus::Open),
-                meeting_id: Some(report.meeting_id.clone()),
-                limit: usize::MAX,
-                ..ReportFilter::default()
-            })
-            .await?
-            .into_iter()
-            .filter(|r| r.id != id)
-            .collect();
-        let meeting = self.directory.stored_meeting(&report.meeting_id).await?;
-        let put: Vec<Meeting> = meeting
-            .map(|m| Meeting {
-                reported: Reported::from_open(&open),
-                ..m
-            })
-            .into_iter()
-            .collect();
         let action = if status == ReportStatus::Dismissed {
             AuditAction::DismissReport
         } else {
@@ -735,14 +743,7 @@ impl Editing<'_> {
             diff: json_diff(&to_value(&report), &to_value(&closed)),
             note,
         };
-        self.directory
-            .edit(&Edit {
-                put,
-                report: Some(closed.clone()),
-                audit: vec![audit],
-                ..Edit::default()
-            })
-            .await?;
+        self.write_report(&closed, vec![audit]).await?;
         Ok(closed)
     }
 
