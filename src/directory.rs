@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::{
-    ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report, ReportStatus,
-    Reported,
+    ApiKey, AuditEntry, ImportCounts, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report,
+    ReportStatus, Reported,
 };
 use crate::search::{SearchIndex, Snapshot};
 use crate::store::{self, AuditFilter, Edit, EditOutcome, ReportFilter, Store, StoreError};
@@ -244,15 +244,53 @@ impl Directory {
     }
 
     /// Replaces the run's source's meetings and records the run, in one transaction, and
-    /// publishes the result.
-    pub async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
+    /// publishes the result. Returns the counts as recorded (corrected meetings the feed did not
+    /// change count as unchanged).
+    pub async fn apply_import(
+        &self,
+        meetings: &[Meeting],
+        run: &ImportRun,
+    ) -> Result<ImportCounts, StoreError> {
         // An unchanged feed's meetings are the stored ones, corrections already laid over them:
         // compared with the corrections' base they would all look changed by the feed.
         let from_feed = run.outcome != ImportOutcome::Unchanged;
-        let (meetings, noted) = self.decorate(Some(&run.source_id), meetings, from_feed).await?;
-        self.store.apply_import(&meetings, run).await?;
+        let (mut meetings, noted) = self.decorate(Some(&run.source_id), meetings, from_feed).await?;
+        // The importer compared the feed's meetings with the stored ones, corrections and flags
+        // laid over: every corrected meeting looked changed. Those that come out of the laying
+        // over exactly as stored are unchanged, and keep their `updated_at`.
+        let mut run = run.clone();
+        let decorated =
+            meetings.iter().any(|m| m.reported.is_some()) || self.has_overlays(&run.source_id).await?;
+        if from_feed && decorated {
+            let stored: std::collections::HashMap<String, Meeting> = self
+                .store
+                .source_meetings(&run.source_id)
+                .await?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect();
+            for meeting in &mut meetings {
+                let Some(old) = stored.get(&meeting.id) else {
+                    continue;
+                };
+                let same = Meeting {
+                    updated_at: old.updated_at,
+                    last_seen_at: old.last_seen_at,
+                    ..meeting.clone()
+                } == *old;
+                if same && meeting.updated_at != old.updated_at {
+                    meeting.updated_at = old.updated_at;
+                    if run.counts.updated > 0 {
+                        run.counts.updated -= 1;
+                        run.counts.unchanged += 1;
+                    }
+                }
+            }
+        }
+        self.store.apply_import(&meetings, &run).await?;
         self.note_overlays(&noted).await?;
-        self.refresh().await
+        self.refresh().await?;
+        Ok(run.counts)
     }
 
     /// What the editors added to a source's meetings, laid over them as they are written from a
@@ -322,6 +360,10 @@ impl Directory {
             out.push(meeting);
         }
         Ok((out, noted))
+    }
+
+    async fn has_overlays(&self, source_id: &str) -> Result<bool, StoreError> {
+        Ok(!self.store.overlays(Some(source_id)).await?.is_empty())
     }
 
     async fn note_overlays(&self, overlays: &[Overlay]) -> Result<(), StoreError> {

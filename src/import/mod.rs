@@ -159,7 +159,7 @@ impl Importer {
         match outcome {
             Ok(Prepared::Replace(meetings)) => {
                 // Refreshes the snapshot too.
-                directory.apply_import(&meetings, &run).await?;
+                run.counts = directory.apply_import(&meetings, &run).await?;
             }
             Ok(Prepared::Seen) => directory.touch_import(&run).await?,
             Err(Refusal::Store(e)) => return Err(e.into()),
