@@ -123,7 +123,7 @@ test('the reports queue is worked from the page', async () => {
   const context = await browser.newContext();
   const { page } = await signedIn(context);
   await page.locator('#reports li').first().waitFor();
-  assert.match(await page.locator('#reports').innerText(), /moved on meeting/);
+  assert.match(await page.locator('#reports').innerText(), /moved, SMART Recovery Wrexham \(evening\): “A sign says the group moved”/);
   assert.ok((await api(`/v1/meetings/${MEETING}`)).body.reported);
   await page.getByRole('button', { name: 'Resolved' }).first().click();
   await page.getByText('No open reports.').waitFor();

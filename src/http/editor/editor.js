@@ -253,11 +253,17 @@ async function loadReports() {
   const list = $("reports");
   if (status !== 200) { text($("reports-status"), `Could not load reports (${status}).`); return; }
   text($("report-count"), `(${json.reports.length})`);
+  // Meetings by name, as people know them (a withdrawn one keeps its id).
+  const names = new Map();
+  await Promise.all([...new Set(json.reports.map((r) => r.meeting_id))].map(async (id) => {
+    const response = await fetch(`/v1/meetings/${encodeURIComponent(id)}`);
+    if (response.ok) names.set(id, (await response.json()).name);
+  }));
   text($("reports-status"), json.reports.length ? "" : "No open reports.");
   list.replaceChildren(...json.reports.map((r) => {
     const li = document.createElement("li");
     const p = document.createElement("p");
-    text(p, `${r.created_at.slice(0, 10)}: ${r.reason.replace("_", " ")} on meeting ${r.meeting_id}${r.text ? `: “${r.text}”` : ""}`);
+    text(p, `${r.created_at.slice(0, 10)}: ${r.reason.replace("_", " ")}, ${names.get(r.meeting_id) || r.meeting_id}${r.text ? `: “${r.text}”` : ""}`);
     const open = document.createElement("button");
     open.type = "button";
     text(open, "Open meeting");
