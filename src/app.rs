@@ -110,6 +110,7 @@ impl App {
                 geo: self.geo,
                 coverage: self.coverage,
                 body_timeout: self.settings.http.body_timeout(),
+                report_limiter: http::report_limiter(self.settings.admin.reports_per_hour),
             },
             self.settings.http,
         )

@@ -350,6 +350,7 @@ pub fn generate(count: usize, seed: u64, now: Timestamp) -> Vec<Meeting> {
                 first_seen_at: updated_at,
                 updated_at,
                 last_seen_at: now,
+                reported: None,
             }
             .normalise()
             .expect("demo meetings are valid")

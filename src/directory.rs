@@ -11,9 +11,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::domain::{ImportRun, Meeting};
+use crate::domain::{
+    ApiKey, AuditEntry, ImportCounts, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report,
+    ReportStatus, Reported,
+};
 use crate::search::{SearchIndex, Snapshot};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, AuditFilter, Edit, EditOutcome, ReportFilter, Store, StoreError};
 
 /// Versions a snapshot may lag the database before [`Directory::lagging`] says so.
 pub const DEFAULT_MAX_BEHIND: i64 = 2;
@@ -226,21 +229,197 @@ impl Directory {
 
     /// Replaces one source's meetings and publishes the result.
     pub async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
-        self.store.replace_source(source_id, meetings).await?;
+        let (meetings, noted) = self.decorate(Some(source_id), meetings, true).await?;
+        self.store.replace_source(source_id, &meetings).await?;
+        self.note_overlays(&noted).await?;
         self.refresh().await
     }
 
     /// Inserts or overwrites meetings and publishes the result.
     pub async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
-        self.store.put_meetings(meetings).await?;
+        let (meetings, noted) = self.decorate(None, meetings, true).await?;
+        self.store.put_meetings(&meetings).await?;
+        self.note_overlays(&noted).await?;
         self.refresh().await
     }
 
     /// Replaces the run's source's meetings and records the run, in one transaction, and
-    /// publishes the result.
-    pub async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
-        self.store.apply_import(meetings, run).await?;
-        self.refresh().await
+    /// publishes the result. Returns the counts as recorded (corrected meetings the feed did not
+    /// change count as unchanged).
+    pub async fn apply_import(
+        &self,
+        meetings: &[Meeting],
+        run: &ImportRun,
+    ) -> Result<ImportCounts, StoreError> {
+        // An unchanged feed's meetings are the stored ones, corrections already laid over them:
+        // compared with the corrections' base they would all look changed by the feed.
+        let from_feed = run.outcome != ImportOutcome::Unchanged;
+        let (mut meetings, noted) = self.decorate(Some(&run.source_id), meetings, from_feed).await?;
+        // The importer compared the feed's meetings with the stored ones, corrections and flags
+        // laid over: every corrected meeting looked changed. Those that come out of the laying
+        // over exactly as stored are unchanged, and keep their `updated_at`.
+        let mut run = run.clone();
+        let decorated =
+            meetings.iter().any(|m| m.reported.is_some()) || self.has_overlays(&run.source_id).await?;
+        if from_feed && decorated {
+            let stored: std::collections::HashMap<String, Meeting> = self
+                .store
+                .source_meetings(&run.source_id)
+                .await?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect();
+            for meeting in &mut meetings {
+                let Some(old) = stored.get(&meeting.id) else {
+                    continue;
+                };
+                let same = Meeting {
+                    updated_at: old.updated_at,
+                    last_seen_at: old.last_seen_at,
+                    ..meeting.clone()
+                } == *old;
+                if same && meeting.updated_at != old.updated_at {
+                    meeting.updated_at = old.updated_at;
+                    if run.counts.updated > 0 {
+                        run.counts.updated -= 1;
+                        run.counts.unchanged += 1;
+                    }
+                }
+            }
+        }
+        self.store.apply_import(&meetings, &run).await?;
+        self.note_overlays(&noted).await?;
+        self.refresh().await?;
+        Ok(run.counts)
+    }
+
+    /// What the editors added to a source's meetings, laid over them as they are written from a
+    /// feed (or a load): the corrections to imported meetings, and the flag of open reports.
+    /// Also returns the corrections whose `feed_changed` list moved (the feed changed a field an
+    /// editor corrected), to be stored after the write.
+    async fn decorate(
+        &self,
+        source_id: Option<&str>,
+        meetings: &[Meeting],
+        from_feed: bool,
+    ) -> Result<(Vec<Meeting>, Vec<Overlay>), StoreError> {
+        let overlays: std::collections::HashMap<String, Overlay> = self
+            .store
+            .overlays(source_id)
+            .await?
+            .into_iter()
+            .map(|o| (o.meeting_id.clone(), o))
+            .collect();
+        let open = self
+            .store
+            .reports(&ReportFilter {
+                status: Some(ReportStatus::Open),
+                limit: usize::MAX,
+                ..ReportFilter::default()
+            })
+            .await?;
+        if overlays.is_empty() && open.is_empty() {
+            return Ok((meetings.to_vec(), Vec::new()));
+        }
+        let mut reports: std::collections::HashMap<&str, Vec<&Report>> = std::collections::HashMap::new();
+        for r in &open {
+            reports.entry(r.meeting_id.as_str()).or_default().push(r);
+        }
+        let now = jiff::Timestamp::now();
+        let mut noted = Vec::new();
+        let mut out = Vec::with_capacity(meetings.len());
+        for meeting in meetings {
+            let mut meeting = meeting.clone();
+            if let Some(overlay) = overlays.get(&meeting.id) {
+                if from_feed {
+                    let now_values = crate::editing::feed_values(&meeting, overlay.base.keys().cloned());
+                    let changed: Vec<String> = overlay
+                        .base
+                        .iter()
+                        .filter(|(f, v)| now_values.get(*f) != Some(*v))
+                        .map(|(f, _)| f.clone())
+                        .collect();
+                    if changed != overlay.feed_changed {
+                        noted.push(Overlay {
+                            feed_changed: changed,
+                            ..overlay.clone()
+                        });
+                    }
+                }
+                match crate::editing::apply_overlay(&meeting, overlay, now) {
+                    Ok(corrected) => meeting = corrected,
+                    Err(errors) => tracing::warn!(
+                        meeting = %meeting.id, ?errors,
+                        "a correction no longer applies to the feed's meeting; serving the feed's"
+                    ),
+                }
+            }
+            meeting.reported = reports
+                .get(meeting.id.as_str())
+                .and_then(|rs| Reported::from_open(rs.iter().copied()));
+            out.push(meeting);
+        }
+        Ok((out, noted))
+    }
+
+    async fn has_overlays(&self, source_id: &str) -> Result<bool, StoreError> {
+        Ok(!self.store.overlays(Some(source_id)).await?.is_empty())
+    }
+
+    async fn note_overlays(&self, overlays: &[Overlay]) -> Result<(), StoreError> {
+        if overlays.is_empty() {
+            return Ok(());
+        }
+        self.store.put_overlays(overlays).await
+    }
+
+    /// Applies one change made by hand (see [`Store::apply_edit`]) and, when it changed meetings,
+    /// publishes the result before answering: the editor's next search sees it.
+    pub async fn edit(&self, edit: &Edit) -> Result<EditOutcome, StoreError> {
+        let outcome = self.store.apply_edit(edit).await?;
+        if matches!(outcome, EditOutcome::Applied { .. })
+            && !(edit.put.is_empty() && edit.withdraw.is_empty())
+        {
+            self.refresh().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// One stored meeting (with any corrections laid over it).
+    pub async fn stored_meeting(&self, id: &str) -> Result<Option<Meeting>, StoreError> {
+        self.store.meeting(id).await
+    }
+
+    pub async fn put_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {
+        self.store.put_key(key, hash).await
+    }
+
+    pub async fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, StoreError> {
+        self.store.key(id).await
+    }
+
+    pub async fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.store.keys().await
+    }
+
+    pub async fn put_local_source(&self, source: &LocalSource) -> Result<(), StoreError> {
+        self.store.put_local_source(source).await
+    }
+
+    pub async fn local_sources(&self) -> Result<Vec<LocalSource>, StoreError> {
+        self.store.local_sources().await
+    }
+
+    pub async fn overlays(&self, source_id: Option<&str>) -> Result<Vec<Overlay>, StoreError> {
+        self.store.overlays(source_id).await
+    }
+
+    pub async fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+        self.store.reports(filter).await
+    }
+
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        self.store.audit(filter).await
     }
 
     /// Records an unchanged import whose meetings are kept as they are, only seen again at the

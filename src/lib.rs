@@ -16,6 +16,7 @@ pub mod coverage;
 pub mod demo;
 pub mod directory;
 pub mod domain;
+pub mod editing;
 pub mod formats;
 pub mod gazetteer;
 pub(crate) mod hash;

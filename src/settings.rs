@@ -250,10 +250,25 @@ pub struct OutlineSettings {
     pub boundaries: Option<PathBuf>,
 }
 
-/// Room for who may change the directory by hand (API keys arrive with the editing issue); no
-/// setting yet, so no flag.
-#[derive(Args, Debug, Clone, Default)]
-pub struct AdminSettings {}
+/// Changing the directory by hand (keys are made with `meetingmap keys`).
+#[derive(Args, Debug, Clone)]
+pub struct AdminSettings {
+    /// How many problem reports one client may send per hour (`POST /v1/meetings/{id}/reports`
+    /// and the report form); clients are told apart without keeping their addresses.
+    #[arg(long, env = "MEETINGMAP_REPORTS_PER_HOUR", default_value_t = DEFAULT_REPORTS_PER_HOUR)]
+    pub reports_per_hour: u32,
+}
+
+/// Enough for someone reporting several meetings they found closed on one evening's round.
+pub const DEFAULT_REPORTS_PER_HOUR: u32 = 10;
+
+impl Default for AdminSettings {
+    fn default() -> AdminSettings {
+        AdminSettings {
+            reports_per_hour: DEFAULT_REPORTS_PER_HOUR,
+        }
+    }
+}
 
 /// The origins allowed to read the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,9 @@ mod coverage;
 mod demo_data;
 mod export;
 mod import;
+mod keys;
 mod load;
+mod local_source;
 mod migrate;
 mod openapi;
 mod serve;
@@ -42,6 +44,10 @@ enum Command {
     Export(export::ExportArgs),
     /// Load meetings from an export file, inserting or overwriting by id.
     Load(load::LoadArgs),
+    /// API keys for editing by hand: create, list, revoke.
+    Keys(keys::KeysArgs),
+    /// Sources kept by hand (never imported): add, list.
+    LocalSource(local_source::LocalSourceArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -54,5 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::DemoData(args) => demo_data::run(args).await,
         Command::Export(args) => export::run(args).await,
         Command::Load(args) => load::run(args).await,
+        Command::Keys(args) => keys::run(args).await,
+        Command::LocalSource(args) => local_source::run(args).await,
     }
 }

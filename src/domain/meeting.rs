@@ -227,6 +227,10 @@ pub struct Meeting {
     /// When meetingmap last saw this meeting in its source (RFC 3339).
     #[schema(value_type = String, format = DateTime)]
     pub last_seen_at: Timestamp,
+    /// Present while people have reported a problem with this meeting that no editor has
+    /// resolved yet ("reported as possibly moved on 3 December 2026").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<super::Reported>,
 }
 
 /// Why a meeting cannot be stored.

@@ -1,11 +1,13 @@
 //! The HTTP API: actix-web routes per resource, one error type, and the OpenAPI document.
 
+mod admin;
 mod bmlt;
 mod cache;
 mod calendar;
 mod cors;
 mod coverage;
 mod cursor;
+mod editor;
 mod embed;
 mod export;
 mod feeds;
@@ -17,6 +19,7 @@ mod methods;
 mod occurrences;
 mod params;
 mod problem;
+mod reports;
 mod search_response;
 mod security;
 mod sources;
@@ -55,6 +58,35 @@ pub struct AppState {
     pub coverage: Arc<CoverageState>,
     /// How long a client has to send a request body once its headers are in.
     pub body_timeout: Duration,
+    /// How many problem reports each client may send per hour.
+    pub report_limiter: Arc<reports::ReportLimiter>,
+}
+
+/// Makes the limiter of problem reports for `per_hour` reports per client.
+pub fn report_limiter(per_hour: u32) -> Arc<reports::ReportLimiter> {
+    Arc::new(reports::ReportLimiter::new(per_hour))
+}
+
+/// The `api_key` security scheme of the write API: `Authorization: Bearer <key>`.
+struct ApiKeyScheme;
+
+impl utoipa::Modify for ApiKeyScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A key made with `meetingmap keys create` (`mmk_<id>.<secret>`): editors write the \
+                         sources they are granted, admins all.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
 }
 
 #[derive(OpenApi)]
@@ -79,7 +111,10 @@ pub struct AppState {
         (name = "operations", description = "Health and readiness"),
         (name = "BMLT", description = "BMLT's semantic interface over every fellowship, for croutonjs, crumb-widget and other BMLT clients"),
         (name = "Meeting Guide", description = "The directory as a Meeting Guide feed, for TSML UI, the Meeting Guide app and aggregators"),
-    )
+        (name = "editing", description = "Keeping the directory by hand, with an API key: meetings of \
+            sources kept by hand, corrections to imported ones, the audit trail and reports"),
+    ),
+    modifiers(&ApiKeyScheme)
 )]
 struct ApiDoc;
 
@@ -170,7 +205,26 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(bmlt::bmlt_json)
         .service(bmlt::bmlt_jsonp)
         .service(bmlt::bmlt_json_bare)
-        .service(bmlt::bmlt_jsonp_bare);
+        .service(bmlt::bmlt_jsonp_bare)
+        .service(admin::meeting_history)
+        .service(reports::report_meeting)
+        .service(reports::report_form)
+        .service(reports::report_form_sent)
+        .service(admin::whoami)
+        .service(admin::list_meetings)
+        .service(admin::read_meeting)
+        .service(admin::replace_meeting)
+        .service(admin::patch_meeting)
+        .service(admin::withdraw_meeting)
+        .service(admin::drop_corrections)
+        .service(admin::create_meeting)
+        .service(admin::upload_sheet)
+        .service(admin::audit_trail)
+        .service(admin::list_reports)
+        .service(admin::close_report)
+        .service(editor::editor_page)
+        .service(editor::editor_script)
+        .service(editor::editor_style);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

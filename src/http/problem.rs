@@ -69,6 +69,27 @@ pub enum ApiError {
     /// At capacity: a 503 telling the client when to ask again.
     #[error("busy: {detail}")]
     Busy { detail: String, retry_after_secs: u32 },
+    /// No credentials, or credentials that are not a live key: a 401 asking for a Bearer key.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A live key that may not do this (another source, an admin's task).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with what is stored (an id taken, an imported meeting replaced).
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` names a version of the meeting that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A change without `If-Match`.
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// Well-formed, but the meeting it describes is not valid: every bad field named.
+    #[error("invalid meeting")]
+    Unprocessable(Vec<InvalidParam>),
+    /// Too many requests of one kind from one client: a 429 telling it when to ask again.
+    #[error("rate limited: {detail}")]
+    RateLimited { detail: String, retry_after_secs: u32 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -127,6 +148,27 @@ impl ApiError {
                 "one-at-a-time",
                 "One analysis at a time",
             ),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "API key required"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this key"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::PreconditionFailed(_) => (
+                StatusCode::PRECONDITION_FAILED,
+                "stale-write",
+                "The meeting changed since it was read",
+            ),
+            ApiError::PreconditionRequired(_) => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "If-Match required",
+            ),
+            ApiError::Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-meeting",
+                "Invalid meeting",
+            ),
+            ApiError::RateLimited { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests")
+            }
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -138,7 +180,7 @@ impl ApiError {
     pub fn to_problem(&self) -> Problem {
         let (status, slug, title) = self.kind();
         let (detail, invalid_params) = match self {
-            ApiError::InvalidParams(params) => {
+            ApiError::InvalidParams(params) | ApiError::Unprocessable(params) => {
                 let detail = params
                     .iter()
                     .map(|p| format!("{} {}", p.name, p.reason))
@@ -149,7 +191,12 @@ impl ApiError {
             | ApiError::NotAcceptable(what)
             | ApiError::TooLarge(what)
             | ApiError::UnsupportedMediaType(what)
-            | ApiError::RequestTimeout(what) => (what.clone(), vec![]),
+            | ApiError::RequestTimeout(what)
+            | ApiError::Unauthorized(what)
+            | ApiError::Forbidden(what)
+            | ApiError::Conflict(what)
+            | ApiError::PreconditionFailed(what)
+            | ApiError::PreconditionRequired(what) => (what.clone(), vec![]),
             ApiError::MethodNotAllowed { .. } => (self.to_string(), vec![]),
             ApiError::StaleCursor => (
                 "the directory was updated after this cursor was issued; start again from the first page"
@@ -158,7 +205,8 @@ impl ApiError {
             ),
             ApiError::NotReady(why)
             | ApiError::Busy { detail: why, .. }
-            | ApiError::TooManyRequests { detail: why, .. } => (why.clone(), vec![]),
+            | ApiError::TooManyRequests { detail: why, .. }
+            | ApiError::RateLimited { detail: why, .. } => (why.clone(), vec![]),
             ApiError::Internal(cause) => {
                 let request_id = format!("{:016x}", rand::random::<u64>());
                 tracing::error!(request_id, error = ?cause, "internal error");
@@ -190,11 +238,16 @@ impl ResponseError for ApiError {
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
             .insert_header(cache::control(cache::NEVER));
         match self {
-            ApiError::Busy { retry_after_secs, .. } | ApiError::TooManyRequests { retry_after_secs, .. } => {
+            ApiError::Busy { retry_after_secs, .. }
+            | ApiError::TooManyRequests { retry_after_secs, .. }
+            | ApiError::RateLimited { retry_after_secs, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"meetingmap\""));
             }
             // The body was not read to its end, so the connection cannot carry another request.
             ApiError::RequestTimeout(_) => {
@@ -230,6 +283,14 @@ pub mod responses {
         TooManyPoints: 413, "Too many points";
         NotCsv: 415, "Not text/csv";
         BodyTooSlow: 408, "The body was not received in time";
+        NoKey: 401, "No API key, or not a live one (send `Authorization: Bearer <key>`)";
+        WrongKey: 403, "This key may not do this (another source, or an admin's task)";
+        NoSuchMeeting: 404, "No such meeting, source or report";
+        Conflict: 409, "Conflicts with what is stored (an id taken, an imported meeting)";
+        Stale: 412, "If-Match is not the meeting's current ETag: read it again";
+        NoIfMatch: 428, "If-Match required (the ETag the meeting was read with)";
+        BadMeeting: 422, "The meeting is not valid: every bad field named in invalid_params";
+        ReportedTooOften: 429, "Too many reports from this client: ask again after Retry-After seconds";
     }
 
     #[derive(IntoResponses)]

@@ -12,17 +12,32 @@ use crate::domain::{ImportCounts, ImportOutcome, ImportRun};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceStatus {
-    /// The last import succeeded (or found the feed unchanged).
+    /// The last import succeeded (or found the feed unchanged); always, for a source kept by hand.
     Ok,
     /// The last import failed; the meetings from the last good import are still served.
     Failing,
-    /// Not imported yet.
+    /// Not imported yet (a feed's).
     Never,
+}
+
+/// How a source's meetings arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Imported from a feed (or loaded from a file).
+    Feed,
+    /// Kept by hand by its editors (`/v1/admin`); never touched by imports.
+    Local,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct SourceView {
     pub id: String,
+    pub kind: SourceKind,
+    /// When an editor last changed a meeting of this source by hand (for a local source, its
+    /// freshness; for a feed, its latest correction).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_change_at: Option<jiff::Timestamp>,
     pub name: String,
     /// Attribution or licence text the source asks for.
     pub attribution: Option<String>,
@@ -60,8 +75,16 @@ pub struct ImportList {
 #[get("/v1/sources")]
 pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.directory.snapshot();
-    // Defined sources first, in definition order, then any others the data names.
+    // Defined sources first, in definition order, then those kept by hand, then any others the
+    // data names.
+    let local = state.directory.local_sources().await?;
     let mut ids: Vec<String> = state.sources.iter().map(|s| s.id.clone()).collect();
+    ids.extend(
+        local
+            .iter()
+            .map(|s| s.id.clone())
+            .filter(|id| !state.sources.iter().any(|d| d.id == *id)),
+    );
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut names: std::collections::HashMap<&str, &crate::domain::SourceRef> =
         std::collections::HashMap::new();
@@ -85,19 +108,39 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         let good = state.directory.last_success(&id).await?;
         let (last, good) = (last.as_ref(), good.as_ref());
         let definition = state.sources.iter().find(|s| s.id == id);
+        let kept = local.iter().find(|s| s.id == id);
         let known = names.get(id.as_str());
+        let last_change_at = state
+            .directory
+            .audit(&crate::store::AuditFilter {
+                source_id: Some(id.clone()),
+                limit: 1,
+                ..Default::default()
+            })
+            .await?
+            .first()
+            .map(|a| a.at);
         sources.push(SourceView {
-            name: definition
-                .map(|d| d.name.clone())
+            kind: if kept.is_some() {
+                SourceKind::Local
+            } else {
+                SourceKind::Feed
+            },
+            last_change_at,
+            name: kept
+                .map(|k| k.name.clone())
+                .or_else(|| definition.map(|d| d.name.clone()))
                 .or_else(|| known.map(|s| s.name.clone()))
                 .unwrap_or_else(|| id.clone()),
-            attribution: definition
-                .map(|d| d.attribution.clone())
+            attribution: kept
+                .map(|k| k.attribution.clone())
+                .or_else(|| definition.map(|d| d.attribution.clone()))
                 .or_else(|| known.map(|s| s.attribution.clone())),
             format: definition.map(|d| d.format.as_str()),
             enabled: definition.is_some_and(|d| d.enabled),
             refresh_hours: definition.map(|d| d.refresh_hours),
             status: match last {
+                None if kept.is_some() => SourceStatus::Ok,
                 None => SourceStatus::Never,
                 Some(r) if r.outcome == ImportOutcome::Failed => SourceStatus::Failing,
                 Some(_) => SourceStatus::Ok,

@@ -63,6 +63,10 @@ pub enum Refusal {
     Empty { records: usize, rejected: usize },
     #[error("{0}; import with --force if this is right")]
     Shrank(Shrink),
+    /// The source is kept by hand (`meetingmap local-source`): its editors' meetings are never
+    /// replaced by a feed.
+    #[error("`{0}` is a source kept by hand; imports never touch it (choose another source id)")]
+    KeptByHand(String),
     /// Reading the source's meetings failed: an error of the import, not an outcome of it.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -155,7 +159,7 @@ impl Importer {
         match outcome {
             Ok(Prepared::Replace(meetings)) => {
                 // Refreshes the snapshot too.
-                directory.apply_import(&meetings, &run).await?;
+                run.counts = directory.apply_import(&meetings, &run).await?;
             }
             Ok(Prepared::Seen) => directory.touch_import(&run).await?,
             Err(Refusal::Store(e)) => return Err(e.into()),
@@ -180,6 +184,15 @@ impl Importer {
         last_good: Option<&ImportRun>,
         run: &mut ImportRun,
     ) -> Result<Prepared, Refusal> {
+        if self
+            .directory
+            .local_sources()
+            .await?
+            .iter()
+            .any(|s| s.id == source.id)
+        {
+            return Err(Refusal::KeptByHand(source.id.clone()));
+        }
         let progress = options.progress.clone().unwrap_or_else(ProgressBar::hidden);
         progress.set_message(format!("fetching {}", source.location));
         let fetched = self

@@ -245,6 +245,7 @@ impl RawMeeting {
             first_seen_at: ctx.now,
             updated_at,
             last_seen_at: ctx.now,
+            reported: None,
         }
         .normalise()
         .map_err(|e| e.to_string())

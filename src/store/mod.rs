@@ -20,7 +20,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use crate::domain::{ImportOutcome, ImportRun, Meeting};
+use crate::domain::{
+    ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report, ReportStatus,
+};
 use crate::hash::Fnv1a;
 
 pub use postgres::PostgresStore;
@@ -125,6 +127,41 @@ pub trait Store: Send + Sync {
     /// Inserts or overwrites meetings by id, in one transaction.
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError>;
 
+    /// One stored meeting.
+    async fn meeting(&self, id: &str) -> Result<Option<Meeting>, StoreError>;
+
+    /// Applies one change made by hand, in one transaction that moves the data version on when
+    /// meetings change: the meetings written and withdrawn, the corrections, the report and the
+    /// audit rows together, or nothing when [`Edit::guard`] fails (the meeting changed since the
+    /// editor read it).
+    async fn apply_edit(&self, edit: &Edit) -> Result<EditOutcome, StoreError>;
+
+    /// Stores an API key with the SHA-256 of its secret, or overwrites it by id.
+    async fn put_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError>;
+
+    /// A key and the hash of its secret.
+    async fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, StoreError>;
+
+    /// Every key, revoked ones too, ordered by id.
+    async fn keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    async fn put_local_source(&self, source: &LocalSource) -> Result<(), StoreError>;
+
+    /// Every source maintained by hand, ordered by id.
+    async fn local_sources(&self) -> Result<Vec<LocalSource>, StoreError>;
+
+    /// Corrections over imported meetings: those of one source, or all; ordered by meeting id.
+    async fn overlays(&self, source_id: Option<&str>) -> Result<Vec<Overlay>, StoreError>;
+
+    /// Overwrites corrections by meeting id (an import noting which fields the feed changed).
+    async fn put_overlays(&self, overlays: &[Overlay]) -> Result<(), StoreError>;
+
+    /// Reports matching `filter`, newest first.
+    async fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError>;
+
+    /// Audit rows matching `filter`, newest first.
+    async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -142,6 +179,106 @@ pub trait Store: Send + Sync {
     async fn listen(&self) -> Result<Option<watch::Receiver<i64>>, StoreError> {
         Ok(None)
     }
+}
+
+/// What a change by hand expects of the meeting it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// The meeting must not exist yet (a create).
+    Absent,
+    /// The meeting must exist with this [`meeting_etag`] (`If-Match`).
+    Etag(String),
+}
+
+/// A correction written or dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OverlayWrite {
+    Put(Overlay),
+    Delete(String),
+}
+
+/// One change made by hand, applied in one transaction (see [`Store::apply_edit`]).
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    /// The meeting whose state the change was made against, and what it must be.
+    pub guard: Option<(String, Guard)>,
+    /// Meetings written (inserted or overwritten by id).
+    pub put: Vec<Meeting>,
+    /// Ids of meetings withdrawn (deleted).
+    pub withdraw: Vec<String>,
+    pub overlays: Vec<OverlayWrite>,
+    /// A new report (id 0) or one whose status changed (by id).
+    pub report: Option<Report>,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// How [`Store::apply_edit`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditOutcome {
+    /// Written; the id of the report it created, if it created one.
+    Applied { report_id: Option<i64> },
+    /// Nothing written: the guard failed. The meeting's current ETag, if it exists.
+    Stale { current: Option<String> },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub status: Option<ReportStatus>,
+    pub meeting_id: Option<String>,
+    /// Only reports on meetings of these sources (`None`: any).
+    pub sources: Option<Vec<String>>,
+    pub id: Option<i64>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub meeting_id: Option<String>,
+    pub source_id: Option<String>,
+    pub key_id: Option<String>,
+    /// Rows older than this id (paging backwards).
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+/// The version of one stored meeting, as `ETag` and `If-Match` carry it: a strong validator of
+/// its whole stored document.
+pub fn meeting_etag(meeting: &Meeting) -> String {
+    use sha2::{Digest, Sha256};
+    let doc = serde_json::to_string(meeting).expect("a meeting always serialises");
+    let digest = Sha256::digest(doc.as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether `report` matches `filter` (the backends filter by status and meeting in SQL, the rest
+/// here: the lists are short).
+fn report_matches(report: &Report, filter: &ReportFilter) -> bool {
+    filter
+        .sources
+        .as_ref()
+        .is_none_or(|sources| sources.contains(&report.source_id))
+}
+
+/// A stored JSON document read back, or why it is unreadable.
+fn parse_doc<T: serde::de::DeserializeOwned>(what: String, doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        id: what,
+        reason: e.to_string(),
+    })
+}
+
+fn to_doc<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("editing records serialise")
+}
+
+/// Ids of `existing` missing from `meetings`: what replacing a source's meetings withdraws.
+fn withdrawn(existing: Vec<String>, meetings: &[Meeting]) -> Vec<String> {
+    let kept: std::collections::HashSet<&str> = meetings.iter().map(|m| m.id.as_str()).collect();
+    existing
+        .into_iter()
+        .filter(|id| !kept.contains(id.as_str()))
+        .collect()
 }
 
 /// An outcome as the `imports.outcome` column holds it: its JSON name.

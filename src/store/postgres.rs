@@ -15,8 +15,11 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow}
 use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 use tokio::sync::watch;
 
-use super::{outcome_text, DataVersion, Loaded, Store, StoreError};
-use crate::domain::{ImportOutcome, ImportRun, Meeting};
+use super::{
+    meeting_etag, outcome_text, parse_doc, report_matches, to_doc, withdrawn, AuditFilter, DataVersion, Edit,
+    EditOutcome, Guard, Loaded, OverlayWrite, ReportFilter, Store, StoreError,
+};
+use crate::domain::{ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -127,11 +130,45 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn delete_source(tx: &mut Transaction<'_, Postgres>, source_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM meetings WHERE source_id = $1")
+    /// THE one write of meeting rows on this backend: every write of meetings (imports, loads,
+    /// edits by hand) comes here with the meetings to insert or overwrite by id and the ids to
+    /// withdraw, inside the caller's transaction (which also moves the data version on). Anything
+    /// that must follow each meeting change (a change log) belongs here.
+    async fn write_meetings(
+        tx: &mut Transaction<'_, Postgres>,
+        put: &[Meeting],
+        withdraw: &[String],
+    ) -> Result<(), StoreError> {
+        if !withdraw.is_empty() {
+            sqlx::query("DELETE FROM meetings WHERE id = ANY($1)")
+                .bind(withdraw)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Self::insert_all(tx, put).await
+    }
+
+    /// Ids of one source's stored meetings.
+    async fn source_ids(
+        tx: &mut Transaction<'_, Postgres>,
+        source_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM meetings WHERE source_id = $1")
             .bind(source_id)
-            .execute(&mut **tx)
-            .await?;
+            .fetch_all(&mut **tx)
+            .await?)
+    }
+
+    async fn put_overlay(tx: &mut Transaction<'_, Postgres>, o: &Overlay) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO overlays (meeting_id, source_id, doc) VALUES ($1, $2, $3)
+             ON CONFLICT (meeting_id) DO UPDATE SET source_id = $2, doc = $3",
+        )
+        .bind(&o.meeting_id)
+        .bind(&o.source_id)
+        .bind(to_doc(o))
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -242,8 +279,8 @@ impl Store for PostgresStore {
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        Self::delete_source(&mut tx, source_id).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let gone = withdrawn(Self::source_ids(&mut tx, source_id).await?, meetings);
+        Self::write_meetings(&mut tx, meetings, &gone).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -259,8 +296,8 @@ impl Store for PostgresStore {
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        Self::delete_source(&mut tx, &run.source_id).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let gone = withdrawn(Self::source_ids(&mut tx, &run.source_id).await?, meetings);
+        Self::write_meetings(&mut tx, meetings, &gone).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
@@ -312,9 +349,224 @@ impl Store for PostgresStore {
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        Self::write_meetings(&mut tx, meetings, &[]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn meeting(&self, id: &str) -> Result<Option<Meeting>, StoreError> {
+        let row = sqlx::query("SELECT id, doc FROM meetings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(parse_meeting).transpose()
+    }
+
+    async fn apply_edit(&self, edit: &Edit) -> Result<EditOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Edits queue on the version row, so the guard read below and the write after it are
+        // not interleaved with another edit's (two creates of one id, two saves of one ETag).
+        sqlx::query("SELECT version FROM data_version WHERE id = 1 FOR UPDATE")
+            .execute(&mut *tx)
+            .await?;
+        if let Some((id, guard)) = &edit.guard {
+            let row = sqlx::query("SELECT id, doc FROM meetings WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let current = row
+                .as_ref()
+                .map(parse_meeting)
+                .transpose()?
+                .map(|m| meeting_etag(&m));
+            let holds = match guard {
+                Guard::Absent => current.is_none(),
+                Guard::Etag(wanted) => current.as_deref() == Some(wanted.as_str()),
+            };
+            if !holds {
+                tx.rollback().await?;
+                return Ok(EditOutcome::Stale { current });
+            }
+        }
+        if !edit.put.is_empty() || !edit.withdraw.is_empty() {
+            Self::bump_version(&mut tx).await?;
+            Self::write_meetings(&mut tx, &edit.put, &edit.withdraw).await?;
+        }
+        for overlay in &edit.overlays {
+            match overlay {
+                OverlayWrite::Put(o) => Self::put_overlay(&mut tx, o).await?,
+                OverlayWrite::Delete(id) => {
+                    sqlx::query("DELETE FROM overlays WHERE meeting_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        let mut report_id = None;
+        if let Some(report) = &edit.report {
+            let id = if report.id == 0 {
+                sqlx::query_scalar(
+                    "INSERT INTO reports (meeting_id, source_id, status, doc) VALUES ($1, $2, $3, '{}')
+                     RETURNING id",
+                )
+                .bind(&report.meeting_id)
+                .bind(&report.source_id)
+                .bind(report.status.as_str())
+                .fetch_one(&mut *tx)
+                .await?
+            } else {
+                report.id
+            };
+            sqlx::query("UPDATE reports SET status = $1, doc = $2 WHERE id = $3")
+                .bind(report.status.as_str())
+                .bind(to_doc(&Report { id, ..report.clone() }))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            report_id = Some(id);
+        }
+        for entry in &edit.audit {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO audit (at, key_id, meeting_id, source_id, doc) VALUES ($1, $2, $3, $4, '{}')
+                 RETURNING id",
+            )
+            .bind(entry.at.to_string())
+            .bind(&entry.key_id)
+            .bind(&entry.meeting_id)
+            .bind(&entry.source_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE audit SET doc = $1 WHERE id = $2")
+                .bind(to_doc(&AuditEntry { id, ..entry.clone() }))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(EditOutcome::Applied { report_id })
+    }
+
+    async fn put_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, hash, doc) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET hash = $2, doc = $3",
+        )
+        .bind(&key.id)
+        .bind(hash)
+        .bind(to_doc(key))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, StoreError> {
+        let row = sqlx::query("SELECT id, hash, doc FROM api_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((parse_doc(format!("key {id}"), row.get("doc"))?, row.get("hash"))))
+            .transpose()
+    }
+
+    async fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM api_keys ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parse_doc(format!("key {}", row.get::<String, _>("id")), row.get("doc")))
+            .collect()
+    }
+
+    async fn put_local_source(&self, source: &LocalSource) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO local_sources (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET doc = $2",
+        )
+        .bind(&source.id)
+        .bind(to_doc(source))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn local_sources(&self) -> Result<Vec<LocalSource>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM local_sources ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parse_doc(format!("source {}", row.get::<String, _>("id")), row.get("doc")))
+            .collect()
+    }
+
+    async fn overlays(&self, source_id: Option<&str>) -> Result<Vec<Overlay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT meeting_id, doc FROM overlays WHERE $1::text IS NULL OR source_id = $1
+             ORDER BY meeting_id",
+        )
+        .bind(source_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                parse_doc(
+                    format!("overlay {}", row.get::<String, _>("meeting_id")),
+                    row.get("doc"),
+                )
+            })
+            .collect()
+    }
+
+    async fn put_overlays(&self, overlays: &[Overlay]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for o in overlays {
+            Self::put_overlay(&mut tx, o).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, doc FROM reports
+             WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR meeting_id = $2)
+               AND ($3::bigint IS NULL OR id = $3)
+             ORDER BY id DESC",
+        )
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(&filter.meeting_id)
+        .bind(filter.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut reports = Vec::new();
+        for row in &rows {
+            let report: Report = parse_doc(format!("report {}", row.get::<i64, _>("id")), row.get("doc"))?;
+            if report_matches(&report, filter) {
+                reports.push(report);
+                if reports.len() >= filter.limit {
+                    break;
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, doc FROM audit
+             WHERE ($1::text IS NULL OR meeting_id = $1) AND ($2::text IS NULL OR source_id = $2)
+               AND ($3::text IS NULL OR key_id = $3) AND ($4::bigint IS NULL OR id < $4)
+             ORDER BY id DESC LIMIT $5",
+        )
+        .bind(&filter.meeting_id)
+        .bind(&filter.source_id)
+        .bind(&filter.key_id)
+        .bind(filter.before)
+        .bind(filter.limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| parse_doc(format!("audit {}", row.get::<i64, _>("id")), row.get("doc")))
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

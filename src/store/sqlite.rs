@@ -10,8 +10,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
-use super::{outcome_text, DataVersion, Loaded, Store, StoreError};
-use crate::domain::{ImportOutcome, ImportRun, Meeting};
+use super::{
+    meeting_etag, outcome_text, parse_doc, report_matches, to_doc, withdrawn, AuditFilter, DataVersion, Edit,
+    EditOutcome, Guard, Loaded, OverlayWrite, ReportFilter, Store, StoreError,
+};
+use crate::domain::{ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report};
 
 /// Rows per INSERT statement when writing meetings.
 const INSERT_BATCH: usize = 500;
@@ -47,6 +50,38 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         Ok(SqliteStore { pool })
+    }
+
+    /// THE one write of meeting rows on this backend: every write of meetings (imports, loads,
+    /// edits by hand) comes here with the meetings to insert or overwrite by id and the ids to
+    /// withdraw, inside the caller's transaction (which also moves the data version on). Anything
+    /// that must follow each meeting change (a change log) belongs here.
+    async fn write_meetings(
+        tx: &mut Transaction<'_, Sqlite>,
+        put: &[Meeting],
+        withdraw: &[String],
+    ) -> Result<(), StoreError> {
+        for chunk in withdraw.chunks(INSERT_BATCH) {
+            let mut delete = sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM meetings WHERE id IN (");
+            let mut ids = delete.separated(", ");
+            for id in chunk {
+                ids.push_bind(id);
+            }
+            delete.push(")");
+            delete.build().execute(&mut **tx).await?;
+        }
+        Self::insert_all(tx, put).await
+    }
+
+    /// Ids of one source's stored meetings.
+    async fn source_ids(
+        tx: &mut Transaction<'_, Sqlite>,
+        source_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM meetings WHERE source_id = ?")
+            .bind(source_id)
+            .fetch_all(&mut **tx)
+            .await?)
     }
 
     async fn insert_all(tx: &mut Transaction<'_, Sqlite>, meetings: &[Meeting]) -> Result<(), StoreError> {
@@ -163,11 +198,8 @@ impl Store for SqliteStore {
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
-            .bind(source_id)
-            .execute(&mut *tx)
-            .await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let gone = withdrawn(Self::source_ids(&mut tx, source_id).await?, meetings);
+        Self::write_meetings(&mut tx, meetings, &gone).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -175,7 +207,7 @@ impl Store for SqliteStore {
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        Self::write_meetings(&mut tx, meetings, &[]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -191,11 +223,8 @@ impl Store for SqliteStore {
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
-            .bind(&run.source_id)
-            .execute(&mut *tx)
-            .await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let gone = withdrawn(Self::source_ids(&mut tx, &run.source_id).await?, meetings);
+        Self::write_meetings(&mut tx, meetings, &gone).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
@@ -262,6 +291,240 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(parse_run).transpose()
+    }
+
+    async fn meeting(&self, id: &str) -> Result<Option<Meeting>, StoreError> {
+        let row = sqlx::query("SELECT id, doc FROM meetings WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(parse_meeting).transpose()
+    }
+
+    async fn apply_edit(&self, edit: &Edit) -> Result<EditOutcome, StoreError> {
+        // IMMEDIATE: the guard is read and the change written under one write lock, so two
+        // editors saving against the same ETag cannot both win.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some((id, guard)) = &edit.guard {
+            let row = sqlx::query("SELECT id, doc FROM meetings WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let current = row
+                .as_ref()
+                .map(parse_meeting)
+                .transpose()?
+                .map(|m| meeting_etag(&m));
+            let holds = match guard {
+                Guard::Absent => current.is_none(),
+                Guard::Etag(wanted) => current.as_deref() == Some(wanted.as_str()),
+            };
+            if !holds {
+                tx.rollback().await?;
+                return Ok(EditOutcome::Stale { current });
+            }
+        }
+        if !edit.put.is_empty() || !edit.withdraw.is_empty() {
+            Self::bump_version(&mut tx).await?;
+            Self::write_meetings(&mut tx, &edit.put, &edit.withdraw).await?;
+        }
+        for overlay in &edit.overlays {
+            match overlay {
+                OverlayWrite::Put(o) => {
+                    sqlx::query(
+                        "INSERT INTO overlays (meeting_id, source_id, doc) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (meeting_id) DO UPDATE SET source_id = ?2, doc = ?3",
+                    )
+                    .bind(&o.meeting_id)
+                    .bind(&o.source_id)
+                    .bind(to_doc(o))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                OverlayWrite::Delete(id) => {
+                    sqlx::query("DELETE FROM overlays WHERE meeting_id = ?")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        let mut report_id = None;
+        if let Some(report) = &edit.report {
+            if report.id == 0 {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO reports (meeting_id, source_id, status, doc) VALUES (?, ?, ?, '{}')
+                     RETURNING id",
+                )
+                .bind(&report.meeting_id)
+                .bind(&report.source_id)
+                .bind(report.status.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                let stored = Report { id, ..report.clone() };
+                sqlx::query("UPDATE reports SET doc = ? WHERE id = ?")
+                    .bind(to_doc(&stored))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                report_id = Some(id);
+            } else {
+                sqlx::query("UPDATE reports SET status = ?, doc = ? WHERE id = ?")
+                    .bind(report.status.as_str())
+                    .bind(to_doc(report))
+                    .bind(report.id)
+                    .execute(&mut *tx)
+                    .await?;
+                report_id = Some(report.id);
+            }
+        }
+        for entry in &edit.audit {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO audit (at, key_id, meeting_id, source_id, doc) VALUES (?, ?, ?, ?, '{}')
+                 RETURNING id",
+            )
+            .bind(entry.at.to_string())
+            .bind(&entry.key_id)
+            .bind(&entry.meeting_id)
+            .bind(&entry.source_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE audit SET doc = ? WHERE id = ?")
+                .bind(to_doc(&AuditEntry { id, ..entry.clone() }))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(EditOutcome::Applied { report_id })
+    }
+
+    async fn put_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, hash, doc) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET hash = ?2, doc = ?3",
+        )
+        .bind(&key.id)
+        .bind(hash)
+        .bind(to_doc(key))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, StoreError> {
+        let row = sqlx::query("SELECT id, hash, doc FROM api_keys WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((parse_doc(format!("key {id}"), row.get("doc"))?, row.get("hash"))))
+            .transpose()
+    }
+
+    async fn keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM api_keys ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parse_doc(format!("key {}", row.get::<String, _>("id")), row.get("doc")))
+            .collect()
+    }
+
+    async fn put_local_source(&self, source: &LocalSource) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO local_sources (id, doc) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET doc = ?2",
+        )
+        .bind(&source.id)
+        .bind(to_doc(source))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn local_sources(&self) -> Result<Vec<LocalSource>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM local_sources ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parse_doc(format!("source {}", row.get::<String, _>("id")), row.get("doc")))
+            .collect()
+    }
+
+    async fn overlays(&self, source_id: Option<&str>) -> Result<Vec<Overlay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT meeting_id, doc FROM overlays WHERE ?1 IS NULL OR source_id = ?1 ORDER BY meeting_id",
+        )
+        .bind(source_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                parse_doc(
+                    format!("overlay {}", row.get::<String, _>("meeting_id")),
+                    row.get("doc"),
+                )
+            })
+            .collect()
+    }
+
+    async fn put_overlays(&self, overlays: &[Overlay]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for o in overlays {
+            sqlx::query(
+                "INSERT INTO overlays (meeting_id, source_id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (meeting_id) DO UPDATE SET source_id = ?2, doc = ?3",
+            )
+            .bind(&o.meeting_id)
+            .bind(&o.source_id)
+            .bind(to_doc(o))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reports(&self, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, doc FROM reports
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR meeting_id = ?2) AND (?3 IS NULL OR id = ?3)
+             ORDER BY id DESC",
+        )
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(&filter.meeting_id)
+        .bind(filter.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut reports = Vec::new();
+        for row in &rows {
+            let report: Report = parse_doc(format!("report {}", row.get::<i64, _>("id")), row.get("doc"))?;
+            if report_matches(&report, filter) {
+                reports.push(report);
+                if reports.len() >= filter.limit {
+                    break;
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, doc FROM audit
+             WHERE (?1 IS NULL OR meeting_id = ?1) AND (?2 IS NULL OR source_id = ?2)
+               AND (?3 IS NULL OR key_id = ?3) AND (?4 IS NULL OR id < ?4)
+             ORDER BY id DESC LIMIT ?5",
+        )
+        .bind(&filter.meeting_id)
+        .bind(&filter.source_id)
+        .bind(&filter.key_id)
+        .bind(filter.before)
+        .bind(filter.limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| parse_doc(format!("audit {}", row.get::<i64, _>("id")), row.get("doc")))
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

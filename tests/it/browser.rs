@@ -339,3 +339,104 @@ async fn tsml_ui_and_crouton_show_our_meetings() {
     assert!(output.status.success(), "the browser tests failed:\n{report}");
     println!("{report}");
 }
+
+/// The editor page in Chromium (tests/browser/editor.test.mjs): an editor's key, a source kept by
+/// hand with two meetings and an open report; the page edits one, and the test reads the change
+/// from `/v1/meetings`. Leaves `target/editor.png` to look at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_in_chromium() {
+    use meetingmap::domain::{ApiKey, LocalSource, Role};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    if !can_run(missing(&dir)) {
+        return;
+    }
+    let server = TestApp::start(finder_meetings()).await;
+    server
+        .directory
+        .put_local_source(&LocalSource {
+            id: "wrexham-agency".into(),
+            name: "Wrexham agency list".into(),
+            attribution: "Listed by the Wrexham agency".into(),
+            created_at: "2026-11-01T12:00:00Z".parse().unwrap(),
+        })
+        .await
+        .unwrap();
+    let new = meetingmap::editing::keys::generate();
+    server
+        .directory
+        .put_key(
+            &ApiKey {
+                id: new.id.clone(),
+                name: "Wrexham agency".into(),
+                role: Role::Editor,
+                sources: vec!["wrexham-agency".into()],
+                created_at: "2026-11-01T12:00:00Z".parse().unwrap(),
+                revoked_at: None,
+            },
+            &new.hash,
+        )
+        .await
+        .unwrap();
+    let auth = format!("Bearer {}", new.token);
+    let mut ids = Vec::new();
+    for fields in [
+        r#"{"name": "SMART Recovery Wrexham", "fellowship": "SMART Recovery", "day": "Tuesday", "start": "18:30", "end": "20:00", "types": ["format:discussion"], "venue": "The agency", "address": "1 High Street", "town": "Wrexham", "postcode": "LL11 1AA", "latitude": 53.0462, "longitude": -2.993, "who_can_attend": "Open to all"}"#,
+        r#"{"name": "SMART Recovery Ruabon", "fellowship": "SMART Recovery", "day": "Monday", "start": "10:00", "end": "11:30", "venue": "Library", "address": "Station Road", "town": "Ruabon", "postcode": "LL14 6DL", "latitude": 52.987, "longitude": -3.04}"#,
+    ] {
+        let created = server
+            .request(
+                reqwest::Method::POST,
+                "/v1/admin/sources/wrexham-agency/meetings",
+                &[
+                    ("Authorization", auth.as_str()),
+                    ("Content-Type", "application/json"),
+                ],
+                Some(format!(r#"{{"fields": {fields}}}"#).into_bytes()),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        ids.push(created.json()["meeting"]["id"].as_str().unwrap().to_string());
+    }
+    let reported = server
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/meetings/{}/reports", ids[0]),
+            &[("Content-Type", "application/json")],
+            Some(br#"{"reason": "moved", "text": "A sign says the group moved"}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(reported.status, 201, "{}", reported.body);
+    let screenshot = root.join("target/editor.png");
+    let base = server.base.clone();
+    let (token, meeting) = (new.token.clone(), ids[0].clone());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args([
+                "--test",
+                "--test-concurrency=1",
+                "--test-timeout=60000",
+                "tests/browser/editor.test.mjs",
+            ])
+            .current_dir(root)
+            .env("MEETINGMAP_BASE_URL", base)
+            .env("MEETINGMAP_CHROMIUM", chromium())
+            .env("MEETINGMAP_EDITOR_KEY", token)
+            .env("MEETINGMAP_EDITOR_MEETING", meeting)
+            .env("MEETINGMAP_EDITOR_SCREENSHOT", screenshot)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs (is Node.js installed?)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "the editor's browser tests failed:\n{report}"
+    );
+    println!("{report}");
+}

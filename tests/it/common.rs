@@ -62,6 +62,7 @@ pub fn meeting(id: &str, at: (f64, f64)) -> Meeting {
         },
         updated_at: "2026-10-01T12:00:00Z".parse().unwrap(),
         last_seen_at: "2026-11-01T12:00:00Z".parse().unwrap(),
+        reported: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod cors;
 mod coverage;
 mod crash;
 mod ecosystem;
+mod editing;
 mod embed;
 mod exports;
 mod geo;

@@ -382,6 +382,198 @@ async fn listeners_hear_each_committed_version(backend: Backend) {
     assert_eq!(*heard.borrow(), expected);
 }
 
+fn audit_row(meeting_id: &str, note: &str) -> meetingmap::domain::AuditEntry {
+    meetingmap::domain::AuditEntry {
+        id: 0,
+        at: AT.parse().unwrap(),
+        key_id: "0123456789ab".into(),
+        key_name: "Editor".into(),
+        action: meetingmap::domain::AuditAction::Patch,
+        meeting_id: Some(meeting_id.into()),
+        source_id: Some("s".into()),
+        diff: serde_json::json!({"name": {"before": "a", "after": "b"}}),
+        note: Some(note.into()),
+    }
+}
+
+/// An edit by hand is all or nothing: its guard (the meeting's ETag, or its absence) is checked
+/// in the transaction that writes, the meetings, withdrawals, corrections, report and audit rows
+/// go together, and the version moves on once, only when meetings change.
+async fn an_edit_is_guarded_and_written_whole(backend: Backend) {
+    use meetingmap::store::{meeting_etag, Edit, EditOutcome, Guard, OverlayWrite};
+    let db = backend.fresh().await;
+    let all = meetings(3);
+    db.store.put_meetings(&all).await.unwrap();
+    let version = || async { db.store.data_version().await.unwrap().version };
+    let start = version().await;
+    let id = all[0].id.clone();
+    let mut changed = all[0].clone();
+    changed.name = "Changed".into();
+
+    // A stale ETag, or a create over an existing id: nothing written, the current ETag told.
+    for guard in [Guard::Etag("\"stale\"".into()), Guard::Absent] {
+        let outcome = db
+            .store
+            .apply_edit(&Edit {
+                guard: Some((id.clone(), guard)),
+                put: vec![changed.clone()],
+                audit: vec![audit_row(&id, "refused")],
+                ..Edit::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            EditOutcome::Stale {
+                current: Some(meeting_etag(&all[0]))
+            }
+        );
+    }
+    assert_eq!(version().await, start);
+    assert!(db.store.audit(&Default::default()).await.unwrap().is_empty());
+
+    let overlay = meetingmap::domain::Overlay {
+        meeting_id: id.clone(),
+        source_id: all[0].source.id.clone(),
+        fields: [("name".to_string(), serde_json::json!("Changed"))].into(),
+        base: [("name".to_string(), serde_json::json!(all[0].name))].into(),
+        feed_changed: vec![],
+        updated_at: AT.parse().unwrap(),
+    };
+    let outcome = db
+        .store
+        .apply_edit(&Edit {
+            guard: Some((id.clone(), Guard::Etag(meeting_etag(&all[0])))),
+            put: vec![changed.clone()],
+            withdraw: vec![all[1].id.clone()],
+            overlays: vec![OverlayWrite::Put(overlay.clone())],
+            audit: vec![audit_row(&id, "first"), audit_row(&id, "second")],
+            ..Edit::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome, EditOutcome::Applied { report_id: None });
+    assert_eq!(version().await, start + 1);
+    assert_eq!(db.store.meeting(&id).await.unwrap(), Some(changed.clone()));
+    assert_eq!(db.store.meeting(&all[1].id).await.unwrap(), None);
+    assert_eq!(
+        db.store.overlays(Some(&all[0].source.id)).await.unwrap(),
+        vec![overlay]
+    );
+    let rows = db.store.audit(&Default::default()).await.unwrap();
+    // limit 0 means none; newest first with a limit.
+    assert!(rows.is_empty());
+    let rows = db
+        .store
+        .audit(&meetingmap::store::AuditFilter {
+            meeting_id: Some(id.clone()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.note.clone().unwrap()).collect::<Vec<_>>(),
+        ["second", "first"]
+    );
+    assert!(rows[0].id > rows[1].id);
+
+    // A report is numbered by the store; its status can change; audit-only edits leave the version.
+    let report = meetingmap::domain::Report {
+        id: 0,
+        meeting_id: id.clone(),
+        source_id: all[0].source.id.clone(),
+        reason: meetingmap::domain::ReportReason::Moved,
+        text: None,
+        contact_ok: false,
+        created_at: AT.parse().unwrap(),
+        status: meetingmap::domain::ReportStatus::Open,
+        closed_at: None,
+        closed_by: None,
+        closing_note: None,
+    };
+    let EditOutcome::Applied {
+        report_id: Some(report_id),
+    } = db
+        .store
+        .apply_edit(&Edit {
+            report: Some(report.clone()),
+            ..Edit::default()
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("a report is stored")
+    };
+    assert_eq!(version().await, start + 1);
+    let closed = meetingmap::domain::Report {
+        id: report_id,
+        status: meetingmap::domain::ReportStatus::Resolved,
+        ..report
+    };
+    db.store
+        .apply_edit(&Edit {
+            report: Some(closed.clone()),
+            ..Edit::default()
+        })
+        .await
+        .unwrap();
+    let open = db
+        .store
+        .reports(&meetingmap::store::ReportFilter {
+            status: Some(meetingmap::domain::ReportStatus::Open),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(open.is_empty());
+    let by_id = db
+        .store
+        .reports(&meetingmap::store::ReportFilter {
+            id: Some(report_id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_id, vec![closed]);
+}
+
+/// Keys and sources kept by hand come back as stored; a key's hash is kept beside it.
+async fn keys_and_local_sources_round_trip(backend: Backend) {
+    use meetingmap::domain::{ApiKey, LocalSource, Role};
+    let db = backend.fresh().await;
+    let key = ApiKey {
+        id: "0123456789ab".into(),
+        name: "Agency".into(),
+        role: Role::Editor,
+        sources: vec!["agency".into()],
+        created_at: AT.parse().unwrap(),
+        revoked_at: None,
+    };
+    db.store.put_key(&key, "hash").await.unwrap();
+    assert_eq!(
+        db.store.key(&key.id).await.unwrap(),
+        Some((key.clone(), "hash".into()))
+    );
+    let revoked = ApiKey {
+        revoked_at: Some(AT.parse().unwrap()),
+        ..key.clone()
+    };
+    db.store.put_key(&revoked, "hash").await.unwrap();
+    assert_eq!(db.store.keys().await.unwrap(), vec![revoked]);
+    assert_eq!(db.store.key("nope").await.unwrap(), None);
+    let source = LocalSource {
+        id: "agency".into(),
+        name: "Agency list".into(),
+        attribution: "Agency".into(),
+        created_at: AT.parse().unwrap(),
+    };
+    db.store.put_local_source(&source).await.unwrap();
+    assert_eq!(db.store.local_sources().await.unwrap(), vec![source]);
+}
+
 /// Runs each property as one test per backend: `store::sqlite::<property>` and
 /// `store::postgres::<property>`.
 macro_rules! conformance {
@@ -419,4 +611,6 @@ conformance!(
     one_holder_at_a_time_and_an_expired_lease_is_taken_over,
     racing_for_a_lease_has_exactly_one_winner,
     listeners_hear_each_committed_version,
+    an_edit_is_guarded_and_written_whole,
+    keys_and_local_sources_round_trip,
 );
