@@ -13,6 +13,7 @@ mod health;
 mod meetings;
 mod methods;
 mod occurrences;
+mod pages;
 mod params;
 mod problem;
 mod search_response;
@@ -74,6 +75,7 @@ pub struct AppState {
         (name = "sources", description = "Where meetings come from, and how fresh each source is"),
         (name = "coverage", description = "How much of GB is within reach of a meeting, and the gaps"),
         (name = "embed", description = "The meeting finder for other websites: a script tag or an iframe"),
+        (name = "pages", description = "Pages for people: the landing page and a page per meeting, in English or Welsh"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -161,7 +163,9 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(coverage::coverage_gaps)
         .service(coverage::coverage_gaps_for_points)
         .service(embed::embed_script)
-        .service(embed::embed_page);
+        .service(embed::embed_page)
+        .service(pages::landing)
+        .service(pages::show_meeting);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

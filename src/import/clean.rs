@@ -52,22 +52,6 @@ pub enum Shape {
     Text,
 }
 
-/// Hosts of conferencing services whose links, found in notes, are the meeting's online link.
-/// A host matches itself and its subdomains (`us02web.zoom.us`).
-const CONFERENCING_HOSTS: &[&str] = &[
-    "zoom.us",
-    "zoom.com",
-    "teams.microsoft.com",
-    "teams.live.com",
-    "meet.google.com",
-    "whereby.com",
-    "webex.com",
-    "meet.jit.si",
-    "gotomeeting.com",
-    "meet.goto.com",
-    "join.skype.com",
-];
-
 /// HTML elements recognised as markup. Only these are stripped, so text such as `Men <18` or
 /// `<Step 11>` is left alone.
 const HTML_ELEMENTS: &[&str] = &[
@@ -286,24 +270,8 @@ pub fn safe_url(value: &str) -> Result<String, String> {
 
 /// Whether a link goes to a conferencing service.
 pub fn is_conferencing(url: &str) -> bool {
-    let Some(rest) = url
-        .get(..8)
-        .filter(|s| s.eq_ignore_ascii_case("https://"))
-        .map(|_| &url[8..])
-        .or_else(|| {
-            url.get(..7)
-                .filter(|s| s.eq_ignore_ascii_case("http://"))
-                .map(|_| &url[7..])
-        })
-    else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    CONFERENCING_HOSTS
-        .iter()
-        .any(|h| host == *h || host.strip_suffix(h).is_some_and(|p| p.ends_with('.')))
+    // The services' hosts are the domain's (`CONFERENCING_SERVICES`), which pages name too.
+    crate::domain::conferencing_service(url).is_some()
 }
 
 /// The `http(s)://` links in a text, as byte ranges, without trailing punctuation.
