@@ -37,6 +37,9 @@ ul.badges li { border: 1px solid #555; border-radius: 1rem; padding: 0.05rem 0.6
 .warning { border: 2px solid #8a4b00; background: #fff4e5; padding: 0.5rem 0.8rem; margin: 0.8rem 0; }
 .address { font-style: normal; margin: 0.3rem 0; }
 ul.links { padding-left: 1.2rem; }
+/* Link lists are tapped: each target at least 24px high with room around it (WCAG 2.5.8). */
+ul.links li { margin: 0.3rem 0; }
+ul.links a { display: inline-block; min-height: 24px; padding: 2px 0; }
 ol.sessions { padding-left: 1.4rem; }
 .small { font-size: 0.88rem; color: #333; }
 .url { word-break: break-all; }
