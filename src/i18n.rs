@@ -71,6 +71,23 @@ fn parse(lang: Lang, text: &str) -> Catalogue {
     out
 }
 
+/// A key no catalogue has, shown as itself (a bug the completeness tests are there to catch).
+/// Each missing key is kept once, so a page asked for often cannot grow memory.
+fn missing(key: &str) -> &'static str {
+    static MISSING: OnceLock<std::sync::Mutex<HashMap<String, &'static str>>> = OnceLock::new();
+    let mut missing = MISSING
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(text) = missing.get(key) {
+        return text;
+    }
+    tracing::warn!(key, "no string in any catalogue");
+    let text: &'static str = Box::leak(key.to_string().into_boxed_str());
+    missing.insert(key.to_string(), text);
+    text
+}
+
 impl Lang {
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Cy];
 
@@ -136,14 +153,7 @@ impl Lang {
         all[self.index()]
             .get(key)
             .or_else(|| all[Lang::En.index()].get(key))
-            .map_or_else(
-                || {
-                    tracing::warn!(key, "no string in any catalogue");
-                    // Leaked once per missing key at most in practice; keeps the signature simple.
-                    &*Box::leak(key.to_string().into_boxed_str())
-                },
-                String::as_str,
-            )
+            .map_or_else(|| missing(key), String::as_str)
     }
 
     /// The string at `key`, if this language or English has it.

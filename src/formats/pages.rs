@@ -149,6 +149,19 @@ fn footer(out: &mut String, lang: Lang) {
     );
 }
 
+/// `8217` as `8,217`: both languages group thousands with commas.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Query-string encoding of one value.
 fn enc(value: &str) -> String {
     serde_urlencoded::to_string([("", value)])
@@ -800,10 +813,14 @@ pub fn landing_page(input: &Landing) -> String {
         "<section aria-labelledby=\"data\"><h2 id=\"data\">{}</h2><p>{}</p>",
         t("pages.landing.freshness"),
         lang.fill(
-            "pages.landing.counts",
+            if input.sources.len() == 1 {
+                "pages.landing.counts_one_source"
+            } else {
+                "pages.landing.counts"
+            },
             &[
-                ("meetings", &input.meetings.to_string()),
-                ("sources", &input.sources.len().to_string()),
+                ("meetings", &thousands(input.meetings)),
+                ("sources", &thousands(input.sources.len())),
             ]
         )
     );
@@ -839,7 +856,12 @@ pub fn landing_page(input: &Landing) -> String {
             let name = lang
                 .lookup(&format!("pages.fellowships.{}", info.id))
                 .unwrap_or(info.name);
-            let _ = write!(out, "<tr><td>{}</td><td class=\"n\">{n}</td></tr>", escape(name));
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+                escape(name),
+                thousands(*n)
+            );
         }
         out.push_str("</tbody></table>\n");
     }
@@ -1007,6 +1029,7 @@ mod tests {
             assert!(page.contains(expected), "missing {expected:?} in\n{page}");
         }
         assert_eq!(page.matches("<time datetime=").count(), NEXT_SESSIONS);
+        assert!(!page.contains("pages."), "every string is in the catalogue");
         assert!(!page.contains("<script"));
         assert!(!page.contains("Europe/London time"), "London is not named");
     }
@@ -1026,6 +1049,7 @@ mod tests {
             assert!(page.contains(expected), "missing {expected:?} in\n{page}");
         }
         assert!(!page.contains("Tuesday 24"));
+        assert!(!page.contains("pages."), "every string is in the catalogue");
     }
 
     #[test]
@@ -1081,14 +1105,17 @@ mod tests {
             last_import: Some("2026-11-20T08:00:00Z".parse().unwrap()),
             notice: "Contains OS data © Crown copyright",
         });
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
         for expected in [
             "/embed",
             "/handout",
             "/v1/coverage",
             "/docs/",
             "/v1/sources",
-            "8217",
-            "5830",
+            "8,217 meetings from 0 sources.",
+            "5,830",
             "Contains OS data",
         ] {
             assert!(page.contains(expected), "{expected} in {page}");

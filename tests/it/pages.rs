@@ -203,6 +203,10 @@ async fn the_page_speaks_welsh_when_asked_or_when_the_browser_does() {
             assert!(body.contains(expected), "{path}: lacks {expected:?}:\n{body}");
         }
         assert!(!body.contains("Next sessions"), "{path}");
+        assert!(
+            !body.contains("pages."),
+            "{path}: a string missing from the catalogues"
+        );
     }
     // English unless Welsh is preferred; an unknown language is English.
     for (path, accept) in [
@@ -283,7 +287,7 @@ async fn the_landing_page_links_everything_and_says_how_fresh_the_data_is() {
         "href=\"/v1/coverage?format=html\"",
         "href=\"/docs/\"",
         "href=\"/v1/sources\"",
-        "3 meetings from 1 sources.",
+        "3 meetings from one source.",
         "Last updated 20 November 2026 at 08:00 GMT.",
         "<td>Alcoholics Anonymous</td><td class=\"n\">2</td>",
         "<td>Narcotics Anonymous</td><td class=\"n\">1</td>",
