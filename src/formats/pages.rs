@@ -417,9 +417,9 @@ pub fn meeting_page(input: &MeetingPage) -> String {
                         t("pages.meeting.calendar_file")
                     );
                 }
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li><li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li></ul>\n",
+                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li><li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li></ul>",
                     escape(&google_calendar(m, schedule, first, &details)),
                     t("pages.meeting.google_calendar"),
                     escape(&outlook_calendar(m, first, &details)),
@@ -497,13 +497,13 @@ pub fn meeting_page(input: &MeetingPage) -> String {
             let transit = format!(
                 "https://www.google.com/maps/dir/?api=1&destination={lat:.5}%2C{lon:.5}&travelmode=transit"
             );
-            let _ = write!(
+            let _ = writeln!(
                 out,
                 "<h3>{}</h3><ul class=\"links\">\
                  <li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>\
                  <li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>\
                  <li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>\
-                 <li><a href=\"https://www.traveline.info/\" rel=\"noopener noreferrer\">{}</a></li></ul>\n",
+                 <li><a href=\"https://www.traveline.info/\" rel=\"noopener noreferrer\">{}</a></li></ul>",
                 t("pages.meeting.directions"),
                 escape(&foot),
                 t("pages.meeting.by_foot"),
@@ -639,9 +639,9 @@ pub fn meeting_page(input: &MeetingPage) -> String {
                 );
             }
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p><a class=\"print-url\" href=\"{}\" rel=\"noopener noreferrer\">{}</a></p><p class=\"small\">{} <a class=\"url\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>{}</p></section>\n",
+            "<p><a class=\"print-url\" href=\"{}\" rel=\"noopener noreferrer\">{}</a></p><p class=\"small\">{} <a class=\"url\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>{}</p></section>",
             escape(h.web),
             t("pages.meeting.helpline_web"),
             t("pages.meeting.helpline_source"),
@@ -750,9 +750,9 @@ pub fn not_found_page(lang: Lang, path: &str) -> String {
     let mut out = String::with_capacity(4096);
     page_start(&mut out, lang, lang.text("pages.not_found.title"));
     header(&mut out, lang, path);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h1>{}</h1><p>{}</p><ul class=\"links\"><li><a href=\"/embed\">{}</a></li><li><a href=\"/?lang={code}\">{}</a></li></ul>\n",
+        "<h1>{}</h1><p>{}</p><ul class=\"links\"><li><a href=\"/embed\">{}</a></li><li><a href=\"/?lang={code}\">{}</a></li></ul>",
         escape(lang.text("pages.not_found.title")),
         escape(lang.text("pages.not_found.body")),
         escape(lang.text("pages.common.find")),
@@ -894,9 +894,9 @@ pub fn landing_page(input: &Landing) -> String {
         }
         out.push_str("</ul>\n");
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h3>{}</h3><pre class=\"notice\" lang=\"en\">{}</pre></section>\n",
+        "<h3>{}</h3><pre class=\"notice\" lang=\"en\">{}</pre></section>",
         t("pages.landing.notice"),
         escape(input.notice.trim())
     );

@@ -830,8 +830,7 @@ pub fn joining_details(notes: &str) -> Option<String> {
                 - rest
                     .trim_start_matches([' ', ':', '-', '=', '\u{2013}', '#'])
                     .len());
-        let mut words = 0;
-        for word in notes[end..].split_inclusive(' ') {
+        for (words, word) in notes[end..].split_inclusive(' ').enumerate() {
             let bare = word.trim().trim_end_matches([',', '.', ';']);
             let fits = if id {
                 bare.starts_with('[')
@@ -847,7 +846,6 @@ pub fn joining_details(notes: &str) -> Option<String> {
             if word.ends_with(' ') {
                 end += 1;
             }
-            words += 1;
         }
         end
     };
