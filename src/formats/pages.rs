@@ -23,6 +23,7 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-se
 .wrap { max-width: 46rem; margin: 0 auto; padding: 0 1rem; }
 header.site { border-bottom: 1px solid #ccc; padding: 0.5rem 0; }
 header.site .wrap { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; justify-content: space-between; align-items: baseline; }
+header.site ul.languages { list-style: none; padding: 0; margin: 0; }
 header.site a.home { font-weight: bold; color: #1a1a1a; text-decoration: none; }
 a { color: #0b57a4; }
 a:focus-visible { outline: 3px solid #1a1a1a; outline-offset: 2px; }
@@ -52,6 +53,7 @@ nav.main ul { list-style: none; padding: 0; display: grid; gap: 0.6rem; grid-tem
 nav.main li { border: 1px solid #bbb; border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
 nav.main a { font-weight: bold; font-size: 1.05rem; }
 table.counts { border-collapse: collapse; }
+table.counts caption { text-align: left; }
 table.counts th, table.counts td { text-align: left; padding: 0.15rem 1rem 0.15rem 0; border-bottom: 1px solid #ddd; }
 table.counts td.n { text-align: right; }
 @page { size: A4; margin: 14mm; }
@@ -118,7 +120,7 @@ fn header(out: &mut String, lang: Lang, path: &str) {
     let _ = write!(
         out,
         "<a class=\"skip\" href=\"#main\">{}</a>\n<header class=\"site\"><div class=\"wrap\">\
-         <a class=\"home\" href=\"/?lang={}\">{}</a><nav aria-label=\"{}\"><ul class=\"links\" style=\"list-style:none;padding:0;margin:0\">",
+         <a class=\"home\" href=\"/?lang={}\">{}</a><nav aria-label=\"{}\"><ul class=\"languages\">",
         escape(lang.text("pages.common.skip")),
         lang.code(),
         escape(lang.text("pages.common.site_name")),
@@ -403,7 +405,7 @@ pub fn meeting_page(input: &MeetingPage) -> String {
                 out.push_str("</ol>\n");
             }
             if let Some(first) = sessions.first() {
-                let details = format!("{}\n{}", when(Lang::En, schedule), input.page_url);
+                let details = format!("{}\n{}", when(lang, schedule), input.page_url);
                 let _ = write!(
                     out,
                     "<p>{}</p><ul class=\"links\">",
@@ -846,7 +848,7 @@ pub fn landing_page(input: &Landing) -> String {
     if !input.fellowships.is_empty() {
         let _ = write!(
             out,
-            "<table class=\"counts\"><caption class=\"small\" style=\"text-align:left\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+            "<table class=\"counts\"><caption class=\"small\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
             t("pages.landing.by_fellowship"),
             t("pages.landing.fellowship"),
             t("pages.landing.meetings"),
