@@ -294,8 +294,9 @@ pub fn find_links(text: &str) -> Vec<std::ops::Range<usize>> {
             .next_back()
             .filter(|c| ".,;:!?)]".contains(*c))
         {
-            // A closing bracket belongs to the link when the link opened one (Wikipedia style).
-            if c == ')' && text[at..end].contains('(') {
+            // A closing bracket belongs to the link when the link opened one (Wikipedia style,
+            // `?ids[]=1`, and the `[number]` placeholders of redacted copies).
+            if (c == ')' && text[at..end].contains('(')) || (c == ']' && text[at..end].contains('[')) {
                 break;
             }
             end -= c.len_utf8();
@@ -1025,6 +1026,12 @@ mod tests {
         let text = "Join (https://zoom.us/j/1), or see https://example.org/a_(b). Then http";
         let links: Vec<&str> = find_links(text).into_iter().map(|r| &text[r]).collect();
         assert_eq!(links, ["https://zoom.us/j/1", "https://example.org/a_(b)"]);
+        let text = "[https://zoom.us/j/2] or https://zoom.us/j/[number]?pwd=[redacted]. Bye";
+        let links: Vec<&str> = find_links(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            links,
+            ["https://zoom.us/j/2", "https://zoom.us/j/[number]?pwd=[redacted]"]
+        );
     }
 
     /// Notes as UK feeds write them (the Recovery Meeting Finder dump, intergroup sites).
