@@ -807,10 +807,18 @@ pub fn zoom_link_from_id(notes: &str) -> Option<String> {
 /// 1234`), for the joining notes; at most 160 characters.
 pub fn joining_details(notes: &str) -> Option<String> {
     let lower = notes.to_ascii_lowercase();
-    let start = ["meeting id", "zoom id", "webinar id", "conference id"]
-        .iter()
-        .filter_map(|k| lower.find(k))
-        .min()?;
+    // From the ID, or the passcode when the notes give no ID.
+    let start = [
+        "meeting id",
+        "zoom id",
+        "webinar id",
+        "conference id",
+        "passcode",
+        "password",
+    ]
+    .iter()
+    .filter_map(|k| lower.find(k))
+    .min()?;
     // Through the passcode's value when there is one, else through the ID's.
     // Near the ID: a "password" further on is about something else.
     let secret = ["passcode", "password", "pass code", "pwd"]
@@ -857,7 +865,11 @@ pub fn joining_details(notes: &str) -> Option<String> {
             value_end(id_at, true)
         }
     };
-    let details = notes[start..end].trim().trim_end_matches([',', '.', ';']).trim();
+    let mut details = notes[start..end].trim().trim_end_matches([',', '.', ';']).trim();
+    // `(passcode 1212)`: the bracket closes the notes' aside, not the passcode.
+    if !details.contains('(') {
+        details = details.trim_end_matches(')');
+    }
     let details = normalise_whitespace(details, Shape::Line);
     (details.chars().count() > "meeting id".len() && details.chars().count() <= 160).then_some(details)
 }
