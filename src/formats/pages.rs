@@ -56,15 +56,19 @@ table.counts { border-collapse: collapse; }
 table.counts caption { text-align: left; }
 table.counts th, table.counts td { text-align: left; padding: 0.15rem 1rem 0.15rem 0; border-bottom: 1px solid #ddd; }
 table.counts td.n { text-align: right; }
-@page { size: A4; margin: 14mm; }
+@page { size: A4; margin: 12mm; }
 @media print {
-  body { font-size: 10.5pt; }
-  header.site nav, .skip, .no-print, footer.site nav { display: none; }
+  body { font-size: 10pt; line-height: 1.3; }
+  h1 { font-size: 16pt; margin-top: 0; }
+  h2 { font-size: 12pt; margin: 0.8em 0 0.2em; }
+  h3 { font-size: 10.5pt; margin: 0.6em 0 0.1em; }
+  header.site nav, .skip, .no-print, footer.site { display: none; }
   .wrap { max-width: none; padding: 0; }
   a { color: #000; text-decoration: none; }
   a.print-url::after { content: ' (' attr(href) ')'; font-size: 8.5pt; word-break: break-all; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  section { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  /* Paper is not wasted keeping whole sections together; lines and lists stay whole. */
+  p, li, address, dl { break-inside: avoid; page-break-inside: avoid; }
 }
 ";
 
@@ -408,7 +412,8 @@ pub fn meeting_page(input: &MeetingPage) -> String {
                 let details = format!("{}\n{}", when(lang, schedule), input.page_url);
                 let _ = write!(
                     out,
-                    "<p>{}</p><ul class=\"links\">",
+                    // Links to press: not on paper.
+                    "<div class=\"no-print\"><p>{}</p><ul class=\"links\">",
                     t("pages.meeting.add_to_calendar")
                 );
                 if let Some(ics) = input.calendar_path {
@@ -421,7 +426,7 @@ pub fn meeting_page(input: &MeetingPage) -> String {
                 }
                 let _ = writeln!(
                     out,
-                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li><li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li></ul>",
+                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li><li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li></ul></div>",
                     escape(&google_calendar(m, schedule, first, &details)),
                     t("pages.meeting.google_calendar"),
                     escape(&outlook_calendar(m, first, &details)),
@@ -501,11 +506,11 @@ pub fn meeting_page(input: &MeetingPage) -> String {
             );
             let _ = writeln!(
                 out,
-                "<h3>{}</h3><ul class=\"links\">\
+                "<div class=\"no-print\"><h3>{}</h3><ul class=\"links\">\
                  <li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>\
                  <li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>\
                  <li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>\
-                 <li><a href=\"https://www.traveline.info/\" rel=\"noopener noreferrer\">{}</a></li></ul>",
+                 <li><a href=\"https://www.traveline.info/\" rel=\"noopener noreferrer\">{}</a></li></ul></div>",
                 t("pages.meeting.directions"),
                 escape(&foot),
                 t("pages.meeting.by_foot"),
