@@ -21,6 +21,7 @@ pub mod formats;
 pub mod gazetteer;
 pub(crate) mod hash;
 pub(crate) mod http;
+pub mod i18n;
 pub mod import;
 pub mod places;
 pub mod search;

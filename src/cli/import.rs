@@ -158,6 +158,7 @@ fn file_source(file: &std::path::Path, args: &ImportArgs) -> anyhow::Result<Sour
         csv,
         roomless: Default::default(),
         notes: None,
+        contact: None,
     })
 }
 

@@ -157,6 +157,45 @@ pub struct Online {
     pub notes: Option<String>,
 }
 
+/// Conferencing services people join meetings on: the host of a join link (or a domain it is a
+/// subdomain of), and the service's name as people know it. Importers use the hosts to recognise
+/// join links left in notes; pages name the platform beside the link.
+pub const CONFERENCING_SERVICES: &[(&str, &str)] = &[
+    ("zoom.us", "Zoom"),
+    ("zoom.com", "Zoom"),
+    ("teams.microsoft.com", "Microsoft Teams"),
+    ("teams.live.com", "Microsoft Teams"),
+    ("meet.google.com", "Google Meet"),
+    ("whereby.com", "Whereby"),
+    ("webex.com", "Webex"),
+    ("meet.jit.si", "Jitsi Meet"),
+    ("gotomeeting.com", "GoTo Meeting"),
+    ("meet.goto.com", "GoTo Meeting"),
+    ("join.skype.com", "Skype"),
+];
+
+/// The conferencing service a link goes to, by its host (`us02web.zoom.us` is Zoom).
+pub fn conferencing_service(url: &str) -> Option<&'static str> {
+    let lower = url.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    CONFERENCING_SERVICES
+        .iter()
+        .find(|(h, _)| host == *h || host.strip_suffix(h).is_some_and(|p| p.ends_with('.')))
+        .map(|(_, name)| *name)
+}
+
+impl Online {
+    /// The service the join link goes to (`Zoom`, `Microsoft Teams`...), when it is a known one.
+    pub fn platform(&self) -> Option<&'static str> {
+        self.url.as_deref().and_then(conferencing_service)
+    }
+}
+
 /// Where a listing came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -19,7 +19,10 @@ pub use editing::{
 pub use fellowship::{Fellowship, FellowshipInfo, FELLOWSHIPS};
 pub use geo::{distance_km, round_km, EARTH_RADIUS_KM};
 pub use helpline::{helpline, Helpline, HELPLINES};
-pub use meeting::{Access, Attendance, InvalidMeeting, Location, Meeting, Online, SourceRef, Status};
+pub use meeting::{
+    conferencing_service, Access, Attendance, InvalidMeeting, Location, Meeting, Online, SourceRef, Status,
+    CONFERENCING_SERVICES,
+};
 pub use meeting_type::{Facet, MeetingType, TypeInfo, TypeSet, TYPES};
 pub use provenance::{
     feed_date, ImportCounts, ImportOutcome, ImportRun, ImportWarning, RejectedRecord, UnknownType,

@@ -26,7 +26,7 @@ pub struct FeedParams {
 pub fn meeting_page(req: &HttpRequest) -> impl Fn(&Meeting) -> Option<String> {
     let info = req.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());
-    move |m: &Meeting| Some(format!("{base}/meetings/{}", super::handout::path_segment(&m.id)))
+    move |m: &Meeting| Some(format!("{base}{}", super::pages::meeting_path(&m.id)))
 }
 
 /// A Meeting Guide feed.

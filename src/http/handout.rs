@@ -62,19 +62,6 @@ fn time_of_day(after: Option<LocalTime>, before: Option<LocalTime>) -> Option<St
     }
 }
 
-/// `text` safe as one URL path segment: unreserved characters kept, the rest percent-encoded.
-pub(super) fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The search in words, for the top of the page.
 fn describe(request: &SearchRequest) -> String {
     let filter = &request.query.filter;
@@ -224,7 +211,8 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
             });
             let meeting = snapshot.meeting(hit.index);
             Listed {
-                page_url: Some(format!("{base}/v1/meetings/{}", path_segment(&meeting.id))),
+                // The page for people: a phone scanning the code opens it directly.
+                page_url: Some(format!("{base}{}", super::pages::meeting_path(&meeting.id))),
                 meeting,
                 distance_km: hit.distance_km,
                 getting_there,

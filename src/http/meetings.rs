@@ -196,11 +196,17 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
 }
 
 /// One meeting by id.
+///
+/// JSON by default. A browser (an `Accept` that prefers `text/html` to `application/json`) is
+/// sent to the meeting's page, `/meetings/{id}`, so a shared API link opens as a page.
 #[utoipa::path(
     tag = "meetings",
     params(("id" = String, Path, description = "Meeting id")),
     responses(
         (status = 200, description = "The meeting", body = MeetingDetail),
+        (status = 303, description = "To the meeting's page, for a request that prefers HTML", headers(
+            ("Location" = String, description = "`/meetings/{id}`"),
+        )),
         (status = 404, description = "No meeting with this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -210,6 +216,13 @@ pub async fn get_meeting(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    if super::pages::prefers_html(&req) {
+        // The page answers an unknown id with a page for people too.
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, super::pages::meeting_path(&id)))
+            .insert_header((actix_web::http::header::VARY, "Accept"))
+            .finish());
+    }
     let snapshot = state.directory.snapshot();
     let index = meeting_index(&snapshot, &id)?;
     Ok(cached_json(&req, &snapshot, "", || {

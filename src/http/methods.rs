@@ -123,7 +123,16 @@ mod tests {
             routes.allow("/v1/sources/x/imports").as_deref(),
             Some("GET, HEAD")
         );
-        for unknown in ["/", "/v1", "/v1/meetings/a/b", "/v1/sources//imports", "/nothing"] {
+        // The pages for people: the landing page and a page per meeting.
+        assert_eq!(routes.allow("/").as_deref(), Some("GET, HEAD"));
+        assert_eq!(routes.allow("/meetings/abc").as_deref(), Some("GET, HEAD"));
+        for unknown in [
+            "/meetings",
+            "/v1",
+            "/v1/meetings/a/b",
+            "/v1/sources//imports",
+            "/nothing",
+        ] {
             assert_eq!(routes.allow(unknown), None, "{unknown}");
         }
     }

@@ -17,6 +17,7 @@ mod health;
 mod meetings;
 mod methods;
 mod occurrences;
+mod pages;
 mod params;
 mod problem;
 mod reports;
@@ -108,6 +109,7 @@ impl utoipa::Modify for ApiKeyScheme {
         (name = "sources", description = "Where meetings come from, and how fresh each source is"),
         (name = "coverage", description = "How much of GB is within reach of a meeting, and the gaps"),
         (name = "embed", description = "The meeting finder for other websites: a script tag or an iframe"),
+        (name = "pages", description = "Pages for people: the landing page and a page per meeting, in English or Welsh"),
         (name = "operations", description = "Health and readiness"),
         (name = "BMLT", description = "BMLT's semantic interface over every fellowship, for croutonjs, crumb-widget and other BMLT clients"),
         (name = "Meeting Guide", description = "The directory as a Meeting Guide feed, for TSML UI, the Meeting Guide app and aggregators"),
@@ -224,7 +226,9 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(admin::close_report)
         .service(editor::editor_page)
         .service(editor::editor_script)
-        .service(editor::editor_style);
+        .service(editor::editor_style)
+        .service(pages::landing)
+        .service(pages::show_meeting);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

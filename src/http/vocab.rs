@@ -1,15 +1,28 @@
 //! `/v1/fellowships` and `/v1/types`: the vocabularies, with labels for display.
 
-use actix_web::{get, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::cache;
-use crate::domain::{Facet, FellowshipInfo, MeetingType, FELLOWSHIPS};
+use super::search_response::cached_json;
+use super::{cache, AppState};
+use crate::domain::{Facet, Fellowship, FellowshipInfo, MeetingType};
+
+/// A fellowship, with how many of its meetings the directory lists.
+#[derive(Serialize, ToSchema)]
+pub struct FellowshipView {
+    #[serde(flatten)]
+    pub info: FellowshipInfo,
+    /// Meetings of this fellowship in the directory now (duplicates listed by several sources
+    /// counted once). Zero means the directory has no source for it yet, not that it has no
+    /// meetings: offer only fellowships with meetings.
+    #[schema(example = 5830)]
+    pub meetings: usize,
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct FellowshipList {
-    pub fellowships: Vec<FellowshipInfo>,
+    pub fellowships: Vec<FellowshipView>,
 }
 
 /// One meeting type.
@@ -37,16 +50,30 @@ fn cached(body: String) -> HttpResponse {
         .body(body)
 }
 
-/// The fellowships meetingmap lists.
-#[utoipa::path(tag = "vocabularies", responses((status = 200, body = FellowshipList)))]
+/// The fellowships meetingmap knows, with their meeting counts.
+///
+/// Every fellowship of the vocabulary, in display order, with `meetings`: how many of its
+/// meetings the directory lists now. A finder offers only those with meetings, so that ticking
+/// one never reads as "there are none near you" when the directory simply has no source for it.
+#[utoipa::path(
+    tag = "vocabularies",
+    responses((status = 200, body = FellowshipList, headers(
+        ("ETag" = String, description = "Changes with the data"),
+    )))
+)]
 #[get("/v1/fellowships")]
-pub async fn fellowships() -> HttpResponse {
-    cached(
-        serde_json::to_string(&FellowshipList {
-            fellowships: FELLOWSHIPS.to_vec(),
-        })
-        .expect("serialises"),
-    )
+pub async fn fellowships(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let snapshot = state.directory.snapshot();
+    // The counts follow the data, so the answer is cached like a search (ETag per snapshot).
+    cached_json(&req, &snapshot, "", || {
+        let fellowships = Fellowship::all()
+            .map(|f| FellowshipView {
+                info: *f.info(),
+                meetings: snapshot.fellowship_meetings(f),
+            })
+            .collect();
+        serde_json::to_string(&FellowshipList { fellowships }).expect("serialises")
+    })
 }
 
 /// Meeting types by facet (format, community, accessibility, language).

@@ -52,22 +52,6 @@ pub enum Shape {
     Text,
 }
 
-/// Hosts of conferencing services whose links, found in notes, are the meeting's online link.
-/// A host matches itself and its subdomains (`us02web.zoom.us`).
-const CONFERENCING_HOSTS: &[&str] = &[
-    "zoom.us",
-    "zoom.com",
-    "teams.microsoft.com",
-    "teams.live.com",
-    "meet.google.com",
-    "whereby.com",
-    "webex.com",
-    "meet.jit.si",
-    "gotomeeting.com",
-    "meet.goto.com",
-    "join.skype.com",
-];
-
 /// HTML elements recognised as markup. Only these are stripped, so text such as `Men <18` or
 /// `<Step 11>` is left alone.
 const HTML_ELEMENTS: &[&str] = &[
@@ -286,24 +270,8 @@ pub fn safe_url(value: &str) -> Result<String, String> {
 
 /// Whether a link goes to a conferencing service.
 pub fn is_conferencing(url: &str) -> bool {
-    let Some(rest) = url
-        .get(..8)
-        .filter(|s| s.eq_ignore_ascii_case("https://"))
-        .map(|_| &url[8..])
-        .or_else(|| {
-            url.get(..7)
-                .filter(|s| s.eq_ignore_ascii_case("http://"))
-                .map(|_| &url[7..])
-        })
-    else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    CONFERENCING_HOSTS
-        .iter()
-        .any(|h| host == *h || host.strip_suffix(h).is_some_and(|p| p.ends_with('.')))
+    // The services' hosts are the domain's (`CONFERENCING_SERVICES`), which pages name too.
+    crate::domain::conferencing_service(url).is_some()
 }
 
 /// The `http(s)://` links in a text, as byte ranges, without trailing punctuation.
@@ -326,8 +294,9 @@ pub fn find_links(text: &str) -> Vec<std::ops::Range<usize>> {
             .next_back()
             .filter(|c| ".,;:!?)]".contains(*c))
         {
-            // A closing bracket belongs to the link when the link opened one (Wikipedia style).
-            if c == ')' && text[at..end].contains('(') {
+            // A closing bracket belongs to the link when the link opened one (Wikipedia style,
+            // `?ids[]=1`, and the `[number]` placeholders of redacted copies).
+            if (c == ')' && text[at..end].contains('(')) || (c == ']' && text[at..end].contains('[')) {
                 break;
             }
             end -= c.len_utf8();
@@ -733,7 +702,11 @@ fn clean_field(
 /// A conferencing link in the notes becomes the online link when the record has none (and is
 /// taken out of the notes when it is the online link). With a venue the meeting is then hybrid,
 /// without one online: a feed that says "in person" but gives a Zoom link in its notes is out of
-/// date in what it states.
+/// date in what it states. Links written without `https://` (`zoom.us/j/812...`) count, and so
+/// does a Zoom meeting ID alone (`Zoom ID 812 3456 7890`: Zoom's join link is made from the ID).
+/// The meeting ID and passcode written beside it become the joining notes. Notes that name a
+/// Zoom meeting ID whose number is withheld (`Meeting ID - [number]`) still make the meeting
+/// joinable online, with those words as its joining notes.
 fn move_conferencing_link(raw: &mut RawMeeting, kept: &mut BTreeMap<String, String>) {
     // The meeting's notes first; BMLT servers often put the link in the joining notes, and
     // some feeds in the directions.
@@ -744,9 +717,161 @@ fn move_conferencing_link(raw: &mut RawMeeting, kept: &mut BTreeMap<String, Stri
     ]
     .into_iter()
     .any(|(key, field)| take_conferencing_link(key, field, &mut raw.online.url, kept));
-    if moved && raw.attendance == Some(Attendance::InPerson) {
+    let built = !moved && raw.online.url.is_none() && {
+        let link = raw.notes.as_deref().and_then(zoom_link_from_id);
+        let found = link.is_some();
+        raw.online.url = link;
+        found
+    };
+    let details = raw.notes.as_deref().and_then(joining_details);
+    // Named, with its number withheld (`[number]`, as copies that redact numbers write it):
+    // joinable on request, so online all the same. A short number is something else.
+    let named = !moved
+        && !built
+        && raw.online.url.is_none()
+        && details.as_deref().is_some_and(|d| d.contains('['))
+        && raw
+            .notes
+            .as_deref()
+            .is_some_and(|n| n.to_ascii_lowercase().contains("zoom"));
+    if (moved || built || named) && raw.online.notes.is_none() {
+        raw.online.notes = details;
+    }
+    if named {
+        raw.online_flag = true;
+    }
+    if (moved || built || named) && raw.attendance == Some(Attendance::InPerson) {
         raw.attendance = None;
     }
+}
+
+/// Where a conferencing link is in `text`: an `http(s)://` link, else one written without its
+/// scheme (`us02web.zoom.us/j/123`), with the link as it is to be followed.
+fn find_conferencing_link(text: &str) -> Option<(std::ops::Range<usize>, String)> {
+    let with_scheme = find_links(text).into_iter().find_map(|r| {
+        let link = text[r.clone()].to_string();
+        is_conferencing(&link)
+            .then(|| safe_url(&link).ok())
+            .flatten()
+            .map(|l| (r, l))
+    });
+    with_scheme.or_else(|| {
+        let mut at = 0;
+        text.split_inclusive(char::is_whitespace).find_map(|word| {
+            let start = at;
+            at += word.len();
+            let trimmed = word.trim_end();
+            let lead = trimmed.len() - trimmed.trim_start_matches(['(', '[', '<', '"', '\'']).len();
+            let token = trimmed[lead..].trim_end_matches(|c: char| ".,;:!?)]>\"'".contains(c));
+            // Bare links only: a host, then a path (`zoom.us` alone is a name, not a room).
+            if token.is_empty() || token.contains("://") || !token.contains('/') {
+                return None;
+            }
+            let link = safe_url(token).ok().filter(|l| is_conferencing(l))?;
+            Some((start + lead..start + lead + token.len(), link))
+        })
+    })
+}
+
+/// A Zoom join link from a meeting ID in the notes (`Zoom ID: 812 3456 7890`, `Zoom meeting ID
+/// 81234567890`): Zoom IDs are 9 to 11 digits, and `https://zoom.us/j/<id>` joins (asking for
+/// the passcode, which stays in the notes). Only when the notes name Zoom.
+pub fn zoom_link_from_id(notes: &str) -> Option<String> {
+    let lower = notes.to_ascii_lowercase();
+    let zoom = lower.find("zoom")?;
+    let id = lower[zoom..].find("id").map(|i| i + zoom + 2)?;
+    let rest = &notes[id..];
+    // `ID:`, `ID -`, `ID is`, then the digits, grouped by spaces or dashes.
+    let rest = rest.trim_start_matches([' ', ':', '-', '\u{2013}', '#', '=']);
+    let rest = rest
+        .strip_prefix("is ")
+        .unwrap_or(rest)
+        .trim_start_matches([' ', ':']);
+    let mut digits = String::new();
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' if !digits.is_empty() => {}
+            _ => break,
+        }
+        if digits.len() > 11 {
+            return None;
+        }
+    }
+    (9..=11)
+        .contains(&digits.len())
+        .then(|| format!("https://zoom.us/j/{digits}"))
+}
+
+/// The meeting ID and passcode as the notes write them (`Meeting ID: 812 3456 7890 Passcode:
+/// 1234`), for the joining notes; at most 160 characters.
+pub fn joining_details(notes: &str) -> Option<String> {
+    let lower = notes.to_ascii_lowercase();
+    // From the ID, or the passcode when the notes give no ID.
+    let start = [
+        "meeting id",
+        "zoom id",
+        "webinar id",
+        "conference id",
+        "passcode",
+        "password",
+    ]
+    .iter()
+    .filter_map(|k| lower.find(k))
+    .min()?;
+    // Through the passcode's value when there is one, else through the ID's.
+    // Near the ID: a "password" further on is about something else.
+    let secret = ["passcode", "password", "pass code", "pwd"]
+        .iter()
+        .filter_map(|k| {
+            lower[start..]
+                .find(k)
+                .filter(|i| *i < 80)
+                .map(|i| start + i + k.len())
+        })
+        .max();
+    // The end of the value after a keyword: separators, then one word (a passcode) or the
+    // groups of digits of an ID (`812 3456 7890`, or a `[number]` placeholder).
+    let value_end = |from: usize, id: bool| -> usize {
+        let rest = &notes[from..];
+        let mut end = from
+            + (rest.len()
+                - rest
+                    .trim_start_matches([' ', ':', '-', '=', '\u{2013}', '#'])
+                    .len());
+        for (words, word) in notes[end..].split_inclusive(' ').enumerate() {
+            let bare = word.trim().trim_end_matches([',', '.', ';']);
+            let fits = if id {
+                bare.starts_with('[')
+                    || (bare.chars().any(|c| c.is_ascii_digit())
+                        && bare.chars().all(|c| c.is_ascii_digit() || c == '-'))
+            } else {
+                words == 0 && !bare.is_empty()
+            };
+            if !fits {
+                break;
+            }
+            end += word.trim_end().len();
+            if word.ends_with(' ') {
+                end += 1;
+            }
+        }
+        end
+    };
+    let end = match secret {
+        Some(after) => value_end(after, false),
+        None => {
+            let id_at = start + lower[start..].find("id").map_or(0, |i| i + 2);
+            value_end(id_at, true)
+        }
+    };
+    let mut details = notes[start..end].trim().trim_end_matches([',', '.', ';']).trim();
+    // `(passcode 1212)`: the bracket closes the notes' aside, not the passcode.
+    if !details.contains('(') {
+        details = details.trim_end_matches(')');
+    }
+    let details = normalise_whitespace(details, Shape::Line);
+    (details.chars().count() > "meeting id".len() && details.chars().count() <= 160).then_some(details)
 }
 
 /// Takes the first conferencing link out of `field` when it is, or becomes, the online link.
@@ -759,13 +884,7 @@ fn take_conferencing_link(
     let Some(notes) = field.as_deref() else {
         return false;
     };
-    let Some((range, link)) = find_links(notes).into_iter().find_map(|r| {
-        let link = notes[r.clone()].to_string();
-        is_conferencing(&link)
-            .then(|| safe_url(&link).ok())
-            .flatten()
-            .map(|l| (r, l))
-    }) else {
+    let Some((range, link)) = find_conferencing_link(notes) else {
         return false;
     };
     match online {
@@ -919,6 +1038,147 @@ mod tests {
         let text = "Join (https://zoom.us/j/1), or see https://example.org/a_(b). Then http";
         let links: Vec<&str> = find_links(text).into_iter().map(|r| &text[r]).collect();
         assert_eq!(links, ["https://zoom.us/j/1", "https://example.org/a_(b)"]);
+        let text = "[https://zoom.us/j/2] or https://zoom.us/j/[number]?pwd=[redacted]. Bye";
+        let links: Vec<&str> = find_links(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            links,
+            ["https://zoom.us/j/2", "https://zoom.us/j/[number]?pwd=[redacted]"]
+        );
+    }
+
+    /// Notes as UK feeds write them (the Recovery Meeting Finder dump, intergroup sites).
+    #[test]
+    fn conferencing_details_in_notes_become_the_online_fields() {
+        let record = |notes: &str, attendance: Option<Attendance>, venue: bool| {
+            let mut raw = RawMeeting {
+                venue: venue.then(|| "Methodist Church Hall".into()),
+                notes: Some(notes.into()),
+                attendance,
+                ..RawMeeting::default()
+            };
+            clean_record(&mut raw);
+            raw
+        };
+        // A link with its scheme, the ID and passcode beside it: stated in person, so hybrid
+        // is left to the record's venue (attendance no longer stated).
+        let raw = record(
+            "Hybrid mtg with zoom running in the room - https://us04web.zoom.us/j/81234567890 Meeting ID: 812 3456 7890 password: serenity",
+            Some(Attendance::InPerson),
+            true,
+        );
+        assert_eq!(
+            raw.online.url.as_deref(),
+            Some("https://us04web.zoom.us/j/81234567890")
+        );
+        assert_eq!(
+            raw.online.notes.as_deref(),
+            Some("Meeting ID: 812 3456 7890 password: serenity")
+        );
+        assert_eq!(raw.attendance, None);
+        assert_eq!(
+            raw.notes.as_deref(),
+            Some("Hybrid mtg with zoom running in the room - Meeting ID: 812 3456 7890 password: serenity")
+        );
+        // Written without https://.
+        let raw = record(
+            "Also on Zoom: us02web.zoom.us/j/87654321098 (passcode 1212)",
+            None,
+            true,
+        );
+        assert_eq!(
+            raw.online.url.as_deref(),
+            Some("https://us02web.zoom.us/j/87654321098")
+        );
+        assert_eq!(raw.notes.as_deref(), Some("Also on Zoom: (passcode 1212)"));
+        let raw = record(
+            "Join us on meet.google.com/abc-defg-hij or in the hall.",
+            None,
+            true,
+        );
+        assert_eq!(
+            raw.online.url.as_deref(),
+            Some("https://meet.google.com/abc-defg-hij")
+        );
+        let raw = record(
+            "Online via Teams https://teams.microsoft.com/l/meetup-join/19%3ameeting_x",
+            None,
+            false,
+        );
+        assert_eq!(
+            raw.online.url.as_deref(),
+            Some("https://teams.microsoft.com/l/meetup-join/19%3ameeting_x")
+        );
+        for (notes, host) in [
+            (
+                "Webex: https://meetingsemea3.webex.com/meet/aa.leeds",
+                "webex.com",
+            ),
+            ("Jitsi room https://meet.jit.si/SoberSunday", "meet.jit.si"),
+            ("Skype https://join.skype.com/abcDEF123", "join.skype.com"),
+        ] {
+            let raw = record(notes, None, true);
+            assert!(
+                raw.online.url.as_deref().is_some_and(|u| u.contains(host)),
+                "{notes}"
+            );
+        }
+        // A Zoom ID alone makes the join link.
+        let raw = record(
+            "Meeting is on 1st Floor of the Library. Our zoom ID is 812 3456 7890 Password 4321",
+            Some(Attendance::InPerson),
+            true,
+        );
+        assert_eq!(raw.online.url.as_deref(), Some("https://zoom.us/j/81234567890"));
+        assert_eq!(
+            raw.online.notes.as_deref(),
+            Some("zoom ID is 812 3456 7890 Password 4321")
+        );
+        assert_eq!(raw.attendance, None);
+        let raw = record("Zoom meeting ID: 876-543-2109", None, false);
+        assert_eq!(raw.online.url.as_deref(), Some("https://zoom.us/j/8765432109"));
+        assert_eq!(raw.online.notes.as_deref(), Some("meeting ID: 876-543-2109"));
+        // An ID whose number is withheld: online on request, the words kept for joining.
+        let raw = record(
+            "Zoom Meeting: : Meeting ID - [number] Password - [redacted]",
+            Some(Attendance::InPerson),
+            true,
+        );
+        assert_eq!(raw.online.url, None);
+        assert!(raw.online_flag);
+        assert_eq!(
+            raw.online.notes.as_deref(),
+            Some("Meeting ID - [number] Password - [redacted]")
+        );
+        assert_eq!(raw.attendance, None);
+        // Not conferencing: left alone.
+        for notes in [
+            "Meets in the Zoom room of the community centre.",
+            "Phone 0161 496 0000 for details; ID required at reception.",
+            "See https://www.aa-london.com/meetings for changes",
+            "Zoom ID 12345 is not a meeting",
+            "Bring a pen: zoom.us",
+        ] {
+            let raw = record(notes, Some(Attendance::InPerson), true);
+            assert_eq!(raw.online.url, None, "{notes}");
+            assert!(!raw.online_flag, "{notes}");
+            assert_eq!(raw.attendance, Some(Attendance::InPerson), "{notes}");
+            assert_eq!(raw.notes.as_deref(), Some(notes));
+        }
+        // A record that has its link keeps it; the notes' other link stays in the notes.
+        let mut raw = RawMeeting {
+            notes: Some("Backup room: https://zoom.us/j/99999999999".into()),
+            online: crate::domain::Online {
+                url: Some("https://zoom.us/j/11111111111".into()),
+                ..Default::default()
+            },
+            ..RawMeeting::default()
+        };
+        clean_record(&mut raw);
+        assert_eq!(raw.online.url.as_deref(), Some("https://zoom.us/j/11111111111"));
+        assert_eq!(
+            raw.notes.as_deref(),
+            Some("Backup room: https://zoom.us/j/99999999999")
+        );
     }
 
     #[test]

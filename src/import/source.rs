@@ -99,6 +99,7 @@ struct DefinitionFile {
     #[serde(default)]
     roomless: Roomless,
     notes: Option<String>,
+    contact: Option<String>,
 }
 
 fn default_refresh_hours() -> f64 {
@@ -147,6 +148,9 @@ pub struct SourceDefinition {
     pub csv: Option<CsvMapping>,
     pub roomless: Roomless,
     pub notes: Option<String>,
+    /// Where to tell the source that a listing is wrong: a web page (`https://...`) or an e-mail
+    /// address. Meeting pages link it as "report a problem".
+    pub contact: Option<String>,
 }
 
 impl SourceDefinition {
@@ -197,6 +201,15 @@ impl SourceDefinition {
             (None, None) => None,
             _ => return Err("give at most one of `formats_url` and `formats_path`".into()),
         };
+        if let Some(contact) = &file.contact {
+            let web = contact.starts_with("https://") || contact.starts_with("http://");
+            let mail = !web && contact.contains('@') && !contact.contains(char::is_whitespace);
+            if !(web || mail) {
+                return Err(format!(
+                    "contact `{contact}` must be an http(s) address or an e-mail address"
+                ));
+            }
+        }
         if formats.is_some() && file.format != FeedFormat::Bmlt {
             return Err("`formats_url` and `formats_path` are for bmlt sources".into());
         }
@@ -217,6 +230,7 @@ impl SourceDefinition {
             csv,
             roomless: file.roomless,
             notes: file.notes,
+            contact: file.contact,
         })
     }
 

@@ -91,9 +91,10 @@ pub struct Snapshot {
     remote: Vec<u32>,
     by_id: HashMap<String, u32>,
     rooms: RTree<Node>,
-    /// Bit `i` set when fellowship `i` has a meeting here: what "no data" means on pages that
-    /// offer or name fellowships, known once per snapshot instead of by a scan per request.
-    fellowships: u32,
+    /// Meetings of fellowship `i` here: what "no data" means on pages that offer or name
+    /// fellowships, and the counts `/v1/fellowships` gives, known once per snapshot instead of by
+    /// a scan per request.
+    fellowships: [u32; crate::domain::FELLOWSHIPS.len()],
 }
 
 fn to_cartesian(lat: f64, lon: f64) -> Point3 {
@@ -177,7 +178,10 @@ impl Snapshot {
             let index = by_id[&kept];
             by_id.insert(alias, index);
         }
-        let fellowships = entries.iter().fold(0, |bits, e| bits | 1 << e.compact.fellowship);
+        let mut fellowships = [0u32; crate::domain::FELLOWSHIPS.len()];
+        for e in &entries {
+            fellowships[e.compact.fellowship as usize] += 1;
+        }
         Snapshot {
             version,
             built_at,
@@ -195,7 +199,12 @@ impl Snapshot {
 
     /// Whether the directory lists any meeting of `fellowship`.
     pub fn lists(&self, fellowship: crate::domain::Fellowship) -> bool {
-        self.fellowships & (1 << fellowship.index()) != 0
+        self.fellowship_meetings(fellowship) > 0
+    }
+
+    /// How many meetings of `fellowship` the directory lists (duplicates merged).
+    pub fn fellowship_meetings(&self, fellowship: crate::domain::Fellowship) -> usize {
+        self.fellowships[fellowship.index()] as usize
     }
 
     fn entry(index: usize, m: &Meeting) -> Entry {

@@ -52,6 +52,21 @@ fn a_snapshot_knows_which_fellowships_it_lists() {
     for fellowship in crate::domain::Fellowship::all() {
         let any = meetings.iter().any(|m| m.fellowship == fellowship);
         assert_eq!(snapshot.lists(fellowship), any, "{}", fellowship.id());
+        let count = snapshot
+            .meetings()
+            .iter()
+            .filter(|m| m.fellowship == fellowship)
+            .count();
+        assert_eq!(
+            snapshot.fellowship_meetings(fellowship),
+            count,
+            "{}",
+            fellowship.id()
+        );
     }
+    let total: usize = crate::domain::Fellowship::all()
+        .map(|f| snapshot.fellowship_meetings(f))
+        .sum();
+    assert_eq!(total, snapshot.len());
     assert!(crate::domain::Fellowship::all().all(|f| !Snapshot::build(Vec::new()).lists(f)));
 }

@@ -1,6 +1,6 @@
 //! End-to-end tests in a real browser: the embeddable finder on another origin's page and in an
-//! iframe (filters, keyboard use, privacy, phone width, an axe-core scan) and the hand-out printed
-//! to A4 PDF. The tests are JavaScript in `tests/browser/`, run by node's test runner driving the
+//! iframe (filters, keyboard use, privacy, phone width, an axe-core scan), the hand-out printed
+//! to A4 PDF, and the meeting and landing pages (axe, Welsh, print). The tests are JavaScript in `tests/browser/`, run by node's test runner driving the
 //! system's Chromium with playwright-core; this starts the real server they test, over synthetic
 //! meetings, and fails with node's output when they fail.
 //!
@@ -126,6 +126,49 @@ fn norwich_meetings() -> Vec<Meeting> {
         .collect()
 }
 
+/// Cardiff: the meeting page's meeting, far from the finder's and the hand-outs' searches.
+const CARDIFF: (f64, f64) = (51.4816, -3.1791);
+/// The meeting whose page `pages.test.mjs` opens.
+const PAGE_MEETING: &str = "page-cardiff";
+
+/// A meeting with everything a page shows: a full address, access, communities, Welsh, notes,
+/// a Zoom room with a dial-in, and a schedule in London time.
+fn page_meeting() -> Meeting {
+    let mut m = with_schedule(
+        meeting(PAGE_MEETING, CARDIFF),
+        Day::Tue,
+        "19:30",
+        90,
+        "Europe/London",
+    );
+    m.name = "Cardiff Tuesday Step".into();
+    m.attendance = Attendance::Hybrid;
+    m.types = [
+        "accessibility:wheelchair",
+        "accessibility:hearing-loop",
+        "community:women",
+        "language:cy",
+        "format:step",
+    ]
+    .iter()
+    .map(|t| meetingmap::domain::MeetingType::parse(t).unwrap())
+    .collect();
+    if let Some(location) = m.location.as_mut() {
+        location.venue = Some("Capel y Tabernacl".into());
+        location.address_lines = vec!["The Hayes".into()];
+        location.town = Some("Cardiff".into());
+        location.postcode = Some("CF10 1AA".into());
+        location.notes = Some("Side door on the left; the room is on the first floor (lift).".into());
+    }
+    m.online = Some(Online {
+        url: Some("https://us02web.zoom.us/j/81234567890?pwd=abc".into()),
+        phone: Some("+44 203 481 5240".into()),
+        notes: Some("Meeting ID 812 3456 7890, passcode 1234".into()),
+    });
+    m.notes = Some("Newcomers welcome: arrive ten minutes early to talk to someone first.".into());
+    m
+}
+
 /// Why the browser tests cannot run here, if they cannot.
 fn missing(dir: &Path) -> Option<String> {
     if let Some(why) = chromium_missing() {
@@ -155,6 +198,7 @@ async fn finder_and_handout_in_chromium() {
     closed.name = "Closed Norwich group".into();
     closed.status = meetingmap::domain::Status::TemporarilyClosed;
     meetings.push(closed);
+    meetings.push(page_meeting());
     let server = TestApp::start(meetings).await;
 
     let base = server.base.clone();
@@ -170,6 +214,7 @@ async fn finder_and_handout_in_chromium() {
             .env("MEETINGMAP_BASE_URL", base)
             .env("MEETINGMAP_CHROMIUM", chromium())
             .env("MEETINGMAP_NEAR", NEAR)
+            .env("MEETINGMAP_PAGE_MEETING", PAGE_MEETING)
             .env(
                 "MEETINGMAP_HANDOUT30_QUERY",
                 // 31: the closed meeting at the point, and 30 to print.

@@ -840,8 +840,8 @@ async fn handout_is_a_keyworkers_week_with_directions() {
     assert_eq!(
         links,
         [
-            format!("{}/v1/meetings/a", server.base),
-            format!("{}/v1/meetings/evening", server.base)
+            format!("{}/meetings/a", server.base),
+            format!("{}/meetings/evening", server.base)
         ]
     );
     // Ordered by day: the week's dates are headings, and Monday's and Tuesday's are both there.

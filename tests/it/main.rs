@@ -19,6 +19,7 @@ mod geo;
 mod import;
 mod openapi;
 mod osrm;
+mod pages;
 mod real_feeds;
 mod reliability;
 mod replicas;

@@ -57,6 +57,23 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
     // (method, spec path, request path and query, Accept, body)
     let samples: Vec<(Method, &str, String, &str, Option<&str>)> = vec![
         (Method::GET, "/embed", "/embed".into(), "", None),
+        (Method::GET, "/", "/".into(), "", None),
+        (Method::GET, "/", "/?lang=cy".into(), "", None),
+        (Method::GET, "/meetings/{id}", "/meetings/hybrid".into(), "", None),
+        (
+            Method::GET,
+            "/meetings/{id}",
+            "/meetings/web?lang=cy".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/meetings/{id}",
+            "/meetings/nothing".into(),
+            "",
+            None,
+        ),
         (Method::GET, "/embed", "/embed?fellowship=zz".into(), "", None),
         (Method::GET, "/embed.js", "/embed.js".into(), "", None),
         (Method::GET, "/health", "/health".into(), "", None),

@@ -24,6 +24,11 @@ fn fixtures() -> Option<PathBuf> {
 }
 
 async fn import(definition: &str) -> ImportRun {
+    import_into(definition).await.0
+}
+
+/// [`import`], keeping the directory (its database lives as long as the test process).
+async fn import_into(definition: &str) -> (ImportRun, Directory) {
     let dir = tempfile::tempdir().unwrap();
     let directory = Directory::open(&format!("sqlite://{}", dir.path().join("real.db").display()))
         .await
@@ -65,7 +70,8 @@ async fn import(definition: &str) -> ImportRun {
         directory.snapshot().len() + duplicates_merged(&directory).await,
         run.counts.accepted
     );
-    run
+    std::mem::forget(dir);
+    (run, directory)
 }
 
 /// Meetings in the store but merged into another in the snapshot.
@@ -97,13 +103,47 @@ async fn uk_recovery_meeting_finder_dump() {
     if fixtures().is_none() {
         return;
     }
-    let run = import(&format!(
+    let (run, directory) = import_into(&format!(
         "id = \"rmf\"\nname = \"RMF\"\nformat = \"csv\"\nattribution = \"RMF\"\npath = \"{}\"\n\
          mapping = \"mappings/recovery-meeting-finder.toml\"\nbounds = [49.0, -11.0, 61.5, 2.5]\n",
         path("meeting-guide/uk-recovery-meeting-finder/meetings-2026-08-05.redacted.csv")
     ))
     .await;
     assert_eq!(run.counts.records, 8222);
+
+    // The dump has no online columns: every join link, joining note and online attendance here
+    // was found in a meeting's notes by the import's cleaning (conferencing links, Zoom IDs).
+    use meetingmap::domain::Attendance;
+    let snapshot = directory.snapshot();
+    let from_notes: Vec<_> = snapshot
+        .meetings()
+        .iter()
+        .filter(|m| {
+            m.online
+                .as_ref()
+                .is_some_and(|o| o.url.is_some() || o.notes.is_some())
+        })
+        .collect();
+    let count = |a: Attendance| from_notes.iter().filter(|m| m.attendance == a).count();
+    let links = from_notes
+        .iter()
+        .filter(|m| m.online.as_ref().is_some_and(|o| o.url.is_some()))
+        .count();
+    println!(
+        "rmf: {} meetings given online details from their notes ({} hybrid, {} online; {} with a join link, {} with joining notes only)",
+        from_notes.len(),
+        count(Attendance::Hybrid),
+        count(Attendance::Online),
+        links,
+        from_notes.len() - links
+    );
+    // The dump's notes name Zoom rooms for about 200 meetings; most give an ID or a link.
+    assert!(from_notes.len() >= 80, "{} meetings", from_notes.len());
+    assert_eq!(
+        count(Attendance::InPerson),
+        0,
+        "online details make a meeting joinable online"
+    );
 }
 
 #[tokio::test]

@@ -155,6 +155,8 @@ async fn html_pages_carry_the_security_headers() {
     let pages = [
         format!("/v1/handout?{near}"),
         "/v1/coverage?max_km=5&area=W06000006&format=html".to_string(),
+        "/".to_string(),
+        "/meetings/a".to_string(),
         "/docs/".to_string(),
     ];
     for page in &pages {
