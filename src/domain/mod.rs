@@ -3,6 +3,7 @@
 //! Pure code: no I/O, no clocks read (callers pass "now"), so everything here is unit- and
 //! property-tested directly.
 
+mod change;
 mod fellowship;
 mod geo;
 mod helpline;
@@ -11,6 +12,7 @@ mod meeting_type;
 mod provenance;
 mod schedule;
 
+pub use change::{ChangePosition, ChangeState, ChangesFrom, MeetingChange};
 pub use fellowship::{Fellowship, FellowshipInfo, FELLOWSHIPS};
 pub use geo::{distance_km, round_km, EARTH_RADIUS_KM};
 pub use helpline::{helpline, Helpline, HELPLINES};

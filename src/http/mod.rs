@@ -2,6 +2,7 @@
 
 mod cache;
 mod calendar;
+mod changes;
 mod cors;
 mod coverage;
 mod cursor;
@@ -146,6 +147,7 @@ fn endpoints(api: &mut ServiceConfig) {
         // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.
         .service(calendar::meeting_calendar)
         .service(meetings::get_meeting)
+        .service(changes::changes)
         .service(handout::handout)
         .service(handout::handout_form)
         .service(occurrences::search_occurrences)

@@ -15,8 +15,11 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow}
 use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 use tokio::sync::watch;
 
-use super::{outcome_text, DataVersion, Loaded, Store, StoreError};
-use crate::domain::{ImportOutcome, ImportRun, Meeting};
+use super::{
+    fingerprint, millis, outcome_text, plan_changes, read_change, ChangePage, DataVersion, KnownChange,
+    Loaded, Store, StoreError,
+};
+use crate::domain::{ChangesFrom, ImportOutcome, ImportRun, Meeting};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -57,7 +60,12 @@ impl PostgresStore {
 
     /// Inserts or overwrites `meetings` by id, a batch per statement. When an id comes twice the
     /// last one wins, as it does on SQLite (one statement cannot update a row twice).
-    async fn insert_all(tx: &mut Transaction<'_, Postgres>, meetings: &[Meeting]) -> Result<(), StoreError> {
+    /// Returns each written meeting's id and [`fingerprint`], for the change log.
+    async fn insert_all(
+        tx: &mut Transaction<'_, Postgres>,
+        meetings: &[Meeting],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut written = Vec::with_capacity(meetings.len());
         let mut last: HashMap<&str, usize> = HashMap::with_capacity(meetings.len());
         for (i, m) in meetings.iter().enumerate() {
             last.insert(&m.id, i);
@@ -81,7 +89,9 @@ impl PostgresStore {
                 fellowships.push(m.fellowship.id());
                 updated.push(m.updated_at.to_string());
                 seen.push(m.last_seen_at.to_string());
-                docs.push(serde_json::to_string(m).expect("a meeting always serialises"));
+                let doc = serde_json::to_string(m).expect("a meeting always serialises");
+                written.push((m.id.clone(), fingerprint(&doc)));
+                docs.push(doc);
             }
             sqlx::query(
                 "INSERT INTO meetings (id, source_id, fellowship, updated_at, last_seen_at, doc)
@@ -99,20 +109,100 @@ impl PostgresStore {
             .execute(&mut **tx)
             .await?;
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Moves the data version on inside the write's transaction and queues the notification
     /// carrying it: PostgreSQL delivers it only if, and when, the transaction commits. The row
-    /// lock also puts concurrent writers in one order, so versions and data agree.
-    async fn bump_version(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
-        sqlx::query(
+    /// lock also puts concurrent writers in one order, so versions and data agree, and the
+    /// version returned, the write's change number, follows commit order.
+    async fn bump_version(tx: &mut Transaction<'_, Postgres>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
             "WITH bumped AS (UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version)
-             SELECT pg_notify($1, version::text) FROM bumped",
+             SELECT version, pg_notify($1, version::text) FROM bumped",
         )
         .bind(CHANNEL)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+        Ok(row.get("version"))
+    }
+
+    /// The one way meetings are written: inserts or overwrites `meetings`, first removing the
+    /// meetings of `replacing` (a source) that are not among them, and records in the change log
+    /// what this changed, in the caller's transaction, as of change number `version`.
+    async fn write_meetings(
+        tx: &mut Transaction<'_, Postgres>,
+        version: i64,
+        meetings: &[Meeting],
+        replacing: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let ids: Vec<&str> = meetings.iter().map(|m| m.id.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT c.id, c.state, c.fingerprint,
+                    CASE WHEN c.fingerprint IS NULL THEN m.doc END AS doc
+             FROM changes c LEFT JOIN meetings m ON m.id = c.id WHERE c.id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+        let known: HashMap<String, KnownChange> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.get("id"),
+                    KnownChange {
+                        state: row.get("state"),
+                        fingerprint: row.get("fingerprint"),
+                        doc: row.get("doc"),
+                    },
+                )
+            })
+            .collect();
+        let removed = match replacing {
+            Some(source_id) => {
+                let rows = sqlx::query("DELETE FROM meetings WHERE source_id = $1 RETURNING id")
+                    .bind(source_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                rows.iter().map(|r| r.get("id")).collect()
+            }
+            None => Vec::new(),
+        };
+        let written = Self::insert_all(tx, meetings).await?;
+        let (updates, gone) = plan_changes(&written, &known, &removed);
+        let now = millis(jiff::Timestamp::now());
+        let mut ids = Vec::with_capacity(updates.len() + gone.len());
+        let mut states = Vec::with_capacity(ids.capacity());
+        let mut fingerprints = Vec::with_capacity(ids.capacity());
+        for (id, fp) in &updates {
+            ids.push(id.as_str());
+            states.push("updated");
+            fingerprints.push(Some(*fp));
+        }
+        for id in &gone {
+            ids.push(id.as_str());
+            states.push("deleted");
+            fingerprints.push(None);
+        }
+        for ((ids, states), fingerprints) in ids
+            .chunks(BATCH)
+            .zip(states.chunks(BATCH))
+            .zip(fingerprints.chunks(BATCH))
+        {
+            sqlx::query(
+                "INSERT INTO changes (id, seq, state, changed_ms, fingerprint)
+                 SELECT id, $2, state, $3, fp FROM UNNEST($1::text[], $4::text[], $5::bigint[]) AS t(id, state, fp)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
+                   changed_ms = excluded.changed_ms, fingerprint = excluded.fingerprint",
+            )
+            .bind(ids)
+            .bind(version)
+            .bind(now)
+            .bind(states)
+            .bind(fingerprints)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(())
     }
 
@@ -122,14 +212,6 @@ impl PostgresStore {
             .bind(run.started_at.to_string())
             .bind(outcome_text(run.outcome))
             .bind(serde_json::to_string(run).expect("an import run serialises"))
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn delete_source(tx: &mut Transaction<'_, Postgres>, source_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM meetings WHERE source_id = $1")
-            .bind(source_id)
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -241,9 +323,8 @@ impl Store for PostgresStore {
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        Self::delete_source(&mut tx, source_id).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, Some(source_id)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -258,9 +339,8 @@ impl Store for PostgresStore {
 
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        Self::delete_source(&mut tx, &run.source_id).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, Some(&run.source_id)).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
@@ -311,10 +391,66 @@ impl Store for PostgresStore {
 
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, None).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn changes(&self, from: &ChangesFrom, limit: usize) -> Result<ChangePage, StoreError> {
+        // One REPEATABLE READ transaction, as `load`: the log and the meetings it points at are
+        // of one committed state.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let identity = read_version(&mut *tx).await?.identity;
+        let select = "SELECT c.id, c.seq, c.state, c.changed_ms, m.doc
+                      FROM changes c LEFT JOIN meetings m ON m.id = c.id AND c.state = 'updated'";
+        let limit = limit as i64;
+        let rows = match from {
+            ChangesFrom::Start => {
+                sqlx::query(&format!("{select} ORDER BY c.seq, c.id LIMIT $1"))
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            ChangesFrom::After(p) => {
+                sqlx::query(&format!(
+                    "{select} WHERE (c.seq, c.id) > ($1, $2) ORDER BY c.seq, c.id LIMIT $3"
+                ))
+                .bind(p.modified)
+                .bind(&p.id)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            ChangesFrom::Since(at) => {
+                sqlx::query(&format!(
+                    "{select} WHERE c.seq >= (SELECT coalesce(min(seq), 9223372036854775807)
+                                              FROM changes WHERE changed_ms >= $1)
+                     ORDER BY c.seq, c.id LIMIT $2"
+                ))
+                .bind(millis(*at))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.rollback().await?;
+        let changes = rows
+            .iter()
+            .map(|row| {
+                read_change(
+                    row.get("id"),
+                    row.get("seq"),
+                    row.get("state"),
+                    row.get("changed_ms"),
+                    row.get("doc"),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ChangePage { identity, changes })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -10,8 +10,13 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
-use super::{outcome_text, DataVersion, Loaded, Store, StoreError};
-use crate::domain::{ImportOutcome, ImportRun, Meeting};
+use std::collections::HashMap;
+
+use super::{
+    fingerprint, millis, outcome_text, plan_changes, read_change, ChangePage, DataVersion, KnownChange,
+    Loaded, Store, StoreError,
+};
+use crate::domain::{ChangesFrom, ImportOutcome, ImportRun, Meeting};
 
 /// Rows per INSERT statement when writing meetings.
 const INSERT_BATCH: usize = 500;
@@ -49,20 +54,29 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    async fn insert_all(tx: &mut Transaction<'_, Sqlite>, meetings: &[Meeting]) -> Result<(), StoreError> {
+    /// Writes `meetings` (inserted or overwritten by id) and returns each one's id and
+    /// [`fingerprint`], for the change log.
+    async fn insert_all(
+        tx: &mut Transaction<'_, Sqlite>,
+        meetings: &[Meeting],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let docs: Vec<String> = meetings
+            .iter()
+            .map(|m| serde_json::to_string(m).expect("a meeting always serialises"))
+            .collect();
         // Multi-row statements: one statement per row made a 100k-meeting import spend seconds
         // in statement overhead. 500 rows of 6 values stay far below SQLite's 32,766 variables.
-        for chunk in meetings.chunks(INSERT_BATCH) {
+        for (chunk, docs) in meetings.chunks(INSERT_BATCH).zip(docs.chunks(INSERT_BATCH)) {
             let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO meetings (id, source_id, fellowship, updated_at, last_seen_at, doc) ",
             );
-            insert.push_values(chunk, |mut row, m| {
+            insert.push_values(chunk.iter().zip(docs), |mut row, (m, doc)| {
                 row.push_bind(&m.id)
                     .push_bind(&m.source.id)
                     .push_bind(m.fellowship.id())
                     .push_bind(m.updated_at.to_string())
                     .push_bind(m.last_seen_at.to_string())
-                    .push_bind(serde_json::to_string(m).expect("a meeting always serialises"));
+                    .push_bind(doc.as_str());
             });
             insert.push(
                 " ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
@@ -71,15 +85,115 @@ impl SqliteStore {
             );
             insert.build().execute(&mut **tx).await?;
         }
-        Ok(())
+        Ok(meetings
+            .iter()
+            .zip(&docs)
+            .map(|(m, doc)| (m.id.clone(), fingerprint(doc)))
+            .collect())
     }
 
     /// Moves the data version on, inside the write's own transaction: the new version is seen
     /// exactly when the new meetings are, and a rolled-back write leaves both as they were.
-    async fn bump_version(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
-            .execute(&mut **tx)
+    /// Returns the new version, the write's change number. Being the write's first statement, it
+    /// takes SQLite's one write lock, so writes (and their change numbers) follow commit order.
+    async fn bump_version(tx: &mut Transaction<'_, Sqlite>) -> Result<i64, StoreError> {
+        let row = sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version")
+            .fetch_one(&mut **tx)
             .await?;
+        Ok(row.get("version"))
+    }
+
+    /// The change log's rows for `ids`, read before a write changes them.
+    async fn known_changes(
+        tx: &mut Transaction<'_, Sqlite>,
+        ids: impl Iterator<Item = &str>,
+    ) -> Result<HashMap<String, KnownChange>, StoreError> {
+        let ids: Vec<&str> = ids.collect();
+        let mut known = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_BATCH) {
+            let mut select = sqlx::QueryBuilder::<Sqlite>::new(
+                "SELECT c.id, c.state, c.fingerprint,
+                        CASE WHEN c.fingerprint IS NULL THEN m.doc END AS doc
+                 FROM changes c LEFT JOIN meetings m ON m.id = c.id WHERE c.id IN (",
+            );
+            let mut list = select.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            select.push(")");
+            let rows = select.build().fetch_all(&mut **tx).await?;
+            for row in rows {
+                known.insert(
+                    row.get("id"),
+                    KnownChange {
+                        state: row.get("state"),
+                        fingerprint: row.get("fingerprint"),
+                        doc: row.get("doc"),
+                    },
+                );
+            }
+        }
+        Ok(known)
+    }
+
+    /// The ids of one source's stored meetings.
+    async fn source_ids(
+        tx: &mut Transaction<'_, Sqlite>,
+        source_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM meetings WHERE source_id = ?")
+            .bind(source_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok(rows.iter().map(|r| r.get("id")).collect())
+    }
+
+    /// The one way meetings are written: inserts or overwrites `meetings`, first removing the
+    /// meetings of `replacing` (a source) that are not among them, and records in the change log
+    /// what this changed, all in the caller's transaction, as of change number `version`.
+    async fn write_meetings(
+        tx: &mut Transaction<'_, Sqlite>,
+        version: i64,
+        meetings: &[Meeting],
+        replacing: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let known = Self::known_changes(tx, meetings.iter().map(|m| m.id.as_str())).await?;
+        let removed = match replacing {
+            Some(source_id) => {
+                let old = Self::source_ids(tx, source_id).await?;
+                sqlx::query("DELETE FROM meetings WHERE source_id = ?")
+                    .bind(source_id)
+                    .execute(&mut **tx)
+                    .await?;
+                old
+            }
+            None => Vec::new(),
+        };
+        let written = Self::insert_all(tx, meetings).await?;
+        let (updates, gone) = plan_changes(&written, &known, &removed);
+        let now = millis(jiff::Timestamp::now());
+        let rows = updates
+            .iter()
+            .map(|(id, fp)| (id.as_str(), "updated", Some(*fp)))
+            .chain(gone.iter().map(|id| (id.as_str(), "deleted", None)));
+        let rows: Vec<(&str, &str, Option<i64>)> = rows.collect();
+        for chunk in rows.chunks(INSERT_BATCH) {
+            let mut upsert = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO changes (id, seq, state, changed_ms, fingerprint) ",
+            );
+            upsert.push_values(chunk, |mut row, (id, state, fp)| {
+                row.push_bind(*id)
+                    .push_bind(version)
+                    .push_bind(*state)
+                    .push_bind(now)
+                    .push_bind(*fp);
+            });
+            upsert.push(
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
+                   changed_ms = excluded.changed_ms, fingerprint = excluded.fingerprint",
+            );
+            upsert.build().execute(&mut **tx).await?;
+        }
         Ok(())
     }
 
@@ -162,20 +276,16 @@ impl Store for SqliteStore {
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
-            .bind(source_id)
-            .execute(&mut *tx)
-            .await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, Some(source_id)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, None).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -190,12 +300,8 @@ impl Store for SqliteStore {
 
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
-            .bind(&run.source_id)
-            .execute(&mut *tx)
-            .await?;
-        Self::insert_all(&mut tx, meetings).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, Some(&run.source_id)).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
@@ -262,6 +368,61 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(parse_run).transpose()
+    }
+
+    async fn changes(&self, from: &ChangesFrom, limit: usize) -> Result<ChangePage, StoreError> {
+        // One read transaction: the identity, the log and the meetings it points at are of one
+        // committed state.
+        let mut tx = self.pool.begin().await?;
+        let identity = read_version(&mut *tx).await?.identity;
+        let select = "SELECT c.id, c.seq, c.state, c.changed_ms, m.doc
+                      FROM changes c LEFT JOIN meetings m ON m.id = c.id AND c.state = 'updated'";
+        let limit = limit as i64;
+        let rows = match from {
+            ChangesFrom::Start => {
+                sqlx::query(&format!("{select} ORDER BY c.seq, c.id LIMIT ?"))
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            ChangesFrom::After(p) => {
+                sqlx::query(&format!(
+                    "{select} WHERE (c.seq, c.id) > (?, ?) ORDER BY c.seq, c.id LIMIT ?"
+                ))
+                .bind(p.modified)
+                .bind(&p.id)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            ChangesFrom::Since(at) => {
+                // From the first write recorded at or after `at`: every row of a write has its
+                // time, so the write's number is where the reading starts.
+                sqlx::query(&format!(
+                    "{select} WHERE c.seq >= (SELECT coalesce(min(seq), 9223372036854775807)
+                                              FROM changes WHERE changed_ms >= ?)
+                     ORDER BY c.seq, c.id LIMIT ?"
+                ))
+                .bind(millis(*at))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.rollback().await?;
+        let changes = rows
+            .iter()
+            .map(|row| {
+                read_change(
+                    row.get("id"),
+                    row.get("seq"),
+                    row.get("state"),
+                    row.get("changed_ms"),
+                    row.get("doc"),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ChangePage { identity, changes })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ mod common;
 
 mod api;
 mod browser;
+mod changes;
 mod cli;
 mod cluster;
 mod cors;
