@@ -76,7 +76,7 @@ fn shifted(t: Timestamp, by: SignedDuration) -> Timestamp {
 }
 
 /// The first date the meeting is held on or after it was first seen, at its published local time.
-fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
+pub fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
     let schedule = meeting.schedule.as_ref()?;
     let from = meeting.first_seen_at;
     let occurrence = schedule

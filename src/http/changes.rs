@@ -178,10 +178,7 @@ pub async fn changes(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         // Nothing new: poll this same page again later.
         None => absolute(
             &req,
-            &req.uri()
-                .path_and_query()
-                .map_or("/v1/changes", |pq| pq.as_str())
-                .to_string(),
+            req.uri().path_and_query().map_or("/v1/changes", |pq| pq.as_str()),
         ),
     };
     let feed = ChangeFeed {

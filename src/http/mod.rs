@@ -14,6 +14,7 @@ mod health;
 mod meetings;
 mod methods;
 mod occurrences;
+mod oruk;
 mod params;
 mod problem;
 mod search_response;
@@ -76,6 +77,10 @@ pub struct AppState {
         (name = "coverage", description = "How much of GB is within reach of a meeting, and the gaps"),
         (name = "embed", description = "The meeting finder for other websites: a script tag or an iframe"),
         (name = "operations", description = "Health and readiness"),
+        (name = "Open Referral UK", description = "The directory as Open Referral UK (HSDS UK profile 3.0) \
+            for council and NHS service directories: fellowships are organizations, meetings are \
+            services with weekly or monthly schedules, at their rooms and online. Ids are stable \
+            UUIDs; lists use the profile's paging (`page`, `per_page`); open to any origin, no keys."),
     )
 )]
 struct ApiDoc;
@@ -163,7 +168,15 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(coverage::coverage_gaps)
         .service(coverage::coverage_gaps_for_points)
         .service(embed::embed_script)
-        .service(embed::embed_page);
+        .service(embed::embed_page)
+        .service(oruk::api_info)
+        .service(oruk::services)
+        .service(oruk::service)
+        .service(oruk::service_at_locations)
+        .service(oruk::organizations)
+        .service(oruk::organization)
+        .service(oruk::taxonomies)
+        .service(oruk::taxonomy_terms);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

@@ -305,7 +305,7 @@ mod tests {
         let doc = |m: &Meeting| serde_json::to_string(m).unwrap();
         let before = fingerprint(&doc(&m));
         let mut seen = m.clone();
-        seen.last_seen_at = seen.last_seen_at + jiff::SignedDuration::from_hours(5);
+        seen.last_seen_at += jiff::SignedDuration::from_hours(5);
         assert_eq!(fingerprint(&doc(&seen)), before);
         let mut renamed = m.clone();
         renamed.name.push('!');

@@ -21,7 +21,7 @@ fn feed(ids: impl IntoIterator<Item = usize>, edition: usize) -> Vec<Meeting> {
                 m.name = format!("Meeting m{i:03} (renamed)");
             }
             // Every import moves `last_seen_at` on; that alone is not a change.
-            m.last_seen_at = m.last_seen_at + jiff::SignedDuration::from_hours(edition as i64);
+            m.last_seen_at += jiff::SignedDuration::from_hours(edition as i64);
             m.normalise().unwrap()
         })
         .collect()

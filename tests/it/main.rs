@@ -17,6 +17,7 @@ mod exports;
 mod geo;
 mod import;
 mod openapi;
+mod oruk;
 mod osrm;
 mod real_feeds;
 mod reliability;
