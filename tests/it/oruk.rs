@@ -408,3 +408,83 @@ async fn postcode_and_proximity_keep_to_the_distance_nearest_first() {
 fn uuid_of(id: &str) -> String {
     oruk::service_id(id).to_string()
 }
+
+/// The real UK dump (about 8,200 AA, NA and CA meetings) imported into a fresh database and read
+/// back through `/oruk/`: every page of services, every 20th service in full and the services
+/// around Wrexham validate. Skipped where `../shared` is absent.
+#[tokio::test]
+async fn the_real_uk_dump_validates() {
+    let Some(dir) = profile() else { return };
+    let schemas = Schemas { dir };
+    let dump = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/meeting-guide/uk-recovery-meeting-finder/meetings-2026-08-05.redacted.csv");
+    let app = TestApp::start(Vec::new()).await;
+    let importers = Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
+    let source = meetingmap::import::source::SourceDefinition::parse(
+        &format!(
+            "id = \"rmf\"\nname = \"RMF\"\nformat = \"csv\"\nattribution = \"RMF\"\npath = \"{}\"\n\
+             mapping = \"mappings/recovery-meeting-finder.toml\"\ntimezone = \"Europe/London\"\n\
+             bounds = [49.0, -11.0, 61.5, 2.5]\n",
+            dump.display()
+        ),
+        &importers,
+    )
+    .unwrap();
+    let importer = meetingmap::import::Importer::new(
+        app.directory.clone(),
+        meetingmap::import::fetch::Fetcher::new(std::time::Duration::from_secs(30)),
+        std::sync::Arc::new(meetingmap::gazetteer::Gazetteer::bundled()),
+    );
+    let run = importer
+        .import(&source, &meetingmap::import::ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        run.outcome,
+        meetingmap::domain::ImportOutcome::Succeeded,
+        "{:?}",
+        run.reason
+    );
+
+    let list_schema = schemas.page_of(schemas.compiled("service_list"));
+    let full = schemas.compiled("service");
+    let (_, first) = app.get("/oruk/services?per_page=50").await;
+    let total = first["total_items"].as_u64().unwrap() as usize;
+    assert_eq!(total, app.directory.snapshot().len());
+    let pages = first["total_pages"].as_u64().unwrap();
+    let mut services = 0;
+    let mut checked_full = 0;
+    for page in 1..=pages {
+        let (status, body) = app.get(&format!("/oruk/services?per_page=50&page={page}")).await;
+        assert_eq!(status, 200);
+        assert_no_nulls(&body, &format!("page {page}"));
+        schemas.check(&list_schema, &body, &format!("/services page {page}"));
+        for item in body["contents"].as_array().unwrap() {
+            if services % 20 == 0 {
+                let (status, service) = app
+                    .get(&format!("/oruk/services/{}", item["id"].as_str().unwrap()))
+                    .await;
+                assert_eq!(status, 200);
+                assert_no_nulls(&service, "service");
+                schemas.check(&full, &service, "/services/{id}");
+                checked_full += 1;
+            }
+            services += 1;
+        }
+    }
+    assert_eq!(services, total);
+    let (_, around) = app
+        .get("/oruk/service_at_locations?postcode=LL11%201AA&proximity=10000&per_page=500")
+        .await;
+    schemas.check(
+        &schemas.page_of(schemas.compiled("service_at_location_list")),
+        &around,
+        "/service_at_locations around LL11 1AA",
+    );
+    let around_count = around["total_items"].as_u64().unwrap();
+    assert!(around_count > 0);
+    println!(
+        "real UK dump: {total} services on {pages} pages of 50 validated, {checked_full} in full; \
+         {around_count} services at locations within 10 km of LL11 1AA"
+    );
+}
