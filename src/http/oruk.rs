@@ -310,7 +310,9 @@ fn base(req: &HttpRequest) -> String {
 
 /// A JSON answer following the directory, readable from any origin.
 fn answer(req: &HttpRequest, snapshot: &Snapshot, body: impl FnOnce() -> Value) -> HttpResponse {
-    let mut response = cached_json(req, snapshot, "oruk", || body().to_string());
+    // Links in the body name the host the client asked: one answer per host.
+    let variant = format!("oruk@{}", base(req));
+    let mut response = cached_json(req, snapshot, &variant, || body().to_string());
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::HeaderValue::from_static("*"),
