@@ -247,7 +247,7 @@ fn description(meeting: &Meeting) -> String {
         Attendance::Hybrid => "In person and online.",
     };
     let mut parts = vec![
-        format!("A {} meeting. {}", info.name, info.description),
+        format!("{} meeting. {}", info.name, info.description),
         access.to_string(),
         attendance.to_string(),
     ];
@@ -259,7 +259,14 @@ fn description(meeting: &Meeting) -> String {
         parts.push(format!("{}.", labels.join(", ")));
     }
     if let Some(notes) = &meeting.notes {
-        parts.push(notes.clone());
+        // Feed notes often end without a full stop; the next sentence must not run on.
+        let notes = notes.trim();
+        let ended = notes.ends_with(['.', '!', '?', ')']);
+        parts.push(if ended {
+            notes.to_string()
+        } else {
+            format!("{notes}.")
+        });
     }
     parts.push(format!(
         "Listed by {} ({}).",
