@@ -151,6 +151,11 @@ pub fn taxonomies() -> Vec<Value> {
     .collect()
 }
 
+/// One taxonomy term.
+pub fn taxonomy_term(term: Term) -> Value {
+    term.value()
+}
+
 /// Every taxonomy term, as `/taxonomy_terms` lists them.
 pub fn taxonomy_terms() -> Vec<Value> {
     Term::all().map(Term::value).collect()

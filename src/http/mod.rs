@@ -176,7 +176,9 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(oruk::organizations)
         .service(oruk::organization)
         .service(oruk::taxonomies)
-        .service(oruk::taxonomy_terms);
+        .service(oruk::taxonomy)
+        .service(oruk::taxonomy_terms)
+        .service(oruk::taxonomy_term);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

@@ -614,3 +614,51 @@ pub async fn taxonomy_terms(req: HttpRequest, state: web::Data<AppState>) -> Res
         paging.envelope(&oruk::taxonomy_terms(), |t| vec![t.clone()])
     }))
 }
+
+/// One taxonomy.
+#[utoipa::path(
+    tag = "Open Referral UK",
+    params(("id" = String, Path, description = "Taxonomy UUID")),
+    responses(
+        (status = 200, description = "The taxonomy", body = Object),
+        (status = 404, description = "No taxonomy with this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/oruk/taxonomies/{id}")]
+pub async fn taxonomy(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.directory.snapshot();
+    let found = oruk::taxonomies()
+        .into_iter()
+        .find(|t| t["id"].as_str() == Some(id.trim()))
+        .ok_or_else(|| ApiError::NotFound(format!("no taxonomy has id `{id}`")))?;
+    Ok(answer(&req, &snapshot, || found))
+}
+
+/// One taxonomy term.
+#[utoipa::path(
+    tag = "Open Referral UK",
+    params(("id" = String, Path, description = "Taxonomy term UUID")),
+    responses(
+        (status = 200, description = "The taxonomy term", body = Object),
+        (status = 404, description = "No taxonomy term with this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/oruk/taxonomy_terms/{id}")]
+pub async fn taxonomy_term(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.directory.snapshot();
+    let term = id
+        .trim()
+        .parse::<Uuid>()
+        .ok()
+        .and_then(Term::find)
+        .ok_or_else(|| ApiError::NotFound(format!("no taxonomy term has id `{id}`")))?;
+    Ok(answer(&req, &snapshot, || oruk::taxonomy_term(term)))
+}

@@ -57,8 +57,41 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
     // (method, spec path, request path and query, Accept, body)
     let service = meetingmap::formats::oruk::service_id("hybrid");
     let aa = meetingmap::formats::oruk::organization_id(meetingmap::domain::Fellowship::parse("aa").unwrap());
+    let taxonomy = meetingmap::formats::oruk::taxonomies()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let term = meetingmap::formats::oruk::Term::all().next().unwrap().id();
     let samples: Vec<(Method, &str, String, &str, Option<&str>)> = vec![
         (Method::GET, "/v1/changes", "/v1/changes?limit=2".into(), "", None),
+        (
+            Method::GET,
+            "/oruk/taxonomies/{id}",
+            format!("/oruk/taxonomies/{taxonomy}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomies/{id}",
+            "/oruk/taxonomies/x".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomy_terms/{id}",
+            format!("/oruk/taxonomy_terms/{term}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomy_terms/{id}",
+            "/oruk/taxonomy_terms/x".into(),
+            "",
+            None,
+        ),
         (Method::GET, "/v1/changes", "/v1/changes?limit=0".into(), "", None),
         (Method::GET, "/oruk/", "/oruk/".into(), "", None),
         (

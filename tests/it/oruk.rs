@@ -287,7 +287,21 @@ async fn every_response_validates_against_the_uk_profile() {
         "/taxonomies",
     );
     assert_eq!(taxonomies["total_items"], 2);
+    for t in taxonomies["contents"].as_array().unwrap() {
+        let (status, one) = app
+            .get(&format!("/oruk/taxonomies/{}", t["id"].as_str().unwrap()))
+            .await;
+        assert_eq!((status, &one), (200, t));
+        schemas.check(&schemas.definition("taxonomy"), &one, "/taxonomies/{id}");
+    }
     let (_, terms) = app.get("/oruk/taxonomy_terms?per_page=500").await;
+    for t in terms["contents"].as_array().unwrap() {
+        let (status, one) = app
+            .get(&format!("/oruk/taxonomy_terms/{}", t["id"].as_str().unwrap()))
+            .await;
+        assert_eq!((status, &one), (200, t));
+        schemas.check(&schemas.definition("taxonomy_term"), &one, "/taxonomy_terms/{id}");
+    }
     schemas.check(
         &schemas.page_of(schemas.definition("taxonomy_term")),
         &terms,
@@ -487,4 +501,39 @@ async fn the_real_uk_dump_validates() {
         "real UK dump: {total} services on {pages} pages of 50 validated, {checked_full} in full; \
          {around_count} services at locations within 10 km of LL11 1AA"
     );
+}
+
+/// The profile requires `Access-Control-Allow-Origin: *` on every answer: so it is, even where the
+/// rest of the API is open to named origins only.
+#[tokio::test]
+async fn oruk_is_open_to_every_origin_whatever_the_api_allows() {
+    let app = TestApp::builder()
+        .meetings(directory())
+        .cors(meetingmap::settings::AllowedOrigins::Only(vec![
+            "https://agency.example".into(),
+        ]))
+        .start()
+        .await;
+    for path in ["/oruk/", "/oruk/services", "/oruk/taxonomies"] {
+        for origin in [None, Some("https://council.example")] {
+            let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+            let response = app.request(reqwest::Method::GET, path, &headers, None).await;
+            assert_eq!(response.status, 200, "{path} from {origin:?}: {}", response.body);
+            assert_eq!(
+                response.header("access-control-allow-origin"),
+                Some("*"),
+                "{path} from {origin:?}"
+            );
+        }
+    }
+    // The rest of the API keeps its own rule.
+    let response = app
+        .request(
+            reqwest::Method::GET,
+            "/v1/fellowships",
+            &[("Origin", "https://council.example")],
+            None,
+        )
+        .await;
+    assert_ne!(response.header("access-control-allow-origin"), Some("*"));
 }
