@@ -524,6 +524,32 @@ pub fn service_full(meeting: &Meeting, links: Links) -> Value {
         .build()
 }
 
+/// The ids of a meeting's service_at_location items (its room's, then its online one's, those it
+/// has).
+pub fn service_at_location_ids(meeting: &Meeting) -> Vec<Uuid> {
+    locations(meeting).into_iter().map(|(id, _)| id).collect()
+}
+
+/// One way to attend a meeting, fully nested (`/service_at_locations/{id}`): the location, and
+/// the service with its schedule, languages and terms.
+pub fn service_at_location_full(meeting: &Meeting, links: Links, id: Uuid) -> Option<Value> {
+    let (_, location) = locations(meeting).into_iter().find(|(sal, _)| *sal == id)?;
+    let Value::Object(mut service) = service_full(meeting, links) else {
+        unreachable!("a service is an object")
+    };
+    // The service's own list of locations would repeat this one and its siblings.
+    service.remove("service_at_locations");
+    Some(
+        Obj::new()
+            .set("id", id.to_string())
+            .set("service_id", service_id(&meeting.id).to_string())
+            .set("location_id", location["id"].clone())
+            .set("location", location)
+            .set("service", Value::Object(service))
+            .build(),
+    )
+}
+
 /// The profile's paging envelope around one page of `contents`.
 pub fn page(contents: Vec<Value>, total_items: usize, page_number: usize, per_page: usize) -> Value {
     let total_pages = total_items.div_ceil(per_page.max(1));

@@ -173,6 +173,7 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(oruk::services)
         .service(oruk::service)
         .service(oruk::service_at_locations)
+        .service(oruk::service_at_location)
         .service(oruk::organizations)
         .service(oruk::organization)
         .service(oruk::taxonomies)

@@ -320,7 +320,7 @@ fn answer(req: &HttpRequest, snapshot: &Snapshot, body: impl FnOnce() -> Value) 
     response
 }
 
-/// Service UUIDs of a snapshot's meetings, made once per snapshot (a UUID v5 is a SHA-1: a
+/// Service and service_at_location UUIDs of a snapshot's meetings, made once per snapshot (a UUID v5 is a SHA-1: a
 /// lookup by id should not hash the whole directory).
 fn service_index(snapshot: &Snapshot) -> Arc<HashMap<Uuid, u32>> {
     type ByUuid = Arc<HashMap<Uuid, u32>>;
@@ -331,12 +331,17 @@ fn service_index(snapshot: &Snapshot) -> Arc<HashMap<Uuid, u32>> {
             return index.clone();
         }
     }
+    // Services' and services at locations' ids alike: UUIDs of different kinds never collide.
     let index: Arc<HashMap<Uuid, u32>> = Arc::new(
         snapshot
             .meetings()
             .iter()
             .enumerate()
-            .map(|(i, m)| (oruk::service_id(&m.id), i as u32))
+            .flat_map(|(i, m)| {
+                std::iter::once(oruk::service_id(&m.id))
+                    .chain(oruk::service_at_location_ids(m))
+                    .map(move |id| (id, i as u32))
+            })
             .collect(),
     );
     *cache = Some((snapshot.version(), index.clone()));
@@ -425,6 +430,9 @@ pub async fn service(
     let not_found = || ApiError::NotFound(format!("no service has id `{id}`"));
     let uuid = id.trim().parse::<Uuid>().map_err(|_| not_found())?;
     let index = *service_index(&snapshot).get(&uuid).ok_or_else(not_found)?;
+    if oruk::service_id(&snapshot.meeting(index).id) != uuid {
+        return Err(not_found());
+    }
     let base = base(&req);
     Ok(answer(&req, &snapshot, || {
         oruk::service_full(snapshot.meeting(index), Links { base: &base })
@@ -661,4 +669,29 @@ pub async fn taxonomy_term(
         .and_then(Term::find)
         .ok_or_else(|| ApiError::NotFound(format!("no taxonomy term has id `{id}`")))?;
     Ok(answer(&req, &snapshot, || oruk::taxonomy_term(term)))
+}
+
+/// One service at a location, fully nested: the location, and the service with its schedule.
+#[utoipa::path(
+    tag = "Open Referral UK",
+    params(("id" = String, Path, description = "Service at location UUID")),
+    responses(
+        (status = 200, description = "The service at location (UK profile `service_at_location`)", body = Object),
+        (status = 404, description = "No service at location with this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/oruk/service_at_locations/{id}")]
+pub async fn service_at_location(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.directory.snapshot();
+    let not_found = || ApiError::NotFound(format!("no service at location has id `{id}`"));
+    let uuid = id.trim().parse::<Uuid>().map_err(|_| not_found())?;
+    let index = *service_index(&snapshot).get(&uuid).ok_or_else(not_found)?;
+    let base = base(&req);
+    let found = oruk::service_at_location_full(snapshot.meeting(index), Links { base: &base }, uuid)
+        .ok_or_else(not_found)?;
+    Ok(answer(&req, &snapshot, || found))
 }

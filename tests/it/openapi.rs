@@ -66,6 +66,23 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
         (Method::GET, "/v1/changes", "/v1/changes?limit=2".into(), "", None),
         (
             Method::GET,
+            "/oruk/service_at_locations/{id}",
+            format!(
+                "/oruk/service_at_locations/{}",
+                meetingmap::formats::oruk::uuid("service_at_location", "hybrid")
+            ),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/service_at_locations/{id}",
+            format!("/oruk/service_at_locations/{service}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
             "/oruk/taxonomies/{id}",
             format!("/oruk/taxonomies/{taxonomy}"),
             "",

@@ -260,6 +260,19 @@ async fn every_response_validates_against_the_uk_profile() {
     // Six rooms (weekly, monthly, hybrid, closed, na, no-town) and three ways online (hybrid,
     // web, anytime).
     assert_eq!(at["total_items"], 9);
+    let full_at = schemas.compiled("service_at_location");
+    for item in at["contents"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let (status, one) = app.get(&format!("/oruk/service_at_locations/{id}")).await;
+        assert_eq!(status, 200, "{one}");
+        assert_no_nulls(&one, id);
+        assert_eq!(one["location"], item["location"]);
+        assert_eq!(one["service"]["id"], item["service"]["id"]);
+        schemas.check(&full_at, &one, "/service_at_locations/{id}");
+        // A service at location's id is not a service's.
+        let (status, _) = app.get(&format!("/oruk/services/{id}")).await;
+        assert_eq!(status, 404);
+    }
     let (_, organizations) = app.get("/oruk/organizations").await;
     schemas.check(
         &schemas.page_of(schemas.compiled("organization_list")),
