@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::ChangesFrom;
 use crate::domain::{
     ApiKey, AuditEntry, ImportCounts, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report,
     ReportStatus, Reported,
 };
 use crate::search::{SearchIndex, Snapshot};
-use crate::store::{self, AuditFilter, Edit, EditOutcome, ReportFilter, Store, StoreError};
+use crate::store::{self, AuditFilter, ChangePage, Edit, EditOutcome, ReportFilter, Store, StoreError};
 
 /// Versions a snapshot may lag the database before [`Directory::lagging`] says so.
 pub const DEFAULT_MAX_BEHIND: i64 = 2;
@@ -432,6 +433,13 @@ impl Directory {
     /// Records an import that changed no meetings (failed or unchanged); the snapshot stays.
     pub async fn record_import(&self, run: &ImportRun) -> Result<(), StoreError> {
         self.store.record_import(run).await
+    }
+
+    /// Up to `limit` entries of the change log from `from` (see [`Store::changes`]). Read from the
+    /// store, not the snapshot: the log is the store's, and a client syncing from it must never
+    /// be told of a change before it can read it, nor miss one a lagging snapshot has not seen.
+    pub async fn changes(&self, from: &ChangesFrom, limit: usize) -> Result<ChangePage, StoreError> {
+        self.store.changes(from, limit).await
     }
 
     /// Every stored meeting, including duplicates the snapshot merged away, ordered by id.

@@ -3,6 +3,7 @@
 //! Pure code: no I/O, no clocks read (callers pass "now"), so everything here is unit- and
 //! property-tested directly.
 
+mod change;
 mod editing;
 mod fellowship;
 mod geo;
@@ -12,6 +13,7 @@ mod meeting_type;
 mod provenance;
 mod schedule;
 
+pub use change::{ChangePosition, ChangeState, ChangesFrom, MeetingChange};
 pub use editing::{
     json_diff, ApiKey, AuditAction, AuditEntry, LocalSource, Overlay, Report, ReportReason, ReportStatus,
     Reported, Role,

@@ -76,7 +76,7 @@ fn shifted(t: Timestamp, by: SignedDuration) -> Timestamp {
 }
 
 /// The first date the meeting is held on or after it was first seen, at its published local time.
-fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
+pub fn first_start(meeting: &Meeting) -> Option<jiff::civil::DateTime> {
     let schedule = meeting.schedule.as_ref()?;
     let from = meeting.first_seen_at;
     let occurrence = schedule
@@ -191,8 +191,51 @@ fn vtimezone(out: &mut String, tz: &TimeZone, name: &str, from: Timestamp, until
     push_line(out, "END:VTIMEZONE");
 }
 
-/// A calendar of these meetings (those without a schedule are left out).
+/// Where a calendar's links point, when it is served (RFC 7986): the server's address, for each
+/// meeting's page, and the calendar's own address, for subscribers to refresh from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CalendarLinks<'a> {
+    /// `https://host`, no trailing slash: each event's `URL` is the meeting's page under it.
+    pub base: Option<&'a str>,
+    /// The calendar's own URL (`SOURCE`).
+    pub source: Option<&'a str>,
+}
+
+/// The `SEQUENCE` of a meeting's event: it must grow whenever the event changes (RFC 5545
+/// 3.8.7.4). The source's `updated_at` only moves forward, so whole minutes from when we first saw
+/// the meeting to its last update do, without a revision counter to keep.
+fn sequence(meeting: &Meeting) -> i64 {
+    let minutes = meeting.updated_at.duration_since(meeting.first_seen_at).as_secs() / 60;
+    minutes.clamp(0, i32::MAX as i64)
+}
+
+/// A `tel:` URI for a dial-in number as groups publish it (`0330 088 5830`, `+44 20...`), when
+/// it reads as one: digits, with an optional leading `+`.
+fn tel_uri(phone: &str) -> Option<String> {
+    let digits: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    let valid = digits.len() >= 6
+        && digits.chars().skip(1).all(|c| c.is_ascii_digit())
+        && phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    valid.then(|| format!("tel:{digits}"))
+}
+
+/// A calendar of these meetings (those without a schedule are left out), with no links to a
+/// server.
 pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>) -> String {
+    calendar_with(name, meetings, CalendarLinks::default())
+}
+
+/// A calendar of these meetings (those without a schedule are left out), to subscribe to:
+/// RFC 7986's `NAME`, `REFRESH-INTERVAL` and `SOURCE`, and per event the meeting's page (`URL`),
+/// how to join online (`CONFERENCE`), `LAST-MODIFIED` and `SEQUENCE`.
+pub fn calendar_with<'a>(
+    name: &str,
+    meetings: impl IntoIterator<Item = &'a Meeting>,
+    links: CalendarLinks,
+) -> String {
     let events: Vec<(&Meeting, jiff::civil::DateTime)> = meetings
         .into_iter()
         .filter_map(|m| Some((m, first_start(m)?)))
@@ -202,7 +245,23 @@ pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>)
     push_line(&mut out, "VERSION:2.0");
     push_line(&mut out, "PRODID:-//meetingmap//meetingmap//EN");
     push_line(&mut out, "CALSCALE:GREGORIAN");
+    push_line(&mut out, &format!("NAME:{}", escape(name)));
     push_line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
+    push_line(
+        &mut out,
+        &format!(
+            "DESCRIPTION:{}",
+            escape(
+                "Mutual aid meetings listed by meetingmap. Times change: check with the group if you can."
+            )
+        ),
+    );
+    if let Some(source) = links.source {
+        push_line(
+            &mut out,
+            &format!("SOURCE;VALUE=URI:{}", source.replace(['\r', '\n'], "")),
+        );
+    }
     // Subscribers should look again twice a day (RFC 7986, and its widely read predecessor).
     push_line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT12H");
     push_line(&mut out, "X-PUBLISHED-TTL:PT12H");
@@ -229,6 +288,7 @@ pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>)
         push_line(&mut out, &format!("UID:{}@meetingmap", escape(&m.id)));
         push_line(&mut out, &format!("DTSTAMP:{}", utc_stamp(m.updated_at)));
         push_line(&mut out, &format!("LAST-MODIFIED:{}", utc_stamp(m.updated_at)));
+        push_line(&mut out, &format!("SEQUENCE:{}", sequence(m)));
         push_line(
             &mut out,
             &format!(
@@ -250,8 +310,28 @@ pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>)
         if let Some((lat, lon)) = m.location.as_ref().and_then(|l| l.point()) {
             push_line(&mut out, &format!("GEO:{lat:.6};{lon:.6}"));
         }
-        if let Some(url) = m.online.as_ref().and_then(|o| o.url.as_ref()) {
-            push_line(&mut out, &format!("URL:{}", url.replace(['\r', '\n'], "")));
+        if let Some(base) = links.base {
+            push_line(
+                &mut out,
+                &format!("URL;VALUE=URI:{base}/meetings/{}", encode_segment(&m.id)),
+            );
+        }
+        if let Some(online) = m.online.as_ref().filter(|_| m.attendance.is_remote()) {
+            if let Some(url) = &online.url {
+                push_line(
+                    &mut out,
+                    &format!(
+                        "CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO;LABEL=Join online:{}",
+                        url.replace(['\r', '\n'], "")
+                    ),
+                );
+            }
+            if let Some(tel) = online.phone.as_deref().and_then(tel_uri) {
+                push_line(
+                    &mut out,
+                    &format!("CONFERENCE;VALUE=URI;FEATURE=PHONE;LABEL=Dial in:{tel}"),
+                );
+            }
         }
         push_line(&mut out, &format!("DESCRIPTION:{}", escape(&description(m))));
         push_line(
@@ -270,9 +350,34 @@ pub fn calendar<'a>(name: &str, meetings: impl IntoIterator<Item = &'a Meeting>)
     out
 }
 
+/// A path segment, percent-encoded beyond RFC 3986's unreserved characters.
+fn encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dial_in_numbers_become_tel_uris_only_when_they_are_numbers() {
+        assert_eq!(tel_uri("0330 088 5830").as_deref(), Some("tel:03300885830"));
+        assert_eq!(
+            tel_uri("+44 (20) 7946-0000").as_deref(),
+            Some("tel:+442079460000")
+        );
+        assert_eq!(tel_uri("ask at the door"), None);
+        assert_eq!(tel_uri("123"), None);
+        assert_eq!(tel_uri("12+34567"), None);
+    }
 
     #[test]
     fn folds_at_75_octets_without_splitting_characters() {

@@ -13,6 +13,7 @@ pub mod handout_form;
 pub mod html;
 pub mod ical;
 pub mod meeting_guide;
+pub mod oruk;
 pub mod pages;
 pub mod qr;
 pub mod tables;

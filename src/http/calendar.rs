@@ -1,5 +1,6 @@
 //! `/v1/meetings/{id}.ics` and `/v1/meetings.ics`: meetings as iCalendar ([`crate::formats::ical`]).
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::params::{self, FilterParams, NoExtra, SearchParams, MAX_LIMIT};
@@ -7,11 +8,46 @@ use super::problem::responses::BadParams;
 use super::problem::{ApiError, Problem};
 use super::search_response::{cached, meeting_index};
 use super::AppState;
-use crate::formats::ical::{calendar, CONTENT_TYPE};
+use crate::formats::ical::{calendar_with, CalendarLinks, CONTENT_TYPE};
 use crate::search::Snapshot;
 
-fn respond(req: &HttpRequest, snapshot: &Snapshot, body: impl FnOnce() -> String) -> HttpResponse {
-    cached(req, snapshot, "ics", CONTENT_TYPE, body)
+/// A calendar answer, saved under `file_name` (`Content-Disposition`) by a browser that is
+/// handed it, and subscribed to by calendar apps. `body` gets the calendar's links: this server's
+/// address and the calendar's own.
+pub fn respond(
+    req: &HttpRequest,
+    snapshot: &Snapshot,
+    file_name: &str,
+    body: impl FnOnce(CalendarLinks) -> String,
+) -> HttpResponse {
+    let info = req.connection_info().clone();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    let source = format!(
+        "{base}{}",
+        req.uri().path_and_query().map_or("", |pq| pq.as_str())
+    );
+    let links = CalendarLinks {
+        base: Some(&base),
+        source: Some(&source),
+    };
+    // The links name the host the client asked: one answer per host, so caches keep them apart.
+    let variant = format!("ics@{base}");
+    let mut response = cached(req, snapshot, &variant, CONTENT_TYPE, || body(links));
+    // Only characters safe in a quoted file name: the rest of an id becomes `-`.
+    let file_name: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}.ics\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }
 
 /// One meeting as an iCalendar file.
@@ -22,7 +58,8 @@ fn respond(req: &HttpRequest, snapshot: &Snapshot, body: impl FnOnce() -> String
     tag = "exports",
     params(("id" = String, Path, description = "Meeting id")),
     responses(
-        (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
+        (status = 200, description = "An iCalendar file (RFC 5545 with RFC 7986's NAME, REFRESH-INTERVAL and SOURCE; each event's URL is the meeting's page, CONFERENCE how to join online)", body = String, content_type = "text/calendar",
+            headers(("Content-Disposition" = String, description = "`attachment` with a file name ending in `.ics`"))),
         (status = 404, description = "No meeting with this id, or it has no fixed time", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -40,7 +77,9 @@ pub async fn meeting_calendar(
             "meeting `{id}` has no fixed time, so it has no calendar"
         )));
     }
-    Ok(respond(&req, &snapshot, || calendar(&meeting.name, [meeting])))
+    Ok(respond(&req, &snapshot, &format!("meeting-{id}"), |links| {
+        calendar_with(&meeting.name, [meeting], links)
+    }))
 }
 
 /// A search as a calendar to subscribe to.
@@ -51,7 +90,8 @@ pub async fn meeting_calendar(
     tag = "exports",
     params(FilterParams, SearchParams),
     responses(
-        (status = 200, description = "An iCalendar file", body = String, content_type = "text/calendar"),
+        (status = 200, description = "An iCalendar file (RFC 5545 with RFC 7986's NAME, REFRESH-INTERVAL and SOURCE; each event's URL is the meeting's page, CONFERENCE how to join online)", body = String, content_type = "text/calendar",
+            headers(("Content-Disposition" = String, description = "`attachment` with a file name ending in `.ics`"))),
         BadParams,
     )
 )]
@@ -69,10 +109,11 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
     let offset = super::search_response::page_offset(&request, &snapshot)?;
     let (hits, _) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
-    Ok(respond(&req, &snapshot, || {
-        calendar(
+    Ok(respond(&req, &snapshot, "meetings", |links| {
+        calendar_with(
             "Meetings (meetingmap)",
             page.iter().map(|h| snapshot.meeting(h.index)),
+            links,
         )
     }))
 }

@@ -111,10 +111,11 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
     let next = next_cursor(&request, &snapshot, offset, more, None);
     let page = hits.get(offset..).unwrap_or_default();
     if format == Format::Ics {
-        return Ok(cached(&req, &snapshot, "ics", format.content_type(), || {
-            crate::formats::ical::calendar(
+        return Ok(super::calendar::respond(&req, &snapshot, "meetings", |links| {
+            crate::formats::ical::calendar_with(
                 "Meetings (meetingmap)",
                 page.iter().map(|h| snapshot.meeting(h.index)),
+                links,
             )
         }));
     }

@@ -4,6 +4,7 @@ mod admin;
 mod bmlt;
 mod cache;
 mod calendar;
+mod changes;
 mod cors;
 mod coverage;
 mod cursor;
@@ -17,6 +18,7 @@ mod health;
 mod meetings;
 mod methods;
 mod occurrences;
+mod oruk;
 mod pages;
 mod params;
 mod problem;
@@ -115,6 +117,10 @@ impl utoipa::Modify for ApiKeyScheme {
         (name = "Meeting Guide", description = "The directory as a Meeting Guide feed, for TSML UI, the Meeting Guide app and aggregators"),
         (name = "editing", description = "Keeping the directory by hand, with an API key: meetings of \
             sources kept by hand, corrections to imported ones, the audit trail and reports"),
+        (name = "Open Referral UK", description = "The directory as Open Referral UK (HSDS UK profile 3.0) \
+            for council and NHS service directories: fellowships are organizations, meetings are \
+            services with weekly or monthly schedules, at their rooms and online. Ids are stable \
+            UUIDs; lists use the profile's paging (`page`, `per_page`); open to any origin, no keys."),
     ),
     modifiers(&ApiKeyScheme)
 )]
@@ -187,6 +193,7 @@ fn endpoints(api: &mut ServiceConfig) {
         // Before `/v1/meetings/{id}`, which would otherwise take `{id}.ics`.
         .service(calendar::meeting_calendar)
         .service(meetings::get_meeting)
+        .service(changes::changes)
         .service(handout::handout)
         .service(handout::handout_form)
         .service(occurrences::search_occurrences)
@@ -228,7 +235,18 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(editor::editor_script)
         .service(editor::editor_style)
         .service(pages::landing)
-        .service(pages::show_meeting);
+        .service(pages::show_meeting)
+        .service(oruk::api_info)
+        .service(oruk::services)
+        .service(oruk::service)
+        .service(oruk::service_at_locations)
+        .service(oruk::service_at_location)
+        .service(oruk::organizations)
+        .service(oruk::organization)
+        .service(oruk::taxonomies)
+        .service(oruk::taxonomy)
+        .service(oruk::taxonomy_terms)
+        .service(oruk::taxonomy_term);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from

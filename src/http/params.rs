@@ -439,6 +439,12 @@ pub fn parse_filtered<T: DeserializeOwned>(
     Ok((filter, claim(&rest.into_iter().collect(), errors)))
 }
 
+/// Reads a query string into an endpoint's own `T` alone (no search filters), reporting the
+/// parameters `T` does not know in `errors`.
+pub fn parse_own<T: DeserializeOwned>(query: &str, errors: &mut Vec<InvalidParam>) -> Result<T, ApiError> {
+    Ok(claim(&parameters(query)?, errors))
+}
+
 /// `params` read into `T`, reporting the ones `T` does not know in `errors`.
 fn claim<T: DeserializeOwned>(params: &BTreeMap<String, String>, errors: &mut Vec<InvalidParam>) -> T {
     let extra: ExtraParams<T> = deserialize(params);

@@ -21,7 +21,8 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use crate::domain::{
-    ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report, ReportStatus,
+    ApiKey, AuditEntry, ChangePosition, ChangesFrom, ImportOutcome, ImportRun, LocalSource, Meeting,
+    MeetingChange, Overlay, Report, ReportStatus,
 };
 use crate::hash::Fnv1a;
 
@@ -60,6 +61,16 @@ impl DataVersion {
             .number(self.version as u64)
             .finish()
     }
+}
+
+/// A page of the change log, and the database it was read from.
+#[derive(Debug)]
+pub struct ChangePage {
+    /// The database's identity (see [`DataVersion::identity`]): positions of one database mean
+    /// nothing in another.
+    pub identity: String,
+    /// In `(modified, id)` order.
+    pub changes: Vec<MeetingChange>,
 }
 
 /// Every meeting and the version they are at, read together.
@@ -161,6 +172,10 @@ pub trait Store: Send + Sync {
 
     /// Audit rows matching `filter`, newest first.
     async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Up to `limit` entries of the change log from `from`, in `(modified, id)` order, each
+    /// update with the meeting as it is now, read from one committed state. Every write of
+    /// meetings above records its changes in its own transaction (see [`fingerprint`]).
+    async fn changes(&self, from: &ChangesFrom, limit: usize) -> Result<ChangePage, StoreError>;
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -281,6 +296,118 @@ fn withdrawn(existing: Vec<String>, meetings: &[Meeting]) -> Vec<String> {
         .collect()
 }
 
+/// What the change log compares to tell whether a write changed a meeting: a hash of its stored
+/// document without `last_seen_at`, which every import moves on for meetings it only confirms.
+/// `last_seen_at` is the last field of [`Meeting`]'s JSON (its declaration order), so the last
+/// `"last_seen_at":` in the document is that field whatever text the meeting holds.
+pub fn fingerprint(doc: &str) -> i64 {
+    const FIELD: &str = "\"last_seen_at\":";
+    let hash = match doc.rfind(FIELD) {
+        Some(at) => crate::hash::Fnv1a::new().field(&doc[..at]).finish(),
+        None => crate::hash::fnv1a(doc),
+    };
+    hash as i64
+}
+
+/// The log entry one write makes for one meeting it wrote: `None` when the meeting's content is
+/// what the log already holds (only `last_seen_at` moved, or nothing did).
+/// `known` is the log's row for that id before the write (state, fingerprint, and the stored
+/// document when the fingerprint is unknown because the row predates the log).
+fn changed(new: i64, known: Option<&KnownChange>) -> bool {
+    match known {
+        None => true,
+        Some(k) if k.state != "updated" => true,
+        Some(KnownChange {
+            fingerprint: Some(old),
+            ..
+        }) => *old != new,
+        Some(KnownChange { doc: Some(doc), .. }) => fingerprint(doc) != new,
+        Some(_) => true,
+    }
+}
+
+/// A change log row as a write reads it before writing.
+#[derive(Debug)]
+struct KnownChange {
+    state: String,
+    fingerprint: Option<i64>,
+    doc: Option<String>,
+}
+
+/// Milliseconds since the Unix epoch, as the change log keeps instants.
+fn millis(t: jiff::Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+/// The instant a change log row was recorded at.
+fn from_millis(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A change log row read back into a change: an update carries its meeting's stored document.
+fn read_change(
+    id: String,
+    seq: i64,
+    state: &str,
+    changed_ms: i64,
+    doc: Option<&str>,
+) -> Result<MeetingChange, StoreError> {
+    let state = crate::domain::ChangeState::parse(state).ok_or_else(|| StoreError::Corrupt {
+        id: format!("change {id}"),
+        reason: format!("unknown state `{state}`"),
+    })?;
+    let meeting = match (state, doc) {
+        (crate::domain::ChangeState::Updated, Some(doc)) => Some(
+            serde_json::from_str::<Meeting>(doc).map_err(|e| StoreError::Corrupt {
+                id: id.clone(),
+                reason: e.to_string(),
+            })?,
+        ),
+        _ => None,
+    };
+    // An update whose meeting is not there cannot be (both are written in one transaction); were
+    // it to happen, telling clients the meeting is gone is the answer that matches the data.
+    let state = match meeting {
+        Some(_) => crate::domain::ChangeState::Updated,
+        None => crate::domain::ChangeState::Deleted,
+    };
+    Ok(MeetingChange {
+        position: ChangePosition { modified: seq, id },
+        state,
+        changed_at: from_millis(changed_ms),
+        meeting,
+    })
+}
+
+/// What a write of meetings must record in the change log, worked out from the log's rows for the
+/// ids it writes (read before writing) and the ids it removes: `(id, fingerprint)` per meeting
+/// whose content changed (the last copy of an id written twice wins, as in the table), then the
+/// removed ids, as tombstones.
+fn plan_changes(
+    written: &[(String, i64)],
+    known: &std::collections::HashMap<String, KnownChange>,
+    removed: &[String],
+) -> (Vec<(String, i64)>, Vec<String>) {
+    let mut last: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for (id, fp) in written {
+        last.insert(id, *fp);
+    }
+    let mut gone: Vec<String> = removed
+        .iter()
+        .filter(|id| !last.contains_key(id.as_str()))
+        .cloned()
+        .collect();
+    let mut updates: Vec<(String, i64)> = last
+        .into_iter()
+        .filter(|(id, fp)| changed(*fp, known.get(*id)))
+        .map(|(id, fp)| (id.to_string(), fp))
+        .collect();
+    updates.sort();
+    gone.sort();
+    gone.dedup();
+    (updates, gone)
+}
+
 /// An outcome as the `imports.outcome` column holds it: its JSON name.
 fn outcome_text(outcome: ImportOutcome) -> String {
     match serde_json::to_value(outcome).expect("an outcome serialises") {
@@ -302,4 +429,26 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_ignores_last_seen_at_and_nothing_else() {
+        let mut m = crate::demo::generate(1, 7, "2026-11-01T12:00:00Z".parse().unwrap()).remove(0);
+        m.notes = Some("said \"last_seen_at\": here".into());
+        let doc = |m: &Meeting| serde_json::to_string(m).unwrap();
+        let before = fingerprint(&doc(&m));
+        let mut seen = m.clone();
+        seen.last_seen_at += jiff::SignedDuration::from_hours(5);
+        assert_eq!(fingerprint(&doc(&seen)), before);
+        let mut renamed = m.clone();
+        renamed.name.push('!');
+        assert_ne!(fingerprint(&doc(&renamed)), before);
+        let mut noted = m;
+        noted.notes = Some("said \"last_seen_at\": there".into());
+        assert_ne!(fingerprint(&doc(&noted)), before);
+    }
 }

@@ -16,10 +16,13 @@ use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 use tokio::sync::watch;
 
 use super::{
-    meeting_etag, outcome_text, parse_doc, report_matches, to_doc, withdrawn, AuditFilter, DataVersion, Edit,
-    EditOutcome, Guard, Loaded, OverlayWrite, ReportFilter, Store, StoreError,
+    fingerprint, meeting_etag, millis, outcome_text, parse_doc, plan_changes, read_change, report_matches,
+    to_doc, withdrawn, AuditFilter, ChangePage, DataVersion, Edit, EditOutcome, Guard, KnownChange, Loaded,
+    OverlayWrite, ReportFilter, Store, StoreError,
 };
-use crate::domain::{ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report};
+use crate::domain::{
+    ApiKey, AuditEntry, ChangesFrom, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report,
+};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -60,7 +63,12 @@ impl PostgresStore {
 
     /// Inserts or overwrites `meetings` by id, a batch per statement. When an id comes twice the
     /// last one wins, as it does on SQLite (one statement cannot update a row twice).
-    async fn insert_all(tx: &mut Transaction<'_, Postgres>, meetings: &[Meeting]) -> Result<(), StoreError> {
+    /// Returns each written meeting's id and [`fingerprint`], for the change log.
+    async fn insert_all(
+        tx: &mut Transaction<'_, Postgres>,
+        meetings: &[Meeting],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut written = Vec::with_capacity(meetings.len());
         let mut last: HashMap<&str, usize> = HashMap::with_capacity(meetings.len());
         for (i, m) in meetings.iter().enumerate() {
             last.insert(&m.id, i);
@@ -84,7 +92,9 @@ impl PostgresStore {
                 fellowships.push(m.fellowship.id());
                 updated.push(m.updated_at.to_string());
                 seen.push(m.last_seen_at.to_string());
-                docs.push(serde_json::to_string(m).expect("a meeting always serialises"));
+                let doc = serde_json::to_string(m).expect("a meeting always serialises");
+                written.push((m.id.clone(), fingerprint(&doc)));
+                docs.push(doc);
             }
             sqlx::query(
                 "INSERT INTO meetings (id, source_id, fellowship, updated_at, last_seen_at, doc)
@@ -102,20 +112,97 @@ impl PostgresStore {
             .execute(&mut **tx)
             .await?;
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Moves the data version on inside the write's transaction and queues the notification
     /// carrying it: PostgreSQL delivers it only if, and when, the transaction commits. The row
-    /// lock also puts concurrent writers in one order, so versions and data agree.
-    async fn bump_version(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
-        sqlx::query(
+    /// lock also puts concurrent writers in one order, so versions and data agree, and the
+    /// version returned, the write's change number, follows commit order.
+    async fn bump_version(tx: &mut Transaction<'_, Postgres>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
             "WITH bumped AS (UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version)
-             SELECT pg_notify($1, version::text) FROM bumped",
+             SELECT version, pg_notify($1, version::text) FROM bumped",
         )
         .bind(CHANNEL)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+        Ok(row.get("version"))
+    }
+
+    /// THE one write of meeting rows on this backend: every write of meetings (imports, loads,
+    /// edits by hand) comes here with the meetings to insert or overwrite by id and the ids to
+    /// withdraw, inside the caller's transaction (which moved the data version on to `version`),
+    /// and records in the change log what this changed, as of change number `version`.
+    async fn write_meetings(
+        tx: &mut Transaction<'_, Postgres>,
+        version: i64,
+        meetings: &[Meeting],
+        withdraw: &[String],
+    ) -> Result<(), StoreError> {
+        let ids: Vec<&str> = meetings.iter().map(|m| m.id.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT c.id, c.state, c.fingerprint,
+                    CASE WHEN c.fingerprint IS NULL THEN m.doc END AS doc
+             FROM changes c LEFT JOIN meetings m ON m.id = c.id WHERE c.id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+        let known: HashMap<String, KnownChange> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.get("id"),
+                    KnownChange {
+                        state: row.get("state"),
+                        fingerprint: row.get("fingerprint"),
+                        doc: row.get("doc"),
+                    },
+                )
+            })
+            .collect();
+        if !withdraw.is_empty() {
+            sqlx::query("DELETE FROM meetings WHERE id = ANY($1)")
+                .bind(withdraw)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let written = Self::insert_all(tx, meetings).await?;
+        let (updates, gone) = plan_changes(&written, &known, withdraw);
+        let now = millis(jiff::Timestamp::now());
+        let mut ids = Vec::with_capacity(updates.len() + gone.len());
+        let mut states = Vec::with_capacity(ids.capacity());
+        let mut fingerprints = Vec::with_capacity(ids.capacity());
+        for (id, fp) in &updates {
+            ids.push(id.as_str());
+            states.push("updated");
+            fingerprints.push(Some(*fp));
+        }
+        for id in &gone {
+            ids.push(id.as_str());
+            states.push("deleted");
+            fingerprints.push(None);
+        }
+        for ((ids, states), fingerprints) in ids
+            .chunks(BATCH)
+            .zip(states.chunks(BATCH))
+            .zip(fingerprints.chunks(BATCH))
+        {
+            sqlx::query(
+                "INSERT INTO changes (id, seq, state, changed_ms, fingerprint)
+                 SELECT id, $2, state, $3, fp FROM UNNEST($1::text[], $4::text[], $5::bigint[]) AS t(id, state, fp)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
+                   changed_ms = excluded.changed_ms, fingerprint = excluded.fingerprint",
+            )
+            .bind(ids)
+            .bind(version)
+            .bind(now)
+            .bind(states)
+            .bind(fingerprints)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(())
     }
 
@@ -128,24 +215,6 @@ impl PostgresStore {
             .execute(&mut **tx)
             .await?;
         Ok(())
-    }
-
-    /// THE one write of meeting rows on this backend: every write of meetings (imports, loads,
-    /// edits by hand) comes here with the meetings to insert or overwrite by id and the ids to
-    /// withdraw, inside the caller's transaction (which also moves the data version on). Anything
-    /// that must follow each meeting change (a change log) belongs here.
-    async fn write_meetings(
-        tx: &mut Transaction<'_, Postgres>,
-        put: &[Meeting],
-        withdraw: &[String],
-    ) -> Result<(), StoreError> {
-        if !withdraw.is_empty() {
-            sqlx::query("DELETE FROM meetings WHERE id = ANY($1)")
-                .bind(withdraw)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Self::insert_all(tx, put).await
     }
 
     /// Ids of one source's stored meetings.
@@ -278,9 +347,9 @@ impl Store for PostgresStore {
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
+        let version = Self::bump_version(&mut tx).await?;
         let gone = withdrawn(Self::source_ids(&mut tx, source_id).await?, meetings);
-        Self::write_meetings(&mut tx, meetings, &gone).await?;
+        Self::write_meetings(&mut tx, version, meetings, &gone).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -295,9 +364,9 @@ impl Store for PostgresStore {
 
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
+        let version = Self::bump_version(&mut tx).await?;
         let gone = withdrawn(Self::source_ids(&mut tx, &run.source_id).await?, meetings);
-        Self::write_meetings(&mut tx, meetings, &gone).await?;
+        Self::write_meetings(&mut tx, version, meetings, &gone).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
@@ -348,8 +417,8 @@ impl Store for PostgresStore {
 
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        Self::write_meetings(&mut tx, meetings, &[]).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, &[]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -389,8 +458,8 @@ impl Store for PostgresStore {
             }
         }
         if !edit.put.is_empty() || !edit.withdraw.is_empty() {
-            Self::bump_version(&mut tx).await?;
-            Self::write_meetings(&mut tx, &edit.put, &edit.withdraw).await?;
+            let version = Self::bump_version(&mut tx).await?;
+            Self::write_meetings(&mut tx, version, &edit.put, &edit.withdraw).await?;
         }
         for overlay in &edit.overlays {
             match overlay {
@@ -567,6 +636,62 @@ impl Store for PostgresStore {
         rows.iter()
             .map(|row| parse_doc(format!("audit {}", row.get::<i64, _>("id")), row.get("doc")))
             .collect()
+    }
+
+    async fn changes(&self, from: &ChangesFrom, limit: usize) -> Result<ChangePage, StoreError> {
+        // One REPEATABLE READ transaction, as `load`: the log and the meetings it points at are
+        // of one committed state.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let identity = read_version(&mut *tx).await?.identity;
+        let select = "SELECT c.id, c.seq, c.state, c.changed_ms, m.doc
+                      FROM changes c LEFT JOIN meetings m ON m.id = c.id AND c.state = 'updated'";
+        let limit = limit as i64;
+        let rows = match from {
+            ChangesFrom::Start => {
+                sqlx::query(&format!("{select} ORDER BY c.seq, c.id LIMIT $1"))
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            ChangesFrom::After(p) => {
+                sqlx::query(&format!(
+                    "{select} WHERE (c.seq, c.id) > ($1, $2) ORDER BY c.seq, c.id LIMIT $3"
+                ))
+                .bind(p.modified)
+                .bind(&p.id)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            ChangesFrom::Since(at) => {
+                sqlx::query(&format!(
+                    "{select} WHERE c.seq >= (SELECT coalesce(min(seq), 9223372036854775807)
+                                              FROM changes WHERE changed_ms >= $1)
+                     ORDER BY c.seq, c.id LIMIT $2"
+                ))
+                .bind(millis(*at))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.rollback().await?;
+        let changes = rows
+            .iter()
+            .map(|row| {
+                read_change(
+                    row.get("id"),
+                    row.get("seq"),
+                    row.get("state"),
+                    row.get("changed_ms"),
+                    row.get("doc"),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ChangePage { identity, changes })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -10,11 +10,16 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 
+use std::collections::HashMap;
+
 use super::{
-    meeting_etag, outcome_text, parse_doc, report_matches, to_doc, withdrawn, AuditFilter, DataVersion, Edit,
-    EditOutcome, Guard, Loaded, OverlayWrite, ReportFilter, Store, StoreError,
+    fingerprint, meeting_etag, millis, outcome_text, parse_doc, plan_changes, read_change, report_matches,
+    to_doc, withdrawn, AuditFilter, ChangePage, DataVersion, Edit, EditOutcome, Guard, KnownChange, Loaded,
+    OverlayWrite, ReportFilter, Store, StoreError,
 };
-use crate::domain::{ApiKey, AuditEntry, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report};
+use crate::domain::{
+    ApiKey, AuditEntry, ChangesFrom, ImportOutcome, ImportRun, LocalSource, Meeting, Overlay, Report,
+};
 
 /// Rows per INSERT statement when writing meetings.
 const INSERT_BATCH: usize = 500;
@@ -52,15 +57,111 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// Writes `meetings` (inserted or overwritten by id) and returns each one's id and
+    /// [`fingerprint`], for the change log.
+    async fn insert_all(
+        tx: &mut Transaction<'_, Sqlite>,
+        meetings: &[Meeting],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let docs: Vec<String> = meetings
+            .iter()
+            .map(|m| serde_json::to_string(m).expect("a meeting always serialises"))
+            .collect();
+        // Multi-row statements: one statement per row made a 100k-meeting import spend seconds
+        // in statement overhead. 500 rows of 6 values stay far below SQLite's 32,766 variables.
+        for (chunk, docs) in meetings.chunks(INSERT_BATCH).zip(docs.chunks(INSERT_BATCH)) {
+            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO meetings (id, source_id, fellowship, updated_at, last_seen_at, doc) ",
+            );
+            insert.push_values(chunk.iter().zip(docs), |mut row, (m, doc)| {
+                row.push_bind(&m.id)
+                    .push_bind(&m.source.id)
+                    .push_bind(m.fellowship.id())
+                    .push_bind(m.updated_at.to_string())
+                    .push_bind(m.last_seen_at.to_string())
+                    .push_bind(doc.as_str());
+            });
+            insert.push(
+                " ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
+                   fellowship = excluded.fellowship, updated_at = excluded.updated_at,
+                   last_seen_at = excluded.last_seen_at, doc = excluded.doc",
+            );
+            insert.build().execute(&mut **tx).await?;
+        }
+        Ok(meetings
+            .iter()
+            .zip(&docs)
+            .map(|(m, doc)| (m.id.clone(), fingerprint(doc)))
+            .collect())
+    }
+
+    /// Moves the data version on, inside the write's own transaction: the new version is seen
+    /// exactly when the new meetings are, and a rolled-back write leaves both as they were.
+    /// Returns the new version, the write's change number. Being the write's first statement, it
+    /// takes SQLite's one write lock, so writes (and their change numbers) follow commit order.
+    async fn bump_version(tx: &mut Transaction<'_, Sqlite>) -> Result<i64, StoreError> {
+        let row = sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version")
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok(row.get("version"))
+    }
+
+    /// The change log's rows for `ids`, read before a write changes them.
+    async fn known_changes(
+        tx: &mut Transaction<'_, Sqlite>,
+        ids: impl Iterator<Item = &str>,
+    ) -> Result<HashMap<String, KnownChange>, StoreError> {
+        let ids: Vec<&str> = ids.collect();
+        let mut known = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_BATCH) {
+            let mut select = sqlx::QueryBuilder::<Sqlite>::new(
+                "SELECT c.id, c.state, c.fingerprint,
+                        CASE WHEN c.fingerprint IS NULL THEN m.doc END AS doc
+                 FROM changes c LEFT JOIN meetings m ON m.id = c.id WHERE c.id IN (",
+            );
+            let mut list = select.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            select.push(")");
+            let rows = select.build().fetch_all(&mut **tx).await?;
+            for row in rows {
+                known.insert(
+                    row.get("id"),
+                    KnownChange {
+                        state: row.get("state"),
+                        fingerprint: row.get("fingerprint"),
+                        doc: row.get("doc"),
+                    },
+                );
+            }
+        }
+        Ok(known)
+    }
+
+    /// The ids of one source's stored meetings.
+    async fn source_ids(
+        tx: &mut Transaction<'_, Sqlite>,
+        source_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM meetings WHERE source_id = ?")
+            .bind(source_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok(rows.iter().map(|r| r.get("id")).collect())
+    }
+
     /// THE one write of meeting rows on this backend: every write of meetings (imports, loads,
     /// edits by hand) comes here with the meetings to insert or overwrite by id and the ids to
-    /// withdraw, inside the caller's transaction (which also moves the data version on). Anything
-    /// that must follow each meeting change (a change log) belongs here.
+    /// withdraw, inside the caller's transaction (which moved the data version on to `version`),
+    /// and records in the change log what this changed, as of change number `version`.
     async fn write_meetings(
         tx: &mut Transaction<'_, Sqlite>,
-        put: &[Meeting],
+        version: i64,
+        meetings: &[Meeting],
         withdraw: &[String],
     ) -> Result<(), StoreError> {
+        let known = Self::known_changes(tx, meetings.iter().map(|m| m.id.as_str())).await?;
         for chunk in withdraw.chunks(INSERT_BATCH) {
             let mut delete = sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM meetings WHERE id IN (");
             let mut ids = delete.separated(", ");
@@ -70,51 +171,31 @@ impl SqliteStore {
             delete.push(")");
             delete.build().execute(&mut **tx).await?;
         }
-        Self::insert_all(tx, put).await
-    }
-
-    /// Ids of one source's stored meetings.
-    async fn source_ids(
-        tx: &mut Transaction<'_, Sqlite>,
-        source_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT id FROM meetings WHERE source_id = ?")
-            .bind(source_id)
-            .fetch_all(&mut **tx)
-            .await?)
-    }
-
-    async fn insert_all(tx: &mut Transaction<'_, Sqlite>, meetings: &[Meeting]) -> Result<(), StoreError> {
-        // Multi-row statements: one statement per row made a 100k-meeting import spend seconds
-        // in statement overhead. 500 rows of 6 values stay far below SQLite's 32,766 variables.
-        for chunk in meetings.chunks(INSERT_BATCH) {
-            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO meetings (id, source_id, fellowship, updated_at, last_seen_at, doc) ",
+        let written = Self::insert_all(tx, meetings).await?;
+        let (updates, gone) = plan_changes(&written, &known, withdraw);
+        let now = millis(jiff::Timestamp::now());
+        let rows = updates
+            .iter()
+            .map(|(id, fp)| (id.as_str(), "updated", Some(*fp)))
+            .chain(gone.iter().map(|id| (id.as_str(), "deleted", None)));
+        let rows: Vec<(&str, &str, Option<i64>)> = rows.collect();
+        for chunk in rows.chunks(INSERT_BATCH) {
+            let mut upsert = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO changes (id, seq, state, changed_ms, fingerprint) ",
             );
-            insert.push_values(chunk, |mut row, m| {
-                row.push_bind(&m.id)
-                    .push_bind(&m.source.id)
-                    .push_bind(m.fellowship.id())
-                    .push_bind(m.updated_at.to_string())
-                    .push_bind(m.last_seen_at.to_string())
-                    .push_bind(serde_json::to_string(m).expect("a meeting always serialises"));
+            upsert.push_values(chunk, |mut row, (id, state, fp)| {
+                row.push_bind(*id)
+                    .push_bind(version)
+                    .push_bind(*state)
+                    .push_bind(now)
+                    .push_bind(*fp);
             });
-            insert.push(
-                " ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
-                   fellowship = excluded.fellowship, updated_at = excluded.updated_at,
-                   last_seen_at = excluded.last_seen_at, doc = excluded.doc",
+            upsert.push(
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
+                   changed_ms = excluded.changed_ms, fingerprint = excluded.fingerprint",
             );
-            insert.build().execute(&mut **tx).await?;
+            upsert.build().execute(&mut **tx).await?;
         }
-        Ok(())
-    }
-
-    /// Moves the data version on, inside the write's own transaction: the new version is seen
-    /// exactly when the new meetings are, and a rolled-back write leaves both as they were.
-    async fn bump_version(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1")
-            .execute(&mut **tx)
-            .await?;
         Ok(())
     }
 
@@ -197,17 +278,17 @@ impl Store for SqliteStore {
 
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
+        let version = Self::bump_version(&mut tx).await?;
         let gone = withdrawn(Self::source_ids(&mut tx, source_id).await?, meetings);
-        Self::write_meetings(&mut tx, meetings, &gone).await?;
+        Self::write_meetings(&mut tx, version, meetings, &gone).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
-        Self::write_meetings(&mut tx, meetings, &[]).await?;
+        let version = Self::bump_version(&mut tx).await?;
+        Self::write_meetings(&mut tx, version, meetings, &[]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -222,9 +303,9 @@ impl Store for SqliteStore {
 
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::bump_version(&mut tx).await?;
+        let version = Self::bump_version(&mut tx).await?;
         let gone = withdrawn(Self::source_ids(&mut tx, &run.source_id).await?, meetings);
-        Self::write_meetings(&mut tx, meetings, &gone).await?;
+        Self::write_meetings(&mut tx, version, meetings, &gone).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
@@ -325,8 +406,8 @@ impl Store for SqliteStore {
             }
         }
         if !edit.put.is_empty() || !edit.withdraw.is_empty() {
-            Self::bump_version(&mut tx).await?;
-            Self::write_meetings(&mut tx, &edit.put, &edit.withdraw).await?;
+            let version = Self::bump_version(&mut tx).await?;
+            Self::write_meetings(&mut tx, version, &edit.put, &edit.withdraw).await?;
         }
         for overlay in &edit.overlays {
             match overlay {
@@ -525,6 +606,61 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|row| parse_doc(format!("audit {}", row.get::<i64, _>("id")), row.get("doc")))
             .collect()
+    }
+
+    async fn changes(&self, from: &ChangesFrom, limit: usize) -> Result<ChangePage, StoreError> {
+        // One read transaction: the identity, the log and the meetings it points at are of one
+        // committed state.
+        let mut tx = self.pool.begin().await?;
+        let identity = read_version(&mut *tx).await?.identity;
+        let select = "SELECT c.id, c.seq, c.state, c.changed_ms, m.doc
+                      FROM changes c LEFT JOIN meetings m ON m.id = c.id AND c.state = 'updated'";
+        let limit = limit as i64;
+        let rows = match from {
+            ChangesFrom::Start => {
+                sqlx::query(&format!("{select} ORDER BY c.seq, c.id LIMIT ?"))
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            ChangesFrom::After(p) => {
+                sqlx::query(&format!(
+                    "{select} WHERE (c.seq, c.id) > (?, ?) ORDER BY c.seq, c.id LIMIT ?"
+                ))
+                .bind(p.modified)
+                .bind(&p.id)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            ChangesFrom::Since(at) => {
+                // From the first write recorded at or after `at`: every row of a write has its
+                // time, so the write's number is where the reading starts.
+                sqlx::query(&format!(
+                    "{select} WHERE c.seq >= (SELECT coalesce(min(seq), 9223372036854775807)
+                                              FROM changes WHERE changed_ms >= ?)
+                     ORDER BY c.seq, c.id LIMIT ?"
+                ))
+                .bind(millis(*at))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.rollback().await?;
+        let changes = rows
+            .iter()
+            .map(|row| {
+                read_change(
+                    row.get("id"),
+                    row.get("seq"),
+                    row.get("state"),
+                    row.get("changed_ms"),
+                    row.get("doc"),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ChangePage { identity, changes })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1017,3 +1017,72 @@ async fn a_sheet_is_uploaded_to_a_local_source_after_a_dry_run() {
         .await;
     assert_problem(&wrong_type, 415);
 }
+
+/// Edits by hand reach aggregators like imports do: the change feed (`/v1/changes`) carries a
+/// meeting created through the admin API, its patch, and a tombstone once it is withdrawn, because
+/// every write of meetings goes through the store's one write function that keeps the log.
+#[tokio::test]
+async fn edits_by_hand_appear_in_the_change_feed_with_a_tombstone_on_withdrawal() {
+    let app = TestApp::start(vec![]).await;
+    local_source(&app, LOCAL).await;
+    let token = key(&app, "Wrexham agency", Role::Editor, &[LOCAL]).await;
+    let created = create(&app, &token, smart_fields()).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["meeting"]["id"].as_str().unwrap().to_string();
+    let etag = created.header("etag").unwrap().to_string();
+
+    let items = feed(&app).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["id"], id.as_str());
+    assert_eq!(items[0]["state"], "updated");
+    assert_eq!(items[0]["data"]["name"], "SMART Recovery Wrexham");
+    let first = items[0]["modified"].as_i64().unwrap();
+
+    let patched = send(
+        &app,
+        Method::PATCH,
+        &format!("/v1/admin/meetings/{id}"),
+        Some(&token),
+        Some(&etag),
+        Some(json!({"fields": {"start": "19:00"}, "note": "new time on the door"})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    let items = feed(&app).await;
+    assert_eq!(
+        items.len(),
+        1,
+        "one row per meeting, at its latest change: {items:?}"
+    );
+    assert!(items[0]["modified"].as_i64().unwrap() > first);
+    assert!(items[0]["data"].to_string().contains("19:00"), "{items:?}");
+
+    let etag = patched.header("etag").unwrap().to_string();
+    let withdrawn = send(
+        &app,
+        Method::DELETE,
+        &format!("/v1/admin/meetings/{id}"),
+        Some(&token),
+        Some(&etag),
+        None,
+    )
+    .await;
+    assert!(
+        withdrawn.status == 200 || withdrawn.status == 204,
+        "{}",
+        withdrawn.body
+    );
+    let items = feed(&app).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["state"], "deleted");
+    assert!(
+        items[0].get("data").is_none(),
+        "a tombstone carries no data: {items:?}"
+    );
+}
+
+async fn feed(app: &TestApp) -> Vec<Value> {
+    let (status, page) = app.get("/v1/changes?limit=50").await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}

@@ -1033,3 +1033,107 @@ async fn brotli_and_gzip_are_honoured_on_every_text_format() {
         }
     }
 }
+
+/// Subscription calendars carry RFC 7986's calendar properties and, per event, the meeting's page,
+/// how to join online, and what changed when; read back by the `icalendar` crate's parser.
+#[tokio::test]
+async fn subscription_calendars_carry_rfc_7986_properties() {
+    let mut web = online("web");
+    web.online.as_mut().unwrap().phone = Some("0330 088 5830".into());
+    web.updated_at = web.first_seen_at + SignedDuration::from_hours(2);
+    let mut hybrid = meeting("hybrid", north_of(HOME, 1.0));
+    hybrid.attendance = meetingmap::domain::Attendance::Hybrid;
+    hybrid.online = online("x").online;
+    let mut closed = meeting("closed", north_of(HOME, 2.0));
+    closed.status = meetingmap::domain::Status::TemporarilyClosed;
+    let server = TestApp::start(vec![meeting("weekly", HOME), web, hybrid, closed]).await;
+    let path = "/v1/meetings.ics?attendance=in_person,online,hybrid";
+    let response = server.request(reqwest::Method::GET, path, &[], None).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(
+        response.header("content-disposition"),
+        Some("attachment; filename=\"meetings.ics\"")
+    );
+    let unfolded = unfold(&response.body);
+    let calendar = read_calendar(&unfolded).expect("a valid calendar");
+    let top = |name: &str| {
+        calendar.properties.iter().find(|p| p.name == name).map(|p| {
+            (
+                p.val.as_str().to_string(),
+                p.params
+                    .iter()
+                    .map(|q| format!("{}={}", q.key, q.val.as_ref().map_or("", |v| v.as_str())))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    };
+    assert_eq!(top("NAME").unwrap().0, "Meetings (meetingmap)");
+    assert_eq!(top("X-WR-CALNAME").unwrap().0, "Meetings (meetingmap)");
+    assert_eq!(
+        top("REFRESH-INTERVAL").unwrap(),
+        ("PT12H".to_string(), vec!["VALUE=DURATION".to_string()])
+    );
+    assert_eq!(top("SOURCE").unwrap().0, format!("{}{path}", server.base));
+    let events: Vec<&Component> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 4);
+    let event = |id: &str| {
+        *events
+            .iter()
+            .find(|e| prop(e, "UID").unwrap() == format!("{id}@meetingmap"))
+            .unwrap()
+    };
+    for id in ["weekly", "web", "hybrid", "closed"] {
+        let e = event(id);
+        assert_eq!(prop(e, "URL").unwrap(), format!("{}/meetings/{id}", server.base));
+        assert!(prop(e, "LAST-MODIFIED").unwrap().ends_with('Z'));
+        assert!(prop(e, "SEQUENCE").unwrap().parse::<u32>().is_ok());
+    }
+    // Updated two hours after it was first seen: a later revision than one never updated since.
+    assert_eq!(prop(event("web"), "SEQUENCE").unwrap(), "120");
+    let conferences = |id: &str| -> Vec<(String, String)> {
+        event(id)
+            .properties
+            .iter()
+            .filter(|p| p.name == "CONFERENCE")
+            .map(|p| {
+                let feature = p.params.iter().find(|q| q.key == "FEATURE").unwrap();
+                (
+                    feature.val.as_ref().unwrap().as_str().to_string(),
+                    p.val.as_str().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        conferences("web"),
+        [
+            (
+                "AUDIO,VIDEO".to_string(),
+                "https://example.invalid/room".to_string()
+            ),
+            ("PHONE".to_string(), "tel:03300885830".to_string())
+        ]
+    );
+    assert_eq!(conferences("hybrid").len(), 1);
+    assert!(conferences("weekly").is_empty());
+    assert_eq!(prop(event("closed"), "STATUS").unwrap(), "CANCELLED");
+    assert_eq!(prop(event("weekly"), "STATUS").unwrap(), "CONFIRMED");
+
+    let response = server
+        .request(reqwest::Method::GET, "/v1/meetings/web.ics", &[], None)
+        .await;
+    assert_eq!(
+        response.header("content-disposition"),
+        Some("attachment; filename=\"meeting-web.ics\"")
+    );
+    let unfolded = unfold(&response.body);
+    let calendar = read_calendar(&unfolded).unwrap();
+    assert!(calendar
+        .properties
+        .iter()
+        .any(|p| p.name == "NAME" && p.val.as_str() == "Meeting web"));
+}

@@ -6,6 +6,7 @@ mod common;
 
 mod api;
 mod browser;
+mod changes;
 mod cli;
 mod cluster;
 mod cors;
@@ -18,6 +19,7 @@ mod exports;
 mod geo;
 mod import;
 mod openapi;
+mod oruk;
 mod osrm;
 mod pages;
 mod real_feeds;

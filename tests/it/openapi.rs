@@ -55,7 +55,160 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
     let near = format!("lat={}&lon={}", HOME.0, HOME.1);
     let csv_points = "label,lat,lon,weight\nClinic,53.0462,-2.993,120\n";
     // (method, spec path, request path and query, Accept, body)
+    let service = meetingmap::formats::oruk::service_id("hybrid");
+    let aa = meetingmap::formats::oruk::organization_id(meetingmap::domain::Fellowship::parse("aa").unwrap());
+    let taxonomy = meetingmap::formats::oruk::taxonomies()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let term = meetingmap::formats::oruk::Term::all().next().unwrap().id();
     let samples: Vec<(Method, &str, String, &str, Option<&str>)> = vec![
+        (Method::GET, "/v1/changes", "/v1/changes?limit=2".into(), "", None),
+        (
+            Method::GET,
+            "/oruk/service_at_locations/{id}",
+            format!(
+                "/oruk/service_at_locations/{}",
+                meetingmap::formats::oruk::uuid("service_at_location", "hybrid")
+            ),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/service_at_locations/{id}",
+            format!("/oruk/service_at_locations/{service}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomies/{id}",
+            format!("/oruk/taxonomies/{taxonomy}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomies/{id}",
+            "/oruk/taxonomies/x".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomy_terms/{id}",
+            format!("/oruk/taxonomy_terms/{term}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomy_terms/{id}",
+            "/oruk/taxonomy_terms/x".into(),
+            "",
+            None,
+        ),
+        (Method::GET, "/v1/changes", "/v1/changes?limit=0".into(), "", None),
+        (Method::GET, "/oruk/", "/oruk/".into(), "", None),
+        (
+            Method::GET,
+            "/oruk/services",
+            "/oruk/services?per_page=2&page=2".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/services",
+            "/oruk/services?day=xx".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/services/{id}",
+            format!("/oruk/services/{service}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/services/{id}",
+            "/oruk/services/nope".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/service_at_locations",
+            "/oruk/service_at_locations?postcode=LL11&proximity=5000".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/service_at_locations",
+            "/oruk/service_at_locations?proximity=-1".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/organizations",
+            "/oruk/organizations".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/organizations",
+            "/oruk/organizations?page=0".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/organizations/{id}",
+            format!("/oruk/organizations/{aa}"),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/organizations/{id}",
+            "/oruk/organizations/x".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomies",
+            "/oruk/taxonomies".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomies",
+            "/oruk/taxonomies?per_page=x".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomy_terms",
+            "/oruk/taxonomy_terms?per_page=5".into(),
+            "",
+            None,
+        ),
+        (
+            Method::GET,
+            "/oruk/taxonomy_terms",
+            "/oruk/taxonomy_terms?page=x".into(),
+            "",
+            None,
+        ),
         (Method::GET, "/embed", "/embed".into(), "", None),
         (Method::GET, "/", "/".into(), "", None),
         (Method::GET, "/", "/?lang=cy".into(), "", None),
