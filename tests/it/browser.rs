@@ -126,6 +126,39 @@ fn norwich_meetings() -> Vec<Meeting> {
         .collect()
 }
 
+/// A directory as an agency would build it: the synthetic North Wales and Chester sheet
+/// (tests/it/fixtures/finder-uk.csv: 40 meetings in Wrexham, Chester and Welshpool with
+/// postcodes, online and hybrid ones, AA, NA, CA and Al-Anon, no SMART) imported through the real
+/// importer (`meetingmap import`), then served. The returned folder holds the database.
+async fn imported_finder() -> (TestApp, tempfile::TempDir) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("finder.db").display());
+    let csv = root.join("tests/it/fixtures/finder-uk.csv");
+    let mapping = root.join("importers/mappings/meetingmap-template.toml");
+    let out = meetingmap(&[
+        "import",
+        "--file",
+        csv.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--source-id",
+        "north-wales-test",
+        "--name",
+        "North Wales and Chester (test data)",
+        "--database",
+        &url,
+    ]);
+    assert!(out.contains("north-wales-test") && out.contains("succeeded"), "{out}");
+    let app = TestApp::builder()
+        .settings(|s| s.database.url = url.clone())
+        .start()
+        .await;
+    (app, dir)
+}
+
 /// Why the browser tests cannot run here, if they cannot.
 fn missing(dir: &Path) -> Option<String> {
     if let Some(why) = chromium_missing() {
@@ -156,13 +189,17 @@ async fn finder_and_handout_in_chromium() {
     closed.status = meetingmap::domain::Status::TemporarilyClosed;
     meetings.push(closed);
     let server = TestApp::start(meetings).await;
+    let (finder, _finder_dir) = imported_finder().await;
 
     let base = server.base.clone();
+    let finder_base = finder.base.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(["--test", "--test-timeout=60000", "tests/browser/"])
             .current_dir(root)
             .env("MEETINGMAP_BASE_URL", base)
+            .env("MEETINGMAP_FINDER_BASE_URL", finder_base)
+            .env("MEETINGMAP_SCREENSHOTS", root.join("target"))
             .env("MEETINGMAP_CHROMIUM", chromium())
             .env("MEETINGMAP_NEAR", NEAR)
             .env(
