@@ -346,6 +346,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reads_a_tile_template_with_its_placeholders() {
+        let ok = "https://tiles.example/{z}/{x}/{y}.png";
+        assert_eq!(parse_tile_template(ok), Ok(ok.to_string()));
+        assert!(parse_tile_template("https://tiles.example/{z}/{x}.png").is_err());
+        assert!(parse_tile_template("ftp://tiles.example/{z}/{x}/{y}").is_err());
+        assert!(parse_tile_template("tiles/{z}/{x}/{y}").is_err());
+        let mut http = Settings::new("sqlite://x").http;
+        http.map_tiles = Some(ok.into());
+        assert_eq!(http.map_tiles_origin().as_deref(), Some("https://tiles.example"));
+    }
+
+    #[test]
     fn reads_any_or_a_list_of_origins() {
         assert_eq!(AllowedOrigins::parse("*"), Ok(AllowedOrigins::Any));
         assert_eq!(

@@ -644,6 +644,7 @@ test('the map draws the results from bundled outlines, asking nothing of anyone 
   assert.equal(await pins.count(), ids.size, 'one marker per meeting listed');
   assert.ok(await page.locator('meetingmap-finder .mm-land').getAttribute('d').then((d) => d.length > 1000), 'the coastline is drawn');
   assert.match(await page.locator('meetingmap-finder .mm-credit').textContent(), /Made with Natural Earth/);
+  await screenshot(page, 'finder-map.png');
   // A marker takes the keyboard to its meeting in the list.
   await pins.first().focus();
   await page.keyboard.press('Enter');
@@ -651,7 +652,6 @@ test('the map draws the results from bundled outlines, asking nothing of anyone 
   assert.equal(focused, 'mm-name');
   assert.deepEqual(outside(requests), [], 'every request stayed on 127.0.0.1');
   assert.ok(requests.some((url) => url.endsWith('/embed/outline.geojson')));
-  await screenshot(page, 'finder-map.png');
   await context.close();
 });
 

@@ -143,7 +143,8 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
 .mm-chips label { display: inline-flex; align-items: center; min-height: 40px; padding: 2px 10px 2px 6px; border: 2px solid #6f777b; border-radius: 20px; }
 .mm-chips label:has(input:checked) { border-color: #1d5fa0; background: #e8f1fa; }
 .mm-panel { display: flex; flex-wrap: wrap; gap: 10px 20px; margin: 8px 0 0; padding: 8px 10px; border: 1px solid #6f777b; }
-.mm-panel > * { flex: 1 1 14em; }
+.mm-panel > * { flex: 1 1 14em; min-width: 0; }
+.mm-panel select { width: 100%; }
 .mm-choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5em, 1fr)); gap: 0 12px; list-style: none; margin: 0; padding: 0; }
 .mm-choices label { display: inline-flex; align-items: center; min-height: 30px; }
 .mm-field { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; margin: 4px 0; }
@@ -172,6 +173,7 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
 .mm-map .mm-pin:focus circle, .mm-map .mm-pin:hover circle { fill: #1b1b1b; stroke: #ffdd00; stroke-width: 4; }
 .mm-map .mm-pin:focus { outline: none; }
 .mm-map .mm-you { fill: #1d5fa0; stroke: #fff; stroke-width: 2; vector-effect: non-scaling-stroke; }
+.mm-map .mm-town { font: 600 13px system-ui, sans-serif; fill: #1b1b1b; stroke: #fff; stroke-width: 3px; paint-order: stroke; }
 .mm-credit { font-size: 0.8em; color: #4a5257; margin: 2px 0 0; }
 .sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }
@@ -968,10 +970,11 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
     }
     const width = Math.max(280, Math.round(mapBox.getBoundingClientRect().width || 600));
     const height = Math.round(Math.min(420, Math.max(240, width * 0.6)));
-    // Fit the results with a margin; never closer than a town's width (about 4 km).
+    // Fit the results with a margin; never closer than about 20 km across, so there is
+    // something around the markers to recognise.
     const xs = points.map((p) => p[0]);
     const ys = points.map((p) => p[1]);
-    const min = 4 / 40075;
+    const min = 20 / 40075;
     let w = Math.max(Math.max(...xs) - Math.min(...xs), min) * 1.3;
     let h = Math.max(Math.max(...ys) - Math.min(...ys), min) * 1.3;
     if (w / h < width / height) w = (h * width) / height;
@@ -1010,6 +1013,18 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
         }
       }
       layers.push(svg('path', { class: 'mm-land', d: paths.join(''), 'fill-rule': 'evenodd', 'aria-hidden': 'true' }));
+    }
+    // Town names where the meetings are, to find one's bearings on a plain map.
+    const towns = new Map();
+    for (const { o, xy } of pins.values()) {
+      const town = o.location.town;
+      if (!town) continue;
+      const sum = towns.get(town) || { x: 0, y: 0, n: 0 };
+      towns.set(town, { x: sum.x + xy[0], y: sum.y + xy[1], n: sum.n + 1 });
+    }
+    for (const [town, { x, y, n }] of towns) {
+      const [tx, ty] = px([x / n, y / n]);
+      layers.push(svg('text', { class: 'mm-town', x: tx, y: ty - 14, 'text-anchor': 'middle', 'aria-hidden': 'true' }, town));
     }
     if (you) {
       const [x, y] = px(you);
