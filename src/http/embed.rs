@@ -179,9 +179,7 @@ pub async fn embed_outline(req: HttpRequest) -> HttpResponse {
     if fresh {
         response.finish()
     } else {
-        response
-            .content_type("application/geo+json")
-            .body(OUTLINE)
+        response.content_type("application/geo+json").body(OUTLINE)
     }
 }
 

@@ -151,7 +151,10 @@ async fn imported_finder() -> (TestApp, tempfile::TempDir) {
         "--database",
         &url,
     ]);
-    assert!(out.contains("north-wales-test") && out.contains("succeeded"), "{out}");
+    assert!(
+        out.contains("north-wales-test") && out.contains("succeeded"),
+        "{out}"
+    );
     let app = TestApp::builder()
         .settings(|s| s.database.url = url.clone())
         .start()

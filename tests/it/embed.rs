@@ -109,8 +109,14 @@ async fn a_browser_framing_bad_settings_gets_a_page_in_words_not_problem_json() 
         .contains("default-src 'none'"));
     let page = response.text().await.unwrap();
     assert!(page.contains("<html lang=\"cy\">"), "{page}");
-    assert!(page.contains("Nid yw&#39;r chwiliwr cyfarfodydd hwn wedi&#39;i osod yn gywir"), "{page}");
-    assert!(page.contains("<code>fellowship</code>: has unknown value zz"), "{page}");
+    assert!(
+        page.contains("Nid yw&#39;r chwiliwr cyfarfodydd hwn wedi&#39;i osod yn gywir"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<code>fellowship</code>: has unknown value zz"),
+        "{page}"
+    );
     assert!(!page.contains("invalid_params"), "{page}");
 }
 
@@ -118,8 +124,15 @@ async fn a_browser_framing_bad_settings_gets_a_page_in_words_not_problem_json() 
 async fn the_script_carries_both_catalogues_and_the_outline_is_served_from_here() {
     let server = TestApp::start(vec![]).await;
     let script = fetch(&server, "/embed.js", &[]).await.text().await.unwrap();
-    assert!(!script.contains("/*MEETINGMAP_CONFIG*/"), "the configuration is written in");
-    for words in ["\"skip\":\"Skip to results\"", "\"skip\":\"Neidio i'r canlyniadau\"", "\"tiles\":null"] {
+    assert!(
+        !script.contains("/*MEETINGMAP_CONFIG*/"),
+        "the configuration is written in"
+    );
+    for words in [
+        "\"skip\":\"Skip to results\"",
+        "\"skip\":\"Neidio i'r canlyniadau\"",
+        "\"tiles\":null",
+    ] {
         assert!(script.contains(words), "{words}");
     }
     let outline = fetch(&server, "/embed/outline.geojson", &[]).await;

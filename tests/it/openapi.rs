@@ -59,7 +59,13 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
         (Method::GET, "/embed", "/embed".into(), "", None),
         (Method::GET, "/embed", "/embed?fellowship=zz".into(), "", None),
         (Method::GET, "/embed.js", "/embed.js".into(), "", None),
-        (Method::GET, "/embed/outline.geojson", "/embed/outline.geojson".into(), "", None),
+        (
+            Method::GET,
+            "/embed/outline.geojson",
+            "/embed/outline.geojson".into(),
+            "",
+            None,
+        ),
         (Method::GET, "/health", "/health".into(), "", None),
         (Method::GET, "/ready", "/ready".into(), "", None),
         (

@@ -112,7 +112,7 @@
   color: #1b1b1b; background: #fff; padding: 10px 12px; border: 1px solid #6f777b; border-radius: 4px; overflow-wrap: anywhere; }
 .mm *, .mm *::before, .mm *::after { box-sizing: inherit; }
 .mm-title { font-size: 1.2em; margin: 0 0 0.3em; }
-.mm-day-title, .mm-fallback h2, .mm-fallback h3 { font-size: 1.05em; margin: 0.9em 0 0.3em; padding-bottom: 0.15em; border-bottom: 2px solid #1b1b1b; }
+.mm-day-title, .mm-fallback-title { font-size: 1.05em; margin: 0.9em 0 0.3em; padding-bottom: 0.15em; border-bottom: 2px solid #1b1b1b; }
 .mm-name { font-size: 1em; margin: 0 0 0.15em; }
 p { margin: 0 0 0.25em; }
 a { color: #1d5fa0; text-decoration: underline; text-underline-offset: 0.15em; }
@@ -464,7 +464,8 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
   function queryString(options) {
     const loose = options && options.loose;
     const q = new URLSearchParams();
-    if (place) q.set('near', place.near);
+    // Online, where someone is does not matter: every online and hybrid meeting, however far.
+    if (place && !onlineMode()) q.set('near', place.near);
     const fellowship = checked('fellowship');
     if (fellowship.length) q.set('fellowship', fellowship.join(','));
     const access = checked('access')[0];
@@ -866,7 +867,7 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
         nearest = [];
       }
       if (mine !== generation) return;
-      parts.push(el(H(1), {}, t('nearest_title')));
+      parts.push(el(H(1), { class: 'mm-fallback-title' }, t('nearest_title')));
       if (nearest.length) {
         parts.push(el('ul', { class: 'mm-list' }, nearest.map((o) => meetingItem(o, { far: true }))));
         search.hits.push(...nearest);
@@ -887,7 +888,7 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
     }
     if (!onlineMode()) choices.push([t('widen_online'), () => { attendanceSelect.value = 'online'; }]);
     if (choices.length) {
-      parts.push(el(H(1), {}, t('widen_title')));
+      parts.push(el(H(1), { class: 'mm-fallback-title' }, t('widen_title')));
       parts.push(el('ul', { class: 'mm-widen' }, choices.map(([label, change]) => {
         const button = el('button', { type: 'button', class: 'mm-secondary' }, label);
         button.addEventListener('click', () => {
@@ -909,7 +910,7 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
     const offered = Object.keys(fellowshipNames);
     const shown = helplines.filter((h) => (wanted.length ? wanted : offered).includes(h.fellowship));
     if (shown.length) {
-      parts.push(el(H(1), {}, t('helplines_title')));
+      parts.push(el(H(1), { class: 'mm-fallback-title' }, t('helplines_title')));
       parts.push(el('ul', { class: 'mm-helplines' }, shown.map((h) => el('li', { class: 'mm-helpline' },
         `${h.fellowship_name}: `,
         h.phone ? el('a', { href: `tel:${h.phone.replace(/[^0-9+]/g, '')}` }, h.phone) : t('helpline_no_phone'),
@@ -1017,7 +1018,8 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
     // Town names where the meetings are, to find one's bearings on a plain map.
     const towns = new Map();
     for (const { o, xy } of pins.values()) {
-      const town = o.location.town;
+      // Feeds without towns still have postcodes: their district (LL13) is a name too.
+      const town = o.location.town || (o.location.postcode || '').trim().split(/\s+/)[0];
       if (!town) continue;
       const sum = towns.get(town) || { x: 0, y: 0, n: 0 };
       towns.set(town, { x: sum.x + xy[0], y: sum.y + xy[1], n: sum.n + 1 });
@@ -1028,8 +1030,9 @@ legend { font-weight: 600; font-size: 0.9em; padding: 0; margin-bottom: 2px; }
     }
     if (you) {
       const [x, y] = px(you);
-      layers.push(svg('g', { role: 'img', 'aria-label': t('map_you') },
-        svg('rect', { class: 'mm-you', x: x - 7, y: y - 7, width: 14, height: 14, transform: `rotate(45 ${x} ${y})` })));
+      layers.push(svg('g', { role: 'img', 'aria-label': `${t('map_you')}: ${search.label || ''}` },
+        svg('rect', { class: 'mm-you', x: x - 7, y: y - 7, width: 14, height: 14, transform: `rotate(45 ${x} ${y})` }),
+        search.label ? svg('text', { class: 'mm-town', x, y: y + 24, 'text-anchor': 'middle', 'aria-hidden': 'true' }, search.label) : null));
     }
     for (const { o, xy } of pins.values()) {
       const [x, y] = px(xy);
