@@ -725,3 +725,32 @@ test('the hand-out link carries the search to the builder', { skip: !FINDER }, a
   }
   await context.close();
 });
+
+const TILED = process.env.MEETINGMAP_TILED_BASE_URL;
+const TILES = process.env.MEETINGMAP_TILES_URL;
+
+test('with a tile server configured, the map draws its tiles and credits it, and asks no one else', { skip: !TILED }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/London' });
+  const requests = [];
+  context.on('request', (request) => requests.push(request.url()));
+  const page = await context.newPage();
+  const refused = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') refused.push(message.text());
+  });
+  await page.goto(`${TILED}/embed?near=LL11&view=map`);
+  await settled(page);
+  const tiles = page.locator('meetingmap-finder .mm-map svg image');
+  await tiles.first().waitFor({ state: 'attached' });
+  const hrefs = await tiles.evaluateAll((images) => images.map((i) => i.getAttribute('href')));
+  assert.ok(hrefs.length >= 4, `${hrefs.length} tiles`);
+  for (const href of hrefs) assert.match(href, new RegExp(`^${TILES}/\\d+/\\d+/\\d+\\.png$`));
+  assert.equal(await page.locator('meetingmap-finder .mm-credit').textContent(), '© Test tiles contributors');
+  assert.equal(await page.locator('meetingmap-finder .mm-land').count(), 0, 'tiles instead of outlines');
+  // The images load after they are drawn: wait for the first tile request.
+  for (let i = 0; i < 100 && !requests.some((url) => url.startsWith(TILES)); i++) await page.waitForTimeout(100);
+  assert.deepEqual(refused, [], 'the page\'s CSP lets the tiles in');
+  assert.deepEqual(outside(requests), []);
+  assert.ok(requests.some((url) => url.startsWith(TILES)), 'tiles were fetched');
+  await context.close();
+});

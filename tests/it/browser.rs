@@ -129,8 +129,9 @@ fn norwich_meetings() -> Vec<Meeting> {
 /// A directory as an agency would build it: the synthetic North Wales and Chester sheet
 /// (tests/it/fixtures/finder-uk.csv: 40 meetings in Wrexham, Chester and Welshpool with
 /// postcodes, online and hybrid ones, AA, NA, CA and Al-Anon, no SMART) imported through the real
-/// importer (`meetingmap import`), then served. The returned folder holds the database.
-async fn imported_finder() -> (TestApp, tempfile::TempDir) {
+/// importer (`meetingmap import`), then served, with the map tiles of `tiles` if given. The
+/// returned folder holds the database.
+async fn imported_finder(tiles: Option<&str>) -> (TestApp, tempfile::TempDir) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("finder.db").display());
@@ -156,10 +157,34 @@ async fn imported_finder() -> (TestApp, tempfile::TempDir) {
         "{out}"
     );
     let app = TestApp::builder()
-        .settings(|s| s.database.url = url.clone())
+        .settings(|s| {
+            s.database.url = url.clone();
+            s.http.map_tiles = tiles.map(|t| format!("{t}/{{z}}/{{x}}/{{y}}.png"));
+            s.http.map_attribution = tiles.map(|_| "© Test tiles contributors".to_string());
+        })
         .start()
         .await;
     (app, dir)
+}
+
+/// A tile server on 127.0.0.1 that answers every tile with one grey pixel.
+async fn tile_server() -> wiremock::MockServer {
+    use base64::Engine;
+    let pixel = base64::engine::general_purpose::STANDARD
+        .decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==",
+        )
+        .unwrap();
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(pixel),
+        )
+        .mount(&server)
+        .await;
+    server
 }
 
 /// Why the browser tests cannot run here, if they cannot.
@@ -192,16 +217,21 @@ async fn finder_and_handout_in_chromium() {
     closed.status = meetingmap::domain::Status::TemporarilyClosed;
     meetings.push(closed);
     let server = TestApp::start(meetings).await;
-    let (finder, _finder_dir) = imported_finder().await;
+    let (finder, _finder_dir) = imported_finder(None).await;
+    let tiles = tile_server().await;
+    let (tiled, _tiled_dir) = imported_finder(Some(&tiles.uri())).await;
 
     let base = server.base.clone();
     let finder_base = finder.base.clone();
+    let (tiled_base, tiles_base) = (tiled.base.clone(), tiles.uri());
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(["--test", "--test-timeout=60000", "tests/browser/"])
             .current_dir(root)
             .env("MEETINGMAP_BASE_URL", base)
             .env("MEETINGMAP_FINDER_BASE_URL", finder_base)
+            .env("MEETINGMAP_TILED_BASE_URL", tiled_base)
+            .env("MEETINGMAP_TILES_URL", tiles_base)
             .env("MEETINGMAP_SCREENSHOTS", root.join("target"))
             .env("MEETINGMAP_CHROMIUM", chromium())
             .env("MEETINGMAP_NEAR", NEAR)
