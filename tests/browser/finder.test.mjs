@@ -575,20 +575,23 @@ test('on an agency\'s page the search goes in its address with a prefix, beside 
 <link rel="icon" href="data:,"></head><body><main><h1>Meetings</h1>
 <script src="${FINDER}/embed.js" data-near="LL11" async></script></main></body></html>`);
   const context = await browser.newContext({ timezoneId: 'Europe/London' });
-  const page = await context.newPage();
-  await page.goto(`${agency.origin}/?page=find`);
-  await settled(page);
-  await choose(page, 'Narcotics Anonymous');
-  const address = new URL(page.url());
-  assert.equal(address.searchParams.get('page'), 'find');
-  assert.equal(address.searchParams.get('mm_fellowship'), 'na');
-  const again = await context.newPage();
-  await again.goto(address.href);
-  await settled(again);
-  assert.ok(await again.getByLabel('Narcotics Anonymous', { exact: true }).isChecked());
-  for (const m of meetingsOf(await shown(again))) assert.ok(m.text.includes('Narcotics Anonymous'), m.text);
-  await context.close();
-  await agency.close();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${agency.origin}/?page=find`);
+    await settled(page);
+    await choose(page, 'Narcotics Anonymous');
+    const address = new URL(page.url());
+    assert.equal(address.searchParams.get('page'), 'find');
+    assert.equal(address.searchParams.get('mm_fellowship'), 'na');
+    const again = await context.newPage();
+    await again.goto(address.href);
+    await settled(again);
+    assert.ok(await again.getByLabel('Narcotics Anonymous', { exact: true }).isChecked());
+    for (const m of meetingsOf(await shown(again))) assert.ok(m.text.includes('Narcotics Anonymous'), m.text);
+  } finally {
+    await context.close();
+    await agency.close();
+  }
 });
 
 test('online is its own mode: join links, platform and dial-in, no distances or directions', { skip: !FINDER }, async () => {
@@ -697,23 +700,26 @@ addEventListener('message', (e) => {
 });
 </script></main></body></html>`);
   const context = await browser.newContext({ timezoneId: 'Europe/London' });
-  const page = await context.newPage();
-  await page.goto(framing.origin);
-  const frame = page.frames().find((f) => f.url().startsWith(`${FINDER}/embed?near`));
-  await settled(frame);
-  await page.waitForFunction(() => parseFloat(document.getElementById('meetingmap').style.height) > 1000);
-  const [frameHeight, contentHeight] = await Promise.all([
-    page.evaluate(() => parseFloat(document.getElementById('meetingmap').style.height)),
-    frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height)),
-  ]);
-  assert.equal(frameHeight, contentHeight);
-  const broken = page.frames().find((f) => f.url().includes('fellowship=aa,xx'));
-  const text = await broken.locator('body').textContent();
-  assert.match(text, /This meeting finder is not set up correctly/);
-  assert.match(text, /fellowship: has unknown value xx/);
-  assert.ok(!text.includes('invalid_params'), text);
-  await context.close();
-  await framing.close();
+  try {
+    const page = await context.newPage();
+    await page.goto(framing.origin);
+    const frame = page.frames().find((f) => f.url().startsWith(`${FINDER}/embed?near`));
+    await settled(frame);
+    await page.waitForFunction(() => parseFloat(document.getElementById('meetingmap').style.height) > 1000);
+    const [frameHeight, contentHeight] = await Promise.all([
+      page.evaluate(() => parseFloat(document.getElementById('meetingmap').style.height)),
+      frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height)),
+    ]);
+    assert.equal(frameHeight, contentHeight);
+    const broken = page.frames().find((f) => f.url().includes('fellowship=aa,xx'));
+    const text = await broken.locator('body').textContent();
+    assert.match(text, /This meeting finder is not set up correctly/);
+    assert.match(text, /fellowship: has unknown value xx/);
+    assert.ok(!text.includes('invalid_params'), text);
+  } finally {
+    await context.close();
+    await framing.close();
+  }
 });
 
 test('the hand-out link carries the search to the builder', { skip: !FINDER }, async () => {
