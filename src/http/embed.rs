@@ -75,7 +75,7 @@ impl Finder {
             "strings": strings,
             "map": { "tiles": http.map_tiles, "attribution": http.map_attribution },
         });
-        // `</` cannot end a script element that inlines this, and U+2028/9 are safe in JSON only.
+        // Escaped so that the script could also be inlined in a page: `</` would end its element.
         let config = config.to_string().replace("</", "<\\/");
         let script = SCRIPT.replacen(CONFIG_SLOT, &config, 1);
         let etag = format!("\"{:x}\"", fnv1a(&script));
