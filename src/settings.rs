@@ -70,6 +70,8 @@ impl Settings {
                 cors_origins: AllowedOrigins::Any,
                 request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
                 body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+                map_tiles: None,
+                map_attribution: None,
             },
             geo: GeoSettings::default(),
             import: ImportSettings {
@@ -119,6 +121,31 @@ pub struct HttpSettings {
     /// headers are in; a body shorter than its Content-Length gets a 408 when this passes.
     #[arg(long, env = "MEETINGMAP_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
     pub body_timeout_ms: u64,
+    /// A map tile server for the finder's map, as an `https://` URL template with `{z}`, `{x}`
+    /// and `{y}` (e.g. your own `https://tiles.example/{z}/{x}/{y}.png`). Without it the finder
+    /// draws a plain map from outlines this server bundles, so a searcher's browser asks no third
+    /// party about where they are looking.
+    #[arg(long, env = "MEETINGMAP_MAP_TILES", value_parser = parse_tile_template, requires = "map_attribution")]
+    pub map_tiles: Option<String>,
+    /// The credit the tile server's licence asks for, shown on the map (e.g.
+    /// `© OpenStreetMap contributors`); required with `--map-tiles`.
+    #[arg(long, env = "MEETINGMAP_MAP_ATTRIBUTION")]
+    pub map_attribution: Option<String>,
+}
+
+/// Checks a `--map-tiles` template: an absolute http(s) URL with `{z}`, `{x}` and `{y}`.
+fn parse_tile_template(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let url = reqwest::Url::parse(&text.replace(['{', '}'], "")).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err("must be an http or https URL".into());
+    }
+    for part in ["{z}", "{x}", "{y}"] {
+        if !text.contains(part) {
+            return Err(format!("must contain {part}"));
+        }
+    }
+    Ok(text.to_string())
 }
 
 impl HttpSettings {
@@ -128,6 +155,13 @@ impl HttpSettings {
 
     pub fn body_timeout(&self) -> Duration {
         Duration::from_millis(self.body_timeout_ms)
+    }
+
+    /// The tile server's origin (`https://tiles.example`), for the finder page's CSP.
+    pub fn map_tiles_origin(&self) -> Option<String> {
+        let template = self.map_tiles.as_deref()?;
+        let url = reqwest::Url::parse(&template.replace(['{', '}'], "")).ok()?;
+        Some(url.origin().ascii_serialization())
     }
 }
 
@@ -325,6 +359,18 @@ fn origin(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_tile_template_with_its_placeholders() {
+        let ok = "https://tiles.example/{z}/{x}/{y}.png";
+        assert_eq!(parse_tile_template(ok), Ok(ok.to_string()));
+        assert!(parse_tile_template("https://tiles.example/{z}/{x}.png").is_err());
+        assert!(parse_tile_template("ftp://tiles.example/{z}/{x}/{y}").is_err());
+        assert!(parse_tile_template("tiles/{z}/{x}/{y}").is_err());
+        let mut http = Settings::new("sqlite://x").http;
+        http.map_tiles = Some(ok.into());
+        assert_eq!(http.map_tiles_origin().as_deref(), Some("https://tiles.example"));
+    }
 
     #[test]
     fn reads_any_or_a_list_of_origins() {

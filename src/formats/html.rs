@@ -9,18 +9,56 @@ pub const SELF_CONTAINED_CSP: &str = "default-src 'none'; style-src 'unsafe-inli
 pub const FINDER_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
      style-src 'self'; base-uri 'none'; form-action 'none'";
 
-/// The finder's page: the finder's script with these settings as its `data-` attributes
-/// (`max_minutes` as `data-max-minutes`), values escaped.
-pub fn finder_page(settings: &[(&str, String)]) -> String {
+/// The finder's page in `lang`: the finder's script with these settings as its `data-`
+/// attributes (`max_minutes` as `data-max-minutes`), values escaped.
+pub fn finder_page(lang: &str, settings: &[(&str, String)]) -> String {
     let attributes: String = settings
         .iter()
         .map(|(name, value)| format!(" data-{}=\"{}\"", name.replace('_', "-"), escape(value)))
         .collect();
+    let title = if lang == "cy" {
+        "Cyfarfodydd cyd-gymorth yr wythnos hon"
+    } else {
+        "Mutual aid meetings this week"
+    };
+    let lang = escape(lang);
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Mutual aid meetings this week</title></head>\
+         <title>{title}</title></head>\
          <body><main><script src=\"/embed.js\"{attributes} async></script></main></body></html>\n"
+    )
+}
+
+/// The finder's page when its settings are wrong: what to fix, in words, for the web developer
+/// who framed it (never raw problem+json in someone's page). `strings` is the `"finder"`
+/// catalogue of `lang`; `errors` are (setting, reason) pairs.
+pub fn finder_error_page(
+    lang: &str,
+    strings: &serde_json::Map<String, serde_json::Value>,
+    errors: &[(String, String)],
+) -> String {
+    let text = |key: &str| escape(strings.get(key).and_then(|v| v.as_str()).unwrap_or(key));
+    let items: String = errors
+        .iter()
+        .map(|(name, reason)| {
+            format!(
+                "<li><code>{}</code>: {}</li>",
+                escape(name),
+                escape(&reason.replace('`', ""))
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title></head>\
+         <body><main><h1>{}</h1><p>{}</p><ul>{items}</ul><p>{}</p></main></body></html>\n",
+        escape(lang),
+        text("config_error_title"),
+        text("config_error_title"),
+        text("config_error_intro"),
+        text("config_error_help"),
     )
 }
 

@@ -146,7 +146,7 @@ fn footer(out: &mut String, lang: Lang) {
     let _ = write!(
         out,
         "</main>\n<footer class=\"site\"><div class=\"wrap\"><nav aria-label=\"{}\"><a href=\"/?lang={code}\">{}</a> \u{b7} \
-         <a href=\"/embed\">{}</a></nav><p class=\"small\">{}</p></div></footer>\n</body></html>\n",
+         <a href=\"/embed?lang={code}\">{}</a></nav><p class=\"small\">{}</p></div></footer>\n</body></html>\n",
         escape(lang.text("pages.common.footer_nav")),
         escape(lang.text("pages.common.home")),
         escape(lang.text("pages.common.find")),
@@ -780,7 +780,7 @@ pub fn not_found_page(lang: Lang, path: &str) -> String {
     header(&mut out, lang, path);
     let _ = writeln!(
         out,
-        "<h1>{}</h1><p>{}</p><ul class=\"links\"><li><a href=\"/embed\">{}</a></li><li><a href=\"/?lang={code}\">{}</a></li></ul>",
+        "<h1>{}</h1><p>{}</p><ul class=\"links\"><li><a href=\"/embed?lang={code}\">{}</a></li><li><a href=\"/?lang={code}\">{}</a></li></ul>",
         escape(lang.text("pages.not_found.title")),
         escape(lang.text("pages.not_found.body")),
         escape(lang.text("pages.common.find")),
@@ -820,7 +820,8 @@ pub fn landing_page(input: &Landing) -> String {
         t("pages.landing.nav"),
     );
     for (href, key) in [
-        ("/embed".to_string(), "finder"),
+        // The finder in the page's language (it reads `lang` like the pages do).
+        (format!("/embed?lang={}", lang.code()), "finder"),
         ("/handout".to_string(), "handout"),
         ("/v1/coverage?format=html".to_string(), "coverage"),
         ("/docs/".to_string(), "api"),

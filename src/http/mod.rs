@@ -102,7 +102,8 @@ impl utoipa::Modify for ApiKeyScheme {
         license(name = "MIT OR Apache-2.0"),
     ),
     components(schemas(problem::InvalidParam, params::AccessFilter, params::SortOrder,
-        embed::EmbedAttendance, embed::EmbedTime)),
+        embed::EmbedAttendance, embed::EmbedTime, embed::EmbedWhen, embed::EmbedView,
+        embed::EmbedLang)),
     tags(
         (name = "meetings", description = "Search meetings and their dated sessions"),
         (name = "exports", description = "Calendars to subscribe to and printable hand-outs"),
@@ -200,6 +201,7 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(geocode::geocode)
         .service(vocab::fellowships)
         .service(vocab::types)
+        .service(vocab::helplines)
         .service(sources::list_sources)
         .service(sources::source_imports)
         .service(health::health)
@@ -246,7 +248,8 @@ fn endpoints(api: &mut ServiceConfig) {
         .service(oruk::taxonomies)
         .service(oruk::taxonomy)
         .service(oruk::taxonomy_terms)
-        .service(oruk::taxonomy_term);
+        .service(oruk::taxonomy_term)
+        .service(embed::embed_outline);
 }
 
 /// Starts serving on an already-bound listener (port 0 in tests), letting `cors` read it from
@@ -254,10 +257,12 @@ fn endpoints(api: &mut ServiceConfig) {
 pub fn serve(listener: TcpListener, state: AppState, http: HttpSettings) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let origins = web::Data::new(http.cors_origins.clone());
+    let finder = web::Data::new(embed::Finder::new(&http));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(origins.clone())
+            .app_data(finder.clone())
             .app_data(
                 web::QueryConfig::default()
                     .error_handler(|e, _| ApiError::param("query", e.to_string()).into()),

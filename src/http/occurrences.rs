@@ -52,6 +52,9 @@ pub struct OccurrenceView {
     pub start: String,
     /// End, RFC 3339 with the local UTC offset when it ends.
     pub end: String,
+    /// The meeting's IANA time zone, which `start` and `end` are local to.
+    #[schema(example = "Europe/London")]
+    pub timezone: String,
     /// The session had started, and not ended, at `from`.
     pub in_progress: bool,
     pub distance_km: Option<f64>,
@@ -66,6 +69,8 @@ pub struct OccurrenceView {
     pub types: Vec<MeetingType>,
     pub location: Option<Location>,
     pub online: Option<Online>,
+    /// The meeting's own notes, as its source wrote them.
+    pub notes: Option<String>,
     pub source: SourceRef,
     #[schema(value_type = String, format = DateTime)]
     pub last_seen_at: Timestamp,
@@ -198,6 +203,7 @@ pub async fn search_occurrences(
                 fellowship: m.fellowship.id().to_string(),
                 start: rfc3339(&start),
                 end: rfc3339(&end),
+                timezone: schedule.timezone.name().to_string(),
                 in_progress: hit.start < from,
                 distance_km: hit.distance_km.map(round_km),
                 travel,
@@ -207,6 +213,7 @@ pub async fn search_occurrences(
                 types: m.types.clone(),
                 location: m.location.clone(),
                 online: m.online.clone(),
+                notes: m.notes.clone(),
                 source: m.source.clone(),
                 last_seen_at: m.last_seen_at,
             })

@@ -1,4 +1,4 @@
-//! `/v1/fellowships` and `/v1/types`: the vocabularies, with labels for display.
+//! `/v1/fellowships`, `/v1/types` and `/v1/helplines`: the vocabularies, with labels for display.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::search_response::cached_json;
 use super::{cache, AppState};
-use crate::domain::{Facet, Fellowship, FellowshipInfo, MeetingType};
+use crate::domain::{Facet, Fellowship, FellowshipInfo, MeetingType, HELPLINES};
 
 /// A fellowship, with how many of its meetings the directory lists.
 #[derive(Serialize, ToSchema)]
@@ -92,4 +92,51 @@ pub async fn types() -> HttpResponse {
         })
         .collect();
     cached(serde_json::to_string(&TypeList { types }).expect("serialises"))
+}
+
+/// One fellowship's national contact in the UK.
+#[derive(Serialize, ToSchema)]
+pub struct HelplineView {
+    /// The fellowship's code (see `/v1/fellowships`).
+    #[schema(example = "aa")]
+    pub fellowship: &'static str,
+    #[schema(example = "Alcoholics Anonymous")]
+    pub fellowship_name: &'static str,
+    /// Telephone as the fellowship writes it; null where it runs no phone line.
+    #[schema(example = "0800 9177 650")]
+    pub phone: Option<&'static str>,
+    /// Where to find meetings and help online.
+    pub web: &'static str,
+    /// The page the number (or its absence) was taken from, to re-check it.
+    pub source: &'static str,
+    /// Whether the number was confirmed against what the fellowship itself publishes; where
+    /// false, show the source beside it.
+    pub checked: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HelplineList {
+    pub helplines: Vec<HelplineView>,
+}
+
+/// National helplines per fellowship (UK), each with the page its number was taken from: what
+/// the finder and hand-outs offer when no meeting is near.
+#[utoipa::path(tag = "vocabularies", responses((status = 200, body = HelplineList)))]
+#[get("/v1/helplines")]
+pub async fn helplines() -> HttpResponse {
+    let helplines = HELPLINES
+        .iter()
+        .filter_map(|h| {
+            let fellowship = Fellowship::parse(h.fellowship)?;
+            Some(HelplineView {
+                fellowship: h.fellowship,
+                fellowship_name: fellowship.info().name,
+                phone: h.phone,
+                web: h.web,
+                source: h.source,
+                checked: h.checked,
+            })
+        })
+        .collect();
+    cached(serde_json::to_string(&HelplineList { helplines }).expect("serialises"))
 }

@@ -39,7 +39,14 @@ export async function hostPage(html) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, close: () => new Promise((resolve) => server.close(resolve)) };
+  // Chromium keeps connections alive: end them, or closing would wait for them.
+  return {
+    origin,
+    close: () => new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    }),
+  };
 }
 
 /** The API's answer, for comparing with what the finder shows. */

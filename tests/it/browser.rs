@@ -169,6 +169,67 @@ fn page_meeting() -> Meeting {
     m
 }
 
+/// A directory as an agency would build it: the synthetic North Wales and Chester sheet
+/// (tests/it/fixtures/finder-uk.csv: 40 meetings in Wrexham, Chester and Welshpool with
+/// postcodes, online and hybrid ones, AA, NA, CA and Al-Anon, no SMART) imported through the real
+/// importer (`meetingmap import`), then served, with the map tiles of `tiles` if given. The
+/// returned folder holds the database.
+async fn imported_finder(tiles: Option<&str>) -> (TestApp, tempfile::TempDir) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("finder.db").display());
+    let csv = root.join("tests/it/fixtures/finder-uk.csv");
+    let mapping = root.join("importers/mappings/meetingmap-template.toml");
+    let out = meetingmap(&[
+        "import",
+        "--file",
+        csv.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--source-id",
+        "north-wales-test",
+        "--name",
+        "North Wales and Chester (test data)",
+        "--database",
+        &url,
+    ]);
+    assert!(
+        out.contains("north-wales-test") && out.contains("succeeded"),
+        "{out}"
+    );
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.database.url = url.clone();
+            s.http.map_tiles = tiles.map(|t| format!("{t}/{{z}}/{{x}}/{{y}}.png"));
+            s.http.map_attribution = tiles.map(|_| "© Test tiles contributors".to_string());
+        })
+        .start()
+        .await;
+    (app, dir)
+}
+
+/// A tile server on 127.0.0.1 that answers every tile with one grey pixel.
+async fn tile_server() -> wiremock::MockServer {
+    use base64::Engine;
+    let pixel = base64::engine::general_purpose::STANDARD
+        .decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==",
+        )
+        .unwrap();
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(pixel),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
 /// Why the browser tests cannot run here, if they cannot.
 fn missing(dir: &Path) -> Option<String> {
     if let Some(why) = chromium_missing() {
@@ -200,8 +261,13 @@ async fn finder_and_handout_in_chromium() {
     meetings.push(closed);
     meetings.push(page_meeting());
     let server = TestApp::start(meetings).await;
+    let (finder, _finder_dir) = imported_finder(None).await;
+    let tiles = tile_server().await;
+    let (tiled, _tiled_dir) = imported_finder(Some(&tiles.uri())).await;
 
     let base = server.base.clone();
+    let finder_base = finder.base.clone();
+    let (tiled_base, tiles_base) = (tiled.base.clone(), tiles.uri());
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args([
@@ -212,6 +278,10 @@ async fn finder_and_handout_in_chromium() {
             ])
             .current_dir(root)
             .env("MEETINGMAP_BASE_URL", base)
+            .env("MEETINGMAP_FINDER_BASE_URL", finder_base)
+            .env("MEETINGMAP_TILED_BASE_URL", tiled_base)
+            .env("MEETINGMAP_TILES_URL", tiles_base)
+            .env("MEETINGMAP_SCREENSHOTS", root.join("target"))
             .env("MEETINGMAP_CHROMIUM", chromium())
             .env("MEETINGMAP_NEAR", NEAR)
             .env("MEETINGMAP_PAGE_MEETING", PAGE_MEETING)

@@ -229,6 +229,13 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
         ),
         (Method::GET, "/embed", "/embed?fellowship=zz".into(), "", None),
         (Method::GET, "/embed.js", "/embed.js".into(), "", None),
+        (
+            Method::GET,
+            "/embed/outline.geojson",
+            "/embed/outline.geojson".into(),
+            "",
+            None,
+        ),
         (Method::GET, "/health", "/health".into(), "", None),
         (Method::GET, "/ready", "/ready".into(), "", None),
         (
@@ -381,6 +388,7 @@ async fn responses_of_every_endpoint_validate_against_the_committed_spec() {
         ),
         (Method::GET, "/v1/geocode", "/v1/geocode?q=".into(), "", None),
         (Method::GET, "/v1/fellowships", "/v1/fellowships".into(), "", None),
+        (Method::GET, "/v1/helplines", "/v1/helplines".into(), "", None),
         (Method::GET, "/v1/types", "/v1/types".into(), "", None),
         (Method::GET, "/v1/sources", "/v1/sources".into(), "", None),
         (

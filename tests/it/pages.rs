@@ -227,7 +227,10 @@ async fn an_unknown_meeting_is_a_friendly_page() {
         assert_eq!(response.status, 404);
         assert_eq!(response.header("content-type"), Some("text/html; charset=utf-8"));
         assert!(response.body.contains(&format!("<html lang=\"{lang}\"")));
-        assert!(response.body.contains("href=\"/embed\""), "it offers a search");
+        assert!(
+            response.body.contains(&format!("href=\"/embed?lang={lang}\"")),
+            "it offers a search, in the page's language"
+        );
     }
     let strange = page(&server, "/meetings/%3Cscript%3E%22", &[]).await;
     assert_eq!(strange.status, 404);
@@ -282,7 +285,7 @@ async fn the_landing_page_links_everything_and_says_how_fresh_the_data_is() {
     assert_eq!(response.header("content-type"), Some("text/html; charset=utf-8"));
     let body = &response.body;
     for expected in [
-        "href=\"/embed\"",
+        "href=\"/embed?lang=en\"",
         "href=\"/handout\"",
         "href=\"/v1/coverage?format=html\"",
         "href=\"/docs/\"",
