@@ -6,6 +6,7 @@ mod coverage;
 mod demo_data;
 mod export;
 mod import;
+mod list_areas;
 mod load;
 mod migrate;
 mod openapi;
@@ -30,6 +31,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Coverage of meetings over demand points: the HTML report, or the summary or gaps.
     Coverage(coverage::CoverageArgs),
+    /// List the areas a coverage report can be about (names and codes for --area).
+    ListAreas(list_areas::ListAreasArgs),
     /// Import feeds: defined sources, or one file.
     Import(import::ImportArgs),
     /// Create or update the database schema.
@@ -48,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Coverage(args) => coverage::run(args).await,
+        Command::ListAreas(args) => list_areas::run(args),
         Command::Import(args) => import::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
         Command::Openapi => openapi::run(),

@@ -47,6 +47,10 @@ pub enum ApiError {
     InvalidParams(Vec<InvalidParam>),
     #[error("{0}")]
     NotFound(String),
+    /// The request is fine, but the directory's state does not allow an answer (a coverage report
+    /// of an empty directory): a 409.
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     NotAcceptable(String),
     #[error("{0}")]
@@ -94,6 +98,7 @@ impl ApiError {
                 "Invalid request parameters",
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "nothing-to-report", "Nothing to report on"),
             ApiError::NotAcceptable(_) => (
                 StatusCode::NOT_ACCEPTABLE,
                 "not-acceptable",
@@ -146,6 +151,7 @@ impl ApiError {
                 (detail.join("; "), params.clone())
             }
             ApiError::NotFound(what)
+            | ApiError::Conflict(what)
             | ApiError::NotAcceptable(what)
             | ApiError::TooLarge(what)
             | ApiError::UnsupportedMediaType(what)
@@ -230,6 +236,7 @@ pub mod responses {
         TooManyPoints: 413, "Too many points";
         NotCsv: 415, "Not text/csv";
         BodyTooSlow: 408, "The body was not received in time";
+        EmptyDirectory: 409, "The directory has no in-person meetings to report on";
     }
 
     #[derive(IntoResponses)]
