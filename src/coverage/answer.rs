@@ -88,6 +88,9 @@ pub struct CoverageSummary {
 #[derive(Serialize, ToSchema)]
 pub struct CoverageGaps {
     pub threshold_km: f64,
+    /// Fellowships asked about that no source lists (ids): not analysed, so no gaps are listed
+    /// for them, which does not mean there are none.
+    pub no_data_source: Vec<&'static str>,
     #[schema(value_type = Vec<Object>)]
     pub gaps: Vec<PointReport>,
 }
@@ -308,7 +311,12 @@ pub fn render_until(
             match format {
                 Format::GeoJson => gaps_geojson(threshold_km, &gaps),
                 Format::Csv => tables::csv(&gaps, GAP_COLUMNS),
-                _ => serde_json::to_string(&CoverageGaps { threshold_km, gaps }).expect("gaps serialise"),
+                _ => serde_json::to_string(&CoverageGaps {
+                    threshold_km,
+                    no_data_source: no_data.iter().map(|f| f.id()).collect(),
+                    gaps,
+                })
+                .expect("gaps serialise"),
             }
         }
     })
