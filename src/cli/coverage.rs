@@ -260,16 +260,24 @@ pub async fn run(args: CoverageArgs) -> anyhow::Result<()> {
             query.baseline = crate::coverage::trends::baseline(&directory, since).await?;
         }
     }
+    let started = std::time::Instant::now();
     let body = crate::coverage::render(output, &snapshot, &query, boundaries.as_ref(), Timestamp::now());
+    let took = started.elapsed();
     match &args.out {
         Some(path) => {
             std::fs::write(path, &body).with_context(|| format!("cannot write {}", path.display()))?;
+            let analysed = query
+                .demand
+                .points()
+                .iter()
+                .filter(|p| crate::coverage::in_question_area(&query, p))
+                .count();
             println!(
-                "wrote {} ({} KB): {} demand points against {} meetings",
+                "wrote {} ({} KB): {analysed} demand points against {} meetings, in {:.2} s",
                 path.display(),
                 body.len().div_ceil(1024),
-                query.demand.points().len(),
-                snapshot.len()
+                snapshot.len(),
+                took.as_secs_f64()
             );
         }
         None => writeln!(std::io::stdout().lock(), "{body}")?,

@@ -24,7 +24,10 @@ pub fn run(args: ListAreasArgs) -> anyhow::Result<()> {
         if args.level.is_some_and(|l| l != area.at) {
             continue;
         }
-        if wanted.as_deref().is_some_and(|w| !area.name.to_lowercase().contains(w)) {
+        if wanted
+            .as_deref()
+            .is_some_and(|w| !area.name.to_lowercase().contains(w))
+        {
             continue;
         }
         println!("{}\t{}\t{}", area.code, area.at.short_label(), area.name);

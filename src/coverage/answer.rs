@@ -272,11 +272,7 @@ pub fn render_until(
             serde_json::to_string(&CoverageSummary {
                 threshold_km,
                 weights: query.demand.weight_unit(),
-                demand_points: result
-                    .iter()
-                    .map(|c| c.point)
-                    .collect::<HashSet<_>>()
-                    .len(),
+                demand_points: result.iter().map(|c| c.point).collect::<HashSet<_>>().len(),
                 fellowships: analysis.fellowships.iter().map(|f| f.id()).collect(),
                 no_data_source: no_data.iter().map(|f| f.id()).collect(),
                 attribution: summary.attribution,

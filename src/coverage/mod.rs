@@ -18,8 +18,8 @@
 mod answer;
 pub mod boundaries;
 mod question;
-pub mod trends;
 pub mod report;
+pub mod trends;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -35,14 +35,14 @@ pub use answer::{
 };
 pub use question::{
     AreaChoice, BundledPoints, CoverageQuestion, Feed, QuestionError, QuestionSpec, DEFAULT_GAPS,
-    MAX_GAPS, MAX_KM, MAX_MINUTES, MAX_POINTS,
+    MAX_AREA_KM, MAX_GAPS, MAX_KM, MAX_MINUTES, MAX_POINTS,
 };
 
 use crate::domain::Fellowship;
-use boundaries::Boundaries;
 use crate::gazetteer::bundled;
 use crate::search::{Filter, Reach, Snapshot};
 use crate::travel::{self, Mode};
+use boundaries::Boundaries;
 
 const LAD_LOOKUP_CSV: &str = include_str!("../../data/uk-lad-lookup.csv");
 
@@ -572,7 +572,11 @@ pub fn find_area(text: &str, level: Option<Level>) -> Result<&'static KnownArea,
     let areas = known_areas();
     let wanted = fold_name(text);
     let at = |a: &&KnownArea| level.is_none_or(|l| a.at == l);
-    if let Some(a) = areas.iter().filter(at).find(|a| a.code.eq_ignore_ascii_case(text.trim())) {
+    if let Some(a) = areas
+        .iter()
+        .filter(at)
+        .find(|a| a.code.eq_ignore_ascii_case(text.trim()))
+    {
         return Ok(a);
     }
     if let Some(a) = areas.iter().filter(at).find(|a| fold_name(&a.name) == wanted) {
@@ -838,9 +842,7 @@ pub fn attribute<'a>(
                 (Attribution::Catchment, _) => nearest_within(lat, lon, catchment_km),
                 (Attribution::Boundaries, Some(b)) => match b.containing(lat, lon) {
                     // A district outside GB (Northern Ireland's) is counted nowhere.
-                    Some(outline) => lookup
-                        .is_gb(&outline.code)
-                        .then_some(outline.code.as_str()),
+                    Some(outline) => lookup.is_gb(&outline.code).then_some(outline.code.as_str()),
                     None => nearest_within(lat, lon, COAST_KM),
                 },
                 _ => nearest_within(lat, lon, ATTRIBUTION_KM),

@@ -20,6 +20,10 @@ use super::{Analysis, AreaLookup, Demand, DemandPoint, Level, Threshold};
 /// meetings takes 0.8 s at 5 km, 2.5 s at 15 km, 3.6 s at 20 km and ~44 s at 100 km (see
 /// docs/benchmarks.md). 15 km keeps the worst question allowed about three times the usual one.
 pub const MAX_KM: f64 = 15.0;
+/// Largest reach for a question about one district or county (not a nation): its few hundred
+/// points cost less at 40 km than all GB's 42,648 at 15 km, and "30 minutes by car" in rural
+/// Wales needs it.
+pub const MAX_AREA_KM: f64 = 40.0;
 pub const MAX_MINUTES: f64 = 240.0;
 /// Gaps listed when no limit is given, and the most that may be asked for.
 pub const DEFAULT_GAPS: usize = 100;
@@ -258,37 +262,6 @@ impl QuestionSpec {
         if let Some(access) = self.access {
             filter = filter.access(access);
         }
-        let km = in_range(&mut errors, "max_km", self.max_km, MAX_KM);
-        let minutes = in_range(&mut errors, "max_minutes", self.max_minutes, MAX_MINUTES);
-        let threshold = match (self.max_km, self.max_minutes) {
-            (Some(_), Some(_)) => {
-                errors.push("max_minutes", "cannot be combined with max_km");
-                None
-            }
-            (None, None) => {
-                errors.push("max_km", "is required (or max_minutes with mode)");
-                None
-            }
-            (Some(_), None) => km.map(Threshold::Km),
-            (None, Some(_)) => {
-                if self.mode.is_none() {
-                    errors.push("mode", "is required with max_minutes");
-                }
-                self.mode.zip(minutes).map(|(m, t)| Threshold::Minutes(m, t))
-            }
-        };
-        // Minutes are bounded by the same reach as kilometres: the cost of an analysis grows with
-        // the meetings within reach of each point, whatever the threshold is written in.
-        if let Some(Threshold::Minutes(mode, _)) = threshold.filter(|t| t.km() > MAX_KM) {
-            let most = crate::travel::estimate_minutes(mode, MAX_KM).floor();
-            errors.push(
-                "max_minutes",
-                format!(
-                    "reaches beyond {MAX_KM} km by {}, the furthest analysed; at most {most} minutes",
-                    mode.as_str()
-                ),
-            );
-        }
         let level = self.level.unwrap_or_default();
         let area = match self.area.as_deref().map(str::trim) {
             None => None,
@@ -325,6 +298,47 @@ impl QuestionSpec {
                 }
             },
         };
+        // One district or county has few points: a longer reach costs it less than all GB a short one.
+        let most_km = match &area {
+            Some(a) if a.level != Level::Nation => MAX_AREA_KM,
+            _ => MAX_KM,
+        };
+        let km = in_range(&mut errors, "max_km", self.max_km, most_km);
+        let minutes = in_range(&mut errors, "max_minutes", self.max_minutes, MAX_MINUTES);
+        let threshold = match (self.max_km, self.max_minutes) {
+            (Some(_), Some(_)) => {
+                errors.push("max_minutes", "cannot be combined with max_km");
+                None
+            }
+            (None, None) => {
+                errors.push("max_km", "is required (or max_minutes with mode)");
+                None
+            }
+            (Some(_), None) => km.map(Threshold::Km),
+            (None, Some(_)) => {
+                if self.mode.is_none() {
+                    errors.push("mode", "is required with max_minutes");
+                }
+                self.mode.zip(minutes).map(|(m, t)| Threshold::Minutes(m, t))
+            }
+        };
+        // Minutes are bounded by the same reach as kilometres: the cost of an analysis grows with
+        // the meetings within reach of each point, whatever the threshold is written in.
+        if let Some(Threshold::Minutes(mode, _)) = threshold.filter(|t| t.km() > most_km) {
+            let most = crate::travel::estimate_minutes(mode, most_km).floor();
+            errors.push(
+                "max_minutes",
+                format!(
+                    "reaches beyond {most_km} km by {}, the furthest analysed {}; at most {most} minutes",
+                    mode.as_str(),
+                    if most_km == MAX_KM {
+                        "over more than one county (give an area for up to 40 km)"
+                    } else {
+                        "for one area"
+                    }
+                ),
+            );
+        }
         let demand = match (self.points, self.supplied) {
             (None, Some(points)) => Demand::Supplied(points),
             (Some(_), Some(_)) => {

@@ -30,8 +30,8 @@ use crate::travel::Mode;
 const MAP_WIDTH: f64 = 800.0;
 const MAP_MAX_HEIGHT: f64 = 900.0;
 /// Gap circles' radius range in pixels (by the square root of the weight, so area shows weight).
-const GAP_MIN_RADIUS: f64 = 3.0;
-const GAP_MAX_RADIUS: f64 = 12.0;
+const GAP_MIN_RADIUS: f64 = 2.5;
+const GAP_MAX_RADIUS: f64 = 7.0;
 /// Most gap circles drawn (the heaviest): all of GB at a short threshold has ten thousand, and
 /// each carries its tooltip.
 const MAX_GAP_CIRCLES: usize = 3_000;
@@ -88,7 +88,8 @@ ul.legend svg { vertical-align: middle; margin-right: 0.3em; }
 table { border-collapse: collapse; margin: 0.3em 0 1em; }
 th, td { border: 1px solid #888; padding: 0.3em 0.5em; text-align: right; vertical-align: top; }
 th { background: #eee; }
-th[scope=row], td.text { text-align: left; }
+th[scope=row], th[scope=col], td.text { text-align: left; }
+td.dark { color: #fff; }
 .small { font-size: 9pt; color: #333; }
 pre.attribution { font-size: 8.5pt; white-space: pre-wrap; }
 @media print { body { margin: 0; max-width: none; } section { break-inside: avoid; } table { break-inside: auto; } tr { break-inside: avoid; } }
@@ -360,7 +361,6 @@ fn outline_path(polygons: &[Vec<Ring>], projection: &Projection) -> String {
     d
 }
 
-
 /// One demand point out of reach of at least one fellowship asked about.
 struct Gap<'a> {
     point: usize,
@@ -411,12 +411,7 @@ pub fn report(input: &ReportInput) -> String {
         .area
         .as_ref()
         .map_or_else(|| "Great Britain".to_string(), |a| a.name.clone());
-    let names = |list: &[Fellowship]| {
-        list.iter()
-            .map(|f| f.info().name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = |list: &[Fellowship]| list.iter().map(|f| f.info().name).collect::<Vec<_>>().join(", ");
     let asked: Vec<Fellowship> = input
         .analysis
         .fellowships
@@ -436,7 +431,7 @@ pub fn report(input: &ReportInput) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><style>{STYLE}\
-         .map .m {{ fill: {MEETING_COLOUR}; stroke: #fff; stroke-width: 1; }}\n\
+         .map .m {{ fill: {MEETING_COLOUR}; stroke: #fff; stroke-width: 1.5; }}\n\
          .map .g, .map .gc {{ fill: {GAP_COLOUR}; stroke: {GAP_STROKE}; stroke-width: 1; }}\n\
          .map .gc {{ fill-opacity: 0.85; }}\n\
          </style></head><body>\n<h1>{}</h1>\n",
@@ -483,7 +478,11 @@ fn banner(out: &mut String, input: &ReportInput) {
                     .join(", ")
             ),
             if input.no_data.len() == 1 { "its" } else { "their" },
-            if input.no_data.len() == 1 { "it is" } else { "they are" },
+            if input.no_data.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
         ));
     }
     let not_counted: u32 = input.summary.not_counted.values().sum();
@@ -576,7 +575,11 @@ fn executive_summary(out: &mut String, input: &ReportInput, place: &str) {
     let reach = match query.analysis.threshold {
         Threshold::Km(km) => format!("more than {} km in a straight line", amount(km)),
         Threshold::Minutes(mode, minutes) => {
-            format!("more than {} minutes {} (estimated)", amount(minutes), mode_words(mode))
+            format!(
+                "more than {} minutes {} (estimated)",
+                amount(minutes),
+                mode_words(mode)
+            )
         }
     };
     for f in &input.analysis.fellowships {
@@ -597,7 +600,11 @@ fn executive_summary(out: &mut String, input: &ReportInput, place: &str) {
             round_words(t.total),
             percent(beyond_all),
             if query.demand.is_people() { "live" } else { "are" },
-            if f.info().name.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" },
+            if f.info().name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            },
             escape(f.info().name),
         );
         let parts: Vec<String> = [("rural", t.rural), ("urban", t.urban)]
@@ -613,13 +620,21 @@ fn executive_summary(out: &mut String, input: &ReportInput, place: &str) {
         let _ = write!(
             sentence,
             ". {} have an evening meeting (17:00 or later) within reach and {} a weekend one; {} \
-             meetings are listed here, {} per 100,000.",
+             listed here, {} per 100,000.",
             percent(t.evening / t.total),
             percent(t.weekend / t.total),
-            amount(t.meetings as f64),
+            match t.meetings {
+                0 => "no meetings are".to_string(),
+                1 => "1 meeting is".to_string(),
+                n => format!("{} meetings are", amount(n as f64)),
+            },
             format_args!("{:.1}", t.meetings as f64 * 100_000.0 / t.total)
         );
-        let _ = write!(out, "<p class=\"lead\" data-fellowship=\"{}\">{sentence}</p>", f.id());
+        let _ = write!(
+            out,
+            "<p class=\"lead\" data-fellowship=\"{}\">{sentence}</p>",
+            f.id()
+        );
     }
     out.push_str("</section>\n");
 }
@@ -659,7 +674,9 @@ fn draw_areas(
     let mut outlines: Vec<(bool, &boundaries::Outline)> = b
         .outlines()
         .iter()
-        .filter(|o| o.bbox[0] <= view[2] && o.bbox[2] >= view[0] && o.bbox[1] <= view[3] && o.bbox[3] >= view[1])
+        .filter(|o| {
+            o.bbox[0] <= view[2] && o.bbox[2] >= view[0] && o.bbox[1] <= view[3] && o.bbox[3] >= view[1]
+        })
         .map(|o| {
             (
                 query
@@ -717,9 +734,7 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
         w = projection.width,
         h = projection.height,
     );
-    let choropleth = input
-        .boundaries
-        .and(input.analysis.fellowships.first().copied());
+    let choropleth = input.boundaries.and(input.analysis.fellowships.first().copied());
     let shares = choropleth.map(|f| district_shares(input, f));
     draw_areas(out, input, projection, shares.as_ref());
 
@@ -784,7 +799,7 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
         if projection.contains((x, y)) && seen.insert(((x / 3.0).round() as i32, (y / 3.0).round() as i32)) {
             let _ = write!(
                 out,
-                "<circle class=\"m\" cx=\"{}\" cy=\"{}\" r=\"3\"/>",
+                "<circle class=\"m\" cx=\"{}\" cy=\"{}\" r=\"4.5\"/>",
                 px(x),
                 px(y)
             );
@@ -941,11 +956,7 @@ fn legend(out: &mut String, input: &ReportInput, info: &MapInfo, gaps: usize) {
         let _ = write!(
             out,
             "<li class=\"classes\">Share of {} within reach of {}:</li>",
-            input
-                .query
-                .demand
-                .weight_unit()
-                .unwrap_or("the weight"),
+            input.query.demand.weight_unit().unwrap_or("the weight"),
             escape(f.info().name)
         );
         let mut lower = 0.0;
@@ -1024,7 +1035,11 @@ fn head(unit: &str, worst: bool) -> String {
          <th scope=\"col\">Beyond reach</th><th scope=\"col\">Rural within</th>\
          <th scope=\"col\">Urban within</th><th scope=\"col\">Remote within</th>\
          <th scope=\"col\">Evening within</th><th scope=\"col\">Weekend within</th>{}</tr></thead>",
-        if worst { "<th scope=\"col\">Worst-served points</th>" } else { "" }
+        if worst {
+            "<th scope=\"col\">Worst-served points</th>"
+        } else {
+            ""
+        }
     )
 }
 
@@ -1042,7 +1057,12 @@ fn tables(out: &mut String, input: &ReportInput) {
     out.push_str(&head(&unit(input), false));
     out.push_str("<tbody>");
     for f in &input.analysis.fellowships {
-        row(out, f.info().name, &totals.get(&f.index()).copied().unwrap_or_default(), None);
+        row(
+            out,
+            f.info().name,
+            &totals.get(&f.index()).copied().unwrap_or_default(),
+            None,
+        );
     }
     for f in input.no_data {
         no_data_row(out, f.info().name, 11);
@@ -1067,7 +1087,11 @@ fn share_cell(part: (f64, f64)) -> String {
 }
 
 fn row(out: &mut String, name: &str, t: &Totals, worst: Option<&str>) {
-    let share = if t.total > 0.0 { t.within / t.total * 100.0 } else { 0.0 };
+    let share = if t.total > 0.0 {
+        t.within / t.total * 100.0
+    } else {
+        0.0
+    };
     let per_100k = if t.total > 0.0 {
         t.meetings as f64 * 100_000.0 / t.total
     } else {
@@ -1138,9 +1162,10 @@ fn completeness(out: &mut String, input: &ReportInput, place: &str) {
             .filter(|(i, _, _)| *i == f.index())
             .filter_map(|(_, id, _)| input.query.feeds.iter().find(|feed| &feed.id == id))
             .map(|feed| {
-                let date = feed
-                    .feed_date
-                    .map_or_else(|| "the feed states no date".to_string(), |d| format!("as of {}", d.strftime("%-d %B %Y")));
+                let date = feed.feed_date.map_or_else(
+                    || "the feed states no date".to_string(),
+                    |d| format!("as of {}", d.strftime("%-d %B %Y")),
+                );
                 let imported = feed
                     .imported
                     .map_or_else(String::new, |t| format!(", imported {}", t.strftime("%-d %B %Y")));
@@ -1159,7 +1184,12 @@ fn completeness(out: &mut String, input: &ReportInput, place: &str) {
                 format!("{n} {}", amount(count as f64))
             })
             .collect();
-        let not_counted = input.summary.not_counted.get(&(f.index() as u8)).copied().unwrap_or(0);
+        let not_counted = input
+            .summary
+            .not_counted
+            .get(&(f.index() as u8))
+            .copied()
+            .unwrap_or(0);
         let mut note = String::new();
         if input.no_data.contains(f) {
             note = "<span class=\"warn\">No data source: not analysed.</span>".to_string();
@@ -1171,13 +1201,24 @@ fn completeness(out: &mut String, input: &ReportInput, place: &str) {
                 .filter(|((_, i), _)| *i == f.index() as u8)
                 .map(|(_, n)| n)
                 .sum();
-            let here = if t.total > 0.0 { t.meetings as f64 * 100_000.0 / t.total } else { 0.0 };
-            let gb = if gb_weight > 0.0 { gb_meetings as f64 * 100_000.0 / gb_weight } else { 0.0 };
+            let here = if t.total > 0.0 {
+                t.meetings as f64 * 100_000.0 / t.total
+            } else {
+                0.0
+            };
+            let gb = if gb_weight > 0.0 {
+                gb_meetings as f64 * 100_000.0 / gb_weight
+            } else {
+                0.0
+            };
             if input.query.area.is_some() && gb > 0.0 && here < gb * 0.25 {
                 note = format!(
-                    "<span class=\"warn\">Thin here: {} meetings listed in {}, {here:.1} per 100,000 \
+                    "<span class=\"warn\">Thin here: {} listed in {}, {here:.1} per 100,000 \
                      against {gb:.1} across Great Britain. The source may not cover this area well.</span>",
-                    amount(t.meetings as f64),
+                    match t.meetings {
+                        1 => "1 meeting".to_string(),
+                        n => format!("{} meetings", amount(n as f64)),
+                    },
                     escape(place)
                 );
             }
@@ -1203,7 +1244,12 @@ fn completeness(out: &mut String, input: &ReportInput, place: &str) {
 
 /// A district by fellowship table, and a small map per fellowship, when there is more than one
 /// of either.
-fn comparison(out: &mut String, input: &ReportInput, projection: &Projection, focus: &[&boundaries::Outline]) {
+fn comparison(
+    out: &mut String,
+    input: &ReportInput,
+    projection: &Projection,
+    focus: &[&boundaries::Outline],
+) {
     let rows = match input.query.level {
         Level::Lad => &input.summary.areas,
         _ => input.districts.map_or(&input.summary.areas, |d| &d.areas),
@@ -1234,7 +1280,11 @@ fn comparison(out: &mut String, input: &ReportInput, projection: &Projection, fo
                 h = small.height
             );
             draw_areas(out, input, &small, Some(&shares));
-            let _ = write!(out, "</svg><figcaption>{}</figcaption></figure>", escape(f.info().name));
+            let _ = write!(
+                out,
+                "</svg><figcaption>{}</figcaption></figure>",
+                escape(f.info().name)
+            );
         }
         out.push_str("</div>\n");
         let _ = focus;
@@ -1245,14 +1295,22 @@ fn comparison(out: &mut String, input: &ReportInput, projection: &Projection, fo
     }
     out.push_str("</tr></thead><tbody>");
     for (code, name) in districts {
-        let _ = write!(out, "<tr data-code=\"{}\"><th scope=\"row\">{}</th>", escape(code), escape(name));
+        let _ = write!(
+            out,
+            "<tr data-code=\"{}\"><th scope=\"row\">{}</th>",
+            escape(code),
+            escape(name)
+        );
         for f in fellowships {
             match rows.iter().find(|a| a.code == code && a.fellowship == *f) {
                 Some(a) if a.weight_total > 0.0 => {
+                    // White on the two darkest classes, so that every figure reads.
+                    let colour = share_colour(a.share_within_reach);
+                    let dark = colour == SHARE_CLASSES[0].1 || colour == SHARE_CLASSES[1].1;
                     let _ = write!(
                         out,
-                        "<td style=\"background:{}\">{:.1}%</td>",
-                        share_colour(a.share_within_reach),
+                        "<td{} style=\"background:{colour}\">{:.1}%</td>",
+                        if dark { " class=\"dark\"" } else { "" },
                         a.share_within_reach * 100.0
                     );
                 }

@@ -184,7 +184,11 @@ fn small_areas_weigh_every_resident_of_great_britain_once() {
         ("Wales", 3_107_545.0),
         ("Scotland", 5_479_900.0),
     ] {
-        let sum: f64 = points.iter().filter(|p| p.country == nation).map(|p| p.weight).sum();
+        let sum: f64 = points
+            .iter()
+            .filter(|p| p.country == nation)
+            .map(|p| p.weight)
+            .sum();
         assert_eq!(sum, people, "{nation}");
     }
     assert!(points
@@ -196,7 +200,11 @@ fn small_areas_weigh_every_resident_of_great_britain_once() {
     let powys: Vec<&DemandPoint> = points.iter().filter(|p| p.lad_code == "W06000023").collect();
     let people: f64 = powys.iter().map(|p| p.weight).sum();
     assert!((130_000.0..136_000.0).contains(&people), "{people}");
-    let rural: f64 = powys.iter().filter(|p| p.rural == Some(true)).map(|p| p.weight).sum();
+    let rural: f64 = powys
+        .iter()
+        .filter(|p| p.rural == Some(true))
+        .map(|p| p.weight)
+        .sum();
     assert!(rural / people > 0.5, "{rural} of {people}");
 }
 
@@ -238,18 +246,14 @@ fn meetings_in_ireland_and_over_the_sea_are_not_credited_to_great_britain() {
     places.extend(ABROAD);
     let summary = attributed(&places, None);
     assert_eq!(summary.attribution, Attribution::NearestPoint);
-    let meetings = |code: &str| {
-        summary
-            .areas
-            .iter()
-            .find(|a| a.code == code)
-            .map(|a| a.meetings)
-    };
+    let meetings = |code: &str| summary.areas.iter().find(|a| a.code == code).map(|a| a.meetings);
     assert_eq!(meetings("W06000001"), Some(1), "Holyhead only, not Dublin");
     assert_eq!(meetings("W06000023"), Some(1));
     assert_eq!(summary.not_counted.values().sum::<u32>(), 5);
     assert_eq!(
-        summary.per_nation.get(&("Wales".to_string(), aa().fellowships[0].index() as u8)),
+        summary
+            .per_nation
+            .get(&("Wales".to_string(), aa().fellowships[0].index() as u8)),
         Some(&2)
     );
     // No district of Great Britain anywhere (the analysis is of two) is credited with more.
@@ -277,7 +281,11 @@ fn with_boundaries_a_meeting_counts_where_its_district_contains_it() {
     assert_eq!(meetings("W06000001"), 1);
     // Inside the (square) Powys though nearer Ceredigion's small areas.
     assert_eq!(meetings("W06000023"), 2);
-    assert_eq!(summary.not_counted.values().sum::<u32>(), 5, "Belfast is outside GB too");
+    assert_eq!(
+        summary.not_counted.values().sum::<u32>(),
+        5,
+        "Belfast is outside GB too"
+    );
 }
 
 #[test]
@@ -301,10 +309,21 @@ fn supplied_points_count_only_meetings_in_their_own_catchment() {
     };
     let coverage = analyse(&snapshot, &points, &analysis);
     let demand = Demand::Supplied(points.to_vec());
-    let summary = summarise(&snapshot, &points, &demand, &analysis, &coverage, None, Level::Lad);
+    let summary = summarise(
+        &snapshot,
+        &points,
+        &demand,
+        &analysis,
+        &coverage,
+        None,
+        Level::Lad,
+    );
     assert_eq!(summary.attribution, Attribution::Catchment);
     assert_eq!(summary.areas.len(), 1);
-    assert_eq!(summary.areas[0].meetings, 1, "only the meeting within a client's reach");
+    assert_eq!(
+        summary.areas[0].meetings, 1,
+        "only the meeting within a client's reach"
+    );
     assert_eq!(summary.not_counted.values().sum::<u32>(), 4);
 }
 
@@ -320,19 +339,40 @@ fn rural_and_urban_add_up_to_the_whole() {
         p.lad_code == "W06000023" || p.lad_code == "E07000148"
     });
     for level in [Level::Lad, Level::Nation] {
-        let summary = summarise(&snapshot, points, &Demand::SmallAreas, &analysis, &coverage, None, level);
+        let summary = summarise(
+            &snapshot,
+            points,
+            &Demand::SmallAreas,
+            &analysis,
+            &coverage,
+            None,
+            level,
+        );
         assert!(!summary.areas.is_empty());
         for a in &summary.areas {
             let total = a.rural.weight_total + a.urban.weight_total;
             let within = a.rural.weight_within_reach + a.urban.weight_within_reach;
-            assert!((total - a.weight_total).abs() < 1e-6, "{}: {total} vs {}", a.code, a.weight_total);
+            assert!(
+                (total - a.weight_total).abs() < 1e-6,
+                "{}: {total} vs {}",
+                a.code,
+                a.weight_total
+            );
             assert!((within - a.weight_within_reach).abs() < 1e-6, "{}", a.code);
             assert!(a.remote.weight_total <= a.weight_total);
             assert!((a.weight_beyond_reach - (a.weight_total - a.weight_within_reach)).abs() < 1e-6);
         }
     }
     // Powys has both.
-    let summary = summarise(&snapshot, points, &Demand::SmallAreas, &analysis, &coverage, None, Level::Lad);
+    let summary = summarise(
+        &snapshot,
+        points,
+        &Demand::SmallAreas,
+        &analysis,
+        &coverage,
+        None,
+        Level::Lad,
+    );
     let powys = summary.areas.iter().find(|a| a.code == "W06000023").unwrap();
     assert!(powys.rural.weight_total > 0.0 && powys.urban.weight_total > 0.0);
     assert!(powys.rural.share_within_reach.is_some() && powys.urban.share_within_reach.is_some());

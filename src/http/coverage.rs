@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 use super::export;
 use super::params::{self, FilterParams};
 use super::problem::responses::{
-    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, EmptyDirectory, NotAcceptable, NotCsv, NotModified, OneAtATime,
-    TooManyPoints,
+    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, EmptyDirectory, NotAcceptable, NotCsv, NotModified,
+    OneAtATime, TooManyPoints,
 };
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
@@ -32,12 +32,13 @@ pub const MAX_POINTS_BYTES: usize = 2 << 20;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
-    /// Within reach means within this great-circle distance (km, up to 15). Give this or
-    /// `max_minutes`.
-    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 15, example = 5)]
+    /// Within reach means within this great-circle distance (km, up to 15; up to 40 for one
+    /// district or county `area`). Give this or `max_minutes`.
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 40, example = 5)]
     max_km: Option<String>,
     /// Within reach means within this many estimated minutes (up to 240) by `mode`, reaching no
-    /// further than 15 km (a 400 says how many minutes that is by the mode).
+    /// further than 15 km (40 km for one district or county `area`; a 400 says how many minutes
+    /// that is by the mode).
     #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 240)]
     max_minutes: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`; needed with `max_minutes`.
@@ -497,7 +498,11 @@ mod tests {
             match params.question(filter, errors, None) {
                 Ok(question) => {
                     let km = question.analysis.threshold.km();
-                    prop_assert!(km > 0.0 && km <= coverage::MAX_KM, "{km}");
+                    let most = match &question.area {
+                        Some(a) if a.level != Level::Nation => coverage::MAX_AREA_KM,
+                        _ => coverage::MAX_KM,
+                    };
+                    prop_assert!(km > 0.0 && km <= most, "{km}");
                 }
                 Err(ApiError::InvalidParams(errors)) => {
                     prop_assert!(!errors.is_empty());

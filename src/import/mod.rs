@@ -172,7 +172,9 @@ impl Importer {
                     // the import, which is done.
                     match crate::coverage::trends::record(directory).await {
                         Ok(rows) => tracing::debug!(source = %source.id, rows, "coverage summary stored"),
-                        Err(e) => tracing::warn!(source = %source.id, error = %e, "cannot store the coverage summary"),
+                        Err(e) => {
+                            tracing::warn!(source = %source.id, error = %e, "cannot store the coverage summary")
+                        }
                     }
                 }
             }

@@ -128,7 +128,10 @@ pub trait Store: Send + Sync {
 
     /// The coverage summary taken last on or before `at` (else the first after it); the newest
     /// when `at` is `None`.
-    async fn coverage_summary(&self, at: Option<Timestamp>) -> Result<Option<(Timestamp, String)>, StoreError>;
+    async fn coverage_summary(
+        &self,
+        at: Option<Timestamp>,
+    ) -> Result<Option<(Timestamp, String)>, StoreError>;
 
     /// Inserts or overwrites meetings by id, in one transaction.
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError>;
@@ -160,12 +163,10 @@ fn time_text(at: Timestamp) -> String {
 
 /// A stored summary row read back.
 fn summary_row(taken_at: &str, doc: String) -> Result<(Timestamp, String), StoreError> {
-    let at = taken_at
-        .parse::<Timestamp>()
-        .map_err(|e| StoreError::Corrupt {
-            id: format!("coverage summary of {taken_at}"),
-            reason: e.to_string(),
-        })?;
+    let at = taken_at.parse::<Timestamp>().map_err(|e| StoreError::Corrupt {
+        id: format!("coverage summary of {taken_at}"),
+        reason: e.to_string(),
+    })?;
     Ok((at, doc))
 }
 

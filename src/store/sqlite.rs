@@ -279,9 +279,11 @@ impl Store for SqliteStore {
     ) -> Result<Option<(jiff::Timestamp, String)>, StoreError> {
         let row = match at {
             None => {
-                sqlx::query("SELECT taken_at, doc FROM coverage_trends ORDER BY taken_at DESC, id DESC LIMIT 1")
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query(
+                    "SELECT taken_at, doc FROM coverage_trends ORDER BY taken_at DESC, id DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?
             }
             Some(at) => {
                 let at = super::time_text(at);

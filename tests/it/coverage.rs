@@ -768,7 +768,11 @@ async fn fellowships_without_data_are_labelled_never_zero() {
     assert_eq!(body["fellowships"], json!(["aa"]));
     assert_eq!(body["weights"], "residents");
     assert!(
-        body["areas"].as_array().unwrap().iter().all(|a| a["fellowship"] == "aa"),
+        body["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["fellowship"] == "aa"),
         "no SMART row that could read as 0%: {body}"
     );
     let (_, csv) = fetch(
@@ -797,7 +801,10 @@ async fn fellowships_without_data_are_labelled_never_zero() {
         "*/*",
     )
     .await;
-    assert!(html.contains("<strong>No data source:</strong> SMART Recovery."), "banner");
+    assert!(
+        html.contains("<strong>No data source:</strong> SMART Recovery."),
+        "banner"
+    );
     assert!(!html.contains("SMART Recovery</th><td>"), "no SMART figures");
 
     // Unnamed, the fellowships are those the directory lists: AA alone, no banner.
@@ -827,10 +834,16 @@ async fn areas_by_name_with_suggestions_and_user_facing_levels() {
     let (status, body) = server.get("/v1/coverage?max_km=5&area=Powis").await;
     assert_eq!(status, 400);
     let reason = body["invalid_params"][0]["reason"].as_str().unwrap();
-    assert!(reason.contains("did you mean Powys (district, W06000023)"), "{reason}");
+    assert!(
+        reason.contains("did you mean Powys (district, W06000023)"),
+        "{reason}"
+    );
     let (_, body) = server.get("/v1/coverage?max_km=5&area=Powys&level=nation").await;
     let reason = body["invalid_params"][0]["reason"].as_str().unwrap();
-    assert!(reason.contains("Great Britain nation") && !reason.contains("Nation"), "{reason}");
+    assert!(
+        reason.contains("Great Britain nation") && !reason.contains("Nation"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -867,7 +880,10 @@ fn list_areas_names_every_area_and_suggests_near_misses() {
     let lines = all.lines().count();
     assert_eq!(lines, 1 + 350 + known_utla() + 3);
     let some = crate::common::meetingmap(&["list-areas", "--name", "norf"]);
-    assert!(some.contains("Norfolk") && some.contains("North Norfolk"), "{some}");
+    assert!(
+        some.contains("Norfolk") && some.contains("North Norfolk"),
+        "{some}"
+    );
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_meetingmap"))
         .args(["list-areas", "--name", "Powis"])
         .output()
@@ -915,7 +931,12 @@ async fn each_import_stores_a_summary_and_the_report_shows_the_change_since() {
     };
     std::fs::write(&feed, json!([entry("one", WREXHAM)]).to_string()).unwrap();
     let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
-    assert_eq!(run.outcome, meetingmap::domain::ImportOutcome::Succeeded, "{:?}", run.reason);
+    assert_eq!(
+        run.outcome,
+        meetingmap::domain::ImportOutcome::Succeeded,
+        "{:?}",
+        run.reason
+    );
     let (first_at, _) = server.directory.coverage_summary(None).await.unwrap().unwrap();
     // A second meeting in Wrexham: the newest summary has two.
     std::fs::write(

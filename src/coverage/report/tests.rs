@@ -138,7 +138,15 @@ fn tables_add_up_per_area_and_overall() {
     let wrexham = section("W06000006");
     assert_eq!(
         wrexham[0][..7],
-        ["Alcoholics Anonymous", "150.5", "100", "66.4%", "1", "664.5", "50.5"]
+        [
+            "Alcoholics Anonymous",
+            "150.5",
+            "100",
+            "66.4%",
+            "1",
+            "664.5",
+            "50.5"
+        ]
     );
     // No source lists NA: said so, never 0%.
     assert_eq!(wrexham[1], ["Narcotics Anonymous", "no data source"]);
@@ -153,7 +161,15 @@ fn tables_add_up_per_area_and_overall() {
     let totals = rows(&html[start..start + html[start..].find("</table>").unwrap()]);
     assert_eq!(
         totals[0][..7],
-        ["Alcoholics Anonymous", "1,384.5", "100", "7.2%", "1", "72.2", "1,284.5"]
+        [
+            "Alcoholics Anonymous",
+            "1,384.5",
+            "100",
+            "7.2%",
+            "1",
+            "72.2",
+            "1,284.5"
+        ]
     );
     assert_eq!(totals[1], ["Narcotics Anonymous", "no data source"]);
     assert!(html.contains("<strong>No data source:</strong> Narcotics Anonymous."));
@@ -230,7 +246,10 @@ fn boundaries_outline_the_area_and_its_neighbours_faintly() {
     let (class, d) = path("W06000006").unwrap();
     // Shaded by the share within reach (0% here: the one point is 11 km from the meeting).
     assert_eq!(class, "area c focus");
-    assert!(html.contains(&format!("style=\"fill:{}\" data-code=\"W06000006\"", SHARE_CLASSES[0].1)));
+    assert!(html.contains(&format!(
+        "style=\"fill:{}\" data-code=\"W06000006\"",
+        SHARE_CLASSES[0].1
+    )));
     // The view is the area's outline plus a 5% margin: its corners sit at the margins.
     let width = first_attribute(&html, "width");
     let first: Vec<f64> = d[1..]
@@ -348,6 +367,13 @@ fn attribution_is_notices_for_the_bundled_data() {
     }
     assert!(text.contains("(OGL v3.0, as above)."), "{text}");
     // The small areas' sources, as SOURCES.md asks.
-    assert!(text.contains("Data supplied by National Records of Scotland"), "{text}");
-    assert!(text.trim_end().ends_with("not official ONS population-weighted centroids."), "{text}");
+    assert!(
+        text.contains("Data supplied by National Records of Scotland"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("not official ONS population-weighted centroids."),
+        "{text}"
+    );
 }
