@@ -1024,6 +1024,21 @@ fn legend(out: &mut String, input: &ReportInput, info: &MapInfo, gaps: usize) {
         "<li>Scale bar: {} km. Place labels: GeoNames.</li>",
         amount(info.scale_km)
     );
+    if let Threshold::Minutes(mode, minutes) = input.query.analysis.threshold {
+        let _ = write!(
+            out,
+            "<li class=\"estimate\">Within reach: {} minutes {} is an estimate, taken as {} km in a \
+             straight line{}.</li>",
+            amount(minutes),
+            mode_words(mode),
+            amount((input.query.analysis.threshold.km() * 10.0).round() / 10.0),
+            if mode == Mode::Transit {
+                " (10 minutes' walk to and from stops, 10 minutes' wait, 20 km/h on board; no timetables)"
+            } else {
+                " (typical speeds, roads 1.3 times the straight line)"
+            }
+        );
+    }
     out.push_str("</ul></figcaption>\n");
 }
 

@@ -377,3 +377,36 @@ fn attribution_is_notices_for_the_bundled_data() {
         "{text}"
     );
 }
+
+#[test]
+fn at_national_scale_gaps_are_gathered_and_the_map_has_a_scale_bar() {
+    let snapshot = Snapshot::build(meetings(&[HOME]));
+    // 398 points out of reach close together, and two far apart: a national view, where
+    // neighbouring points would overlap.
+    let mut points: Vec<DemandPoint> = (0..398)
+        .map(|i| {
+            let at = (52.0 + (i / 20) as f64 * 0.02, -3.5 + (i % 20) as f64 * 0.02);
+            point(&format!("P{i}"), at, 10.0, "W06000023")
+        })
+        .collect();
+    points.push(point("South", (50.5, -5.0), 10.0, "E06000052"));
+    points.push(point("North", (55.0, -1.5), 10.0, "E06000057"));
+    let html = render_report(
+        &snapshot,
+        QuestionSpec::within_km(1.0).fellowships([aa()]),
+        points,
+        None,
+    );
+    assert!(circles(&html, "g").is_empty(), "no single gap circles");
+    let clusters = circles(&html, "gc");
+    assert!(!clusters.is_empty() && clusters.len() < 400, "{}", clusters.len());
+    let gathered: usize = clusters
+        .iter()
+        .map(|c| c.3.split(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(gathered, 400, "every gap is in one cluster");
+    // A scale bar of a round length, and the legend says what it is.
+    let km = first_attribute(&html, "data-km");
+    assert!([20.0, 25.0, 50.0, 100.0].contains(&km), "{km}");
+    assert!(html.contains(&format!("Scale bar: {} km.", km as u32)));
+}
