@@ -1396,7 +1396,7 @@ fn by_area(out: &mut String, input: &ReportInput) {
 fn trends(out: &mut String, input: &ReportInput) {
     let Some(since) = input.query.since else { return };
     out.push_str("<section class=\"trends\"><h2>Change since ");
-    let _ = write!(out, "{}</h2>\n", since.strftime("%-d %B %Y"));
+    let _ = writeln!(out, "{}</h2>", since.strftime("%-d %B %Y"));
     let Some(baseline) = &input.query.baseline else {
         out.push_str("<p>No coverage summary was stored at an import on or before that date, so no change can be shown.</p></section>\n");
         return;
