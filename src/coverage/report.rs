@@ -434,6 +434,7 @@ pub fn report(input: &ReportInput) -> String {
          .map .m {{ fill: {MEETING_COLOUR}; stroke: #fff; stroke-width: 1.5; }}\n\
          .map .g, .map .gc {{ fill: {GAP_COLOUR}; stroke: {GAP_STROKE}; stroke-width: 1; }}\n\
          .map .gc {{ fill-opacity: 0.85; }}\n\
+         .map .m.n {{ stroke-width: 0.4; }}\n\
          </style></head><body>\n<h1>{}</h1>\n",
         escape(&title),
         escape(&title)
@@ -792,14 +793,21 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
     out.push_str("</g>");
 
     let mut seen: HashSet<(i32, i32)> = HashSet::new();
+    // At national scale meetings are small dots, or thousands would hide the map under them.
+    let (class, radius, cell) = if across_km > 150.0 {
+        ("m n", 1.8, 2.0)
+    } else {
+        ("m", 4.5, 3.0)
+    };
     out.push_str("<g class=\"meetings\">");
     for (lat, lon, _) in input.snapshot.rooms_matching(&input.analysis.filter) {
         let (x, y) = projection.xy(lat, lon);
-        // One symbol per 3 pixels: a city's hundreds of meetings would otherwise be most of the file.
-        if projection.contains((x, y)) && seen.insert(((x / 3.0).round() as i32, (y / 3.0).round() as i32)) {
+        // One symbol per few pixels: a city's hundreds of meetings would otherwise be most of the file.
+        if projection.contains((x, y)) && seen.insert(((x / cell).round() as i32, (y / cell).round() as i32))
+        {
             let _ = write!(
                 out,
-                "<circle class=\"m\" cx=\"{}\" cy=\"{}\" r=\"4.5\"/>",
+                "<circle class=\"{class}\" cx=\"{}\" cy=\"{}\" r=\"{radius}\"/>",
                 px(x),
                 px(y)
             );
@@ -817,7 +825,11 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
             f.info().name
         )),
         seen.len(),
-        gaps_shown(gaps.len()),
+        if clustered {
+            amount(gaps.len() as f64)
+        } else {
+            gaps_shown(gaps.len())
+        },
         if clustered {
             "purple circles gathering nearby points, larger for more weight"
         } else {
@@ -1003,7 +1015,11 @@ fn legend(out: &mut String, input: &ReportInput, info: &MapInfo, gaps: usize) {
         } else {
             "Demand point"
         },
-        gaps_shown(gaps)
+        if info.clustered {
+            format!("all {}", amount(gaps as f64))
+        } else {
+            gaps_shown(gaps)
+        }
     );
     if input.boundaries.is_some() {
         let _ = write!(
