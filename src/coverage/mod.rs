@@ -471,7 +471,7 @@ pub fn analyse_until(
 }
 
 /// Which areas to add points up by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Level {
     /// Local authority district.
     #[default]

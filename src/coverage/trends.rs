@@ -43,9 +43,10 @@ pub struct Baseline {
     pub now: Vec<TrendRow>,
 }
 
-/// The compact summary of `snapshot` at every level, for every fellowship it lists: counted
+/// The compact summary of `snapshot` per district, for every fellowship it lists: counted
 /// without boundaries (the nearest small area within [`super::ATTRIBUTION_KM`]), so that it is
-/// the same whatever a server was started with.
+/// the same whatever a server was started with. Upper tiers and nations are sums of districts
+/// ([`with_upper_levels`]), so only districts are stored.
 pub fn summarise(snapshot: &Snapshot) -> Vec<TrendRow> {
     let fellowships: Vec<Fellowship> = Fellowship::all().filter(|&f| snapshot.lists(f)).collect();
     if fellowships.is_empty() {
@@ -59,18 +60,84 @@ pub fn summarise(snapshot: &Snapshot) -> Vec<TrendRow> {
     let demand = Demand::SmallAreas;
     let points = demand.points();
     let coverage = super::analyse(snapshot, points, &analysis);
-    let mut rows = Vec::new();
-    for level in Level::ALL {
-        let summary = super::summarise(snapshot, points, &demand, &analysis, &coverage, None, level);
-        rows.extend(summary.areas.into_iter().map(|a| TrendRow {
-            level: level.as_str().to_string(),
+    let summary = super::summarise(snapshot, points, &demand, &analysis, &coverage, None, Level::Lad);
+    summary
+        .areas
+        .into_iter()
+        .map(|a| TrendRow {
+            level: Level::Lad.as_str().to_string(),
             code: a.code,
             fellowship: a.fellowship.id().to_string(),
             meetings: a.meetings,
             residents: a.weight_total.round(),
             within_reach: a.weight_within_reach.round(),
-        }));
+        })
+        .collect()
+}
+
+/// A stored summary: one `[district, fellowship, meetings, residents, within reach]` per row,
+/// about 40 bytes each.
+type Stored = Vec<(String, String, u32, f64, f64)>;
+
+fn to_doc(rows: &[TrendRow]) -> String {
+    let stored: Stored = rows
+        .iter()
+        .map(|r| {
+            (
+                r.code.clone(),
+                r.fellowship.clone(),
+                r.meetings,
+                r.residents,
+                r.within_reach,
+            )
+        })
+        .collect();
+    serde_json::to_string(&stored).expect("a summary serialises")
+}
+
+/// The district rows of a stored summary, with the upper tiers and nations added up from them.
+fn from_doc(doc: &str) -> Option<Vec<TrendRow>> {
+    let stored: Stored = serde_json::from_str(doc).ok()?;
+    let districts: Vec<TrendRow> = stored
+        .into_iter()
+        .map(|(code, fellowship, meetings, residents, within_reach)| TrendRow {
+            level: Level::Lad.as_str().to_string(),
+            code,
+            fellowship,
+            meetings,
+            residents,
+            within_reach,
+        })
+        .collect();
+    Some(with_upper_levels(districts))
+}
+
+/// District rows and the sums of them per upper tier and nation.
+pub fn with_upper_levels(districts: Vec<TrendRow>) -> Vec<TrendRow> {
+    let lookup = super::question::lookup();
+    let mut sums: std::collections::BTreeMap<(Level, String, String), TrendRow> = Default::default();
+    for r in &districts {
+        for level in [Level::Utla, Level::Nation] {
+            let Some(code) = lookup.code_of(level, &r.code) else {
+                continue;
+            };
+            let sum = sums
+                .entry((level, code.to_string(), r.fellowship.clone()))
+                .or_insert_with(|| TrendRow {
+                    level: level.as_str().to_string(),
+                    code: code.to_string(),
+                    fellowship: r.fellowship.clone(),
+                    meetings: 0,
+                    residents: 0.0,
+                    within_reach: 0.0,
+                });
+            sum.meetings += r.meetings;
+            sum.residents += r.residents;
+            sum.within_reach += r.within_reach;
+        }
     }
+    let mut rows = districts;
+    rows.extend(sums.into_values());
     rows
 }
 
@@ -89,9 +156,7 @@ pub async fn record(directory: &Directory) -> anyhow::Result<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    directory
-        .put_coverage_summary(taken_at, &serde_json::to_string(&rows)?)
-        .await?;
+    directory.put_coverage_summary(taken_at, &to_doc(&rows)).await?;
     Ok(rows.len())
 }
 
@@ -103,9 +168,7 @@ pub async fn baseline(directory: &Directory, since: Date) -> Result<Option<Basel
         .to_zoned(jiff::tz::TimeZone::UTC)
         .map(|z| z.timestamp())
         .unwrap_or(Timestamp::UNIX_EPOCH);
-    let read = |found: Option<(Timestamp, String)>| {
-        found.and_then(|(t, doc)| Some((t, serde_json::from_str::<Vec<TrendRow>>(&doc).ok()?)))
-    };
+    let read = |found: Option<(Timestamp, String)>| found.and_then(|(t, doc)| Some((t, from_doc(&doc)?)));
     let then = read(directory.coverage_summary(Some(at)).await?);
     let now = read(directory.coverage_summary(None).await?);
     Ok(then.zip(now).map(|((then_at, then), (now_at, now))| Baseline {

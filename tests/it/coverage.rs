@@ -947,19 +947,27 @@ async fn each_import_stores_a_summary_and_the_report_shows_the_change_since() {
     importer.import(&source, &ImportOptions::default()).await.unwrap();
     let (latest_at, doc) = server.directory.coverage_summary(None).await.unwrap().unwrap();
     assert!(latest_at >= first_at);
-    let rows: Vec<Value> = serde_json::from_str(&doc).unwrap();
-    let wrexham = rows
-        .iter()
-        .find(|r| r["level"] == "lad" && r["code"] == "W06000006" && r["fellowship"] == "aa")
+    // Compact: a row per district and fellowship, [district, fellowship, meetings, residents,
+    // within reach].
+    let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
+    assert_eq!(rows.len(), 350, "every GB district, AA only");
+    assert!(doc.len() < 25_000, "{} bytes", doc.len());
+    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
+    assert_eq!(wrexham.2, 2);
+    assert!(wrexham.4 > 0.0 && wrexham.4 < wrexham.3);
+    // Upper tiers and nations are added up from the districts when read.
+    let baseline = meetingmap::coverage::trends::baseline(&server.directory, "2026-01-01".parse().unwrap())
+        .await
+        .unwrap()
         .unwrap();
-    assert_eq!(wrexham["meetings"], 2);
-    assert!(wrexham["within_reach"].as_f64().unwrap() > 0.0);
-    // Every level, and the nation adds up its districts.
-    let wales = rows
+    let wales = baseline
+        .now
         .iter()
-        .find(|r| r["level"] == "nation" && r["code"] == "Wales")
+        .find(|r| r.level == "nation" && r.code == "Wales")
         .unwrap();
-    assert_eq!(wales["meetings"], 2);
+    assert_eq!(wales.meetings, 2);
+    let residents: f64 = rows.iter().filter(|r| r.0.starts_with('W')).map(|r| r.3).sum();
+    assert_eq!(wales.residents, residents);
 
     // The report since a date before both: the summary of the first import is the baseline.
     let since = (first_at - jiff::SignedDuration::from_hours(48))
