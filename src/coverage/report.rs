@@ -800,7 +800,14 @@ fn map(out: &mut String, input: &ReportInput, projection: &Projection, gaps: &[G
         ("m", 4.5, 3.0)
     };
     out.push_str("<g class=\"meetings\">");
-    for (lat, lon, _) in input.snapshot.rooms_matching(&input.analysis.filter) {
+    // With no fellowship analysed (none asked about has data), the filter names none, which would
+    // match every meeting: none is drawn.
+    let analysed = !input.analysis.fellowships.is_empty();
+    for (lat, lon, _) in input
+        .snapshot
+        .rooms_matching(&input.analysis.filter)
+        .filter(|_| analysed)
+    {
         let (x, y) = projection.xy(lat, lon);
         // One symbol per few pixels: a city's hundreds of meetings would otherwise be most of the file.
         if projection.contains((x, y)) && seen.insert(((x / cell).round() as i32, (y / cell).round() as i32))
