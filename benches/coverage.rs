@@ -38,7 +38,15 @@ fn coverage_gb(c: &mut Criterion) {
         group.bench_function(format!("analyse_and_summarise_lad_{name}"), |b| {
             b.iter(|| {
                 let result = coverage::analyse(&snapshot, &points, &analysis);
-                coverage::summarise(&snapshot, &points, &analysis, &result, &lookup, Level::Lad, None)
+                coverage::summarise(
+                    &snapshot,
+                    &points,
+                    &coverage::Demand::Sectors,
+                    &analysis,
+                    &result,
+                    None,
+                    Level::Lad,
+                )
             })
         });
     }

@@ -86,11 +86,14 @@ impl App {
     /// tests). The returned server runs until it is stopped or dropped.
     pub fn serve(self, listener: TcpListener) -> std::io::Result<Server> {
         if !self.settings.import.no_refresh && self.sources.iter().any(|s| s.enabled) {
-            let importer = Arc::new(Importer::new(
-                self.directory.clone(),
-                Fetcher::new(FETCH_TIMEOUT),
-                self.geo.gazetteer.clone(),
-            ));
+            let importer = Arc::new(
+                Importer::new(
+                    self.directory.clone(),
+                    Fetcher::new(FETCH_TIMEOUT),
+                    self.geo.gazetteer.clone(),
+                )
+                .with_trends(),
+            );
             tokio::spawn(refresh_sources(
                 importer,
                 self.directory.clone(),

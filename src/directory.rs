@@ -462,6 +462,25 @@ impl Directory {
         self.store.last_import(source_id).await
     }
 
+    /// Keeps a coverage summary taken at `taken_at` (see `coverage::trends`).
+    pub async fn put_coverage_summary(&self, taken_at: jiff::Timestamp, doc: &str) -> Result<(), StoreError> {
+        self.store.put_coverage_summary(taken_at, doc).await
+    }
+
+    /// The coverage summary taken last on or before `at` (else the first after); the newest when
+    /// `at` is `None`.
+    pub async fn coverage_summary(
+        &self,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<Option<(jiff::Timestamp, String)>, StoreError> {
+        self.store.coverage_summary(at).await
+    }
+
+    /// Whether this directory serves a snapshot (writers opened for imports alone do not).
+    pub fn serves(&self) -> bool {
+        self.serving
+    }
+
     /// The latest import of a source that did not fail.
     pub async fn last_success(&self, source_id: &str) -> Result<Option<ImportRun>, StoreError> {
         self.store.last_success(source_id).await

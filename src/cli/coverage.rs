@@ -19,7 +19,7 @@ use crate::travel::Mode;
 /// `meetingmap coverage`: the parameters of `/v1/coverage`, as options.
 #[derive(Args)]
 pub struct CoverageArgs {
-    /// Fellowship codes, comma-separated (default: every fellowship).
+    /// Fellowship codes, comma-separated (default: every fellowship the directory lists).
     #[arg(long, value_delimiter = ',', value_parser = Flag::<Fellowship>::reader)]
     fellowship: Option<Vec<Flag<Fellowship>>>,
     /// `open` or `closed`.
@@ -52,16 +52,21 @@ pub struct CoverageArgs {
     /// `lad`, `utla` or `nation`.
     #[arg(long, value_parser = Flag::<Level>::reader)]
     level: Option<Flag<Level>>,
-    /// Only this area's code (at --level).
+    /// Only this area, by name or code (`Powys`, `"Norfolk"`, `W06000023`); see
+    /// `meetingmap list-areas`.
     #[arg(long)]
     area: Option<String>,
-    /// Demand points: `sectors` (default), `places`, or a CSV file with `lat`, `lon` and `weight`
-    /// columns (write `./places` for a file called places).
+    /// Demand points: `small_areas` (default: GB small areas weighted by residents), `sectors`,
+    /// `places`, or a CSV file with `lat`, `lon` and `weight` columns (write `./places` for a
+    /// file called places).
     #[arg(long)]
     points: Option<String>,
     /// Gaps listed with `--gaps` (default 100).
     #[arg(long, value_parser = count)]
     limit: Option<usize>,
+    /// The report shows the change since this date (YYYY-MM-DD).
+    #[arg(long, value_parser = Flag::<jiff::civil::Date>::reader)]
+    since: Option<Flag<jiff::civil::Date>>,
     /// As `format=` on /v1/coverage: `html` (the report), or the summary per area as `json`,
     /// `geojson` (area outlines from --boundaries) or `csv`; with --gaps, the gaps as `json`,
     /// `geojson` or `csv`.
@@ -111,6 +116,7 @@ flag_value! {
     MeetingType: MeetingType::parse, "a type code (see `/v1/types`)";
     Mode: Mode::parse, "walk, cycle, drive or transit";
     Level: Level::parse, "lad, utla or nation";
+    jiff::civil::Date: |t: &str| t.trim().parse().ok(), "a date YYYY-MM-DD";
 }
 
 impl<T: FlagValue> Flag<T> {
@@ -202,6 +208,7 @@ impl CoverageArgs {
             points,
             supplied,
             limit: self.limit,
+            since: flags.one("since", &self.since),
         };
         let refused = match spec.check() {
             Ok(question) if flags.0.is_empty() => return Ok(question),
@@ -237,18 +244,40 @@ pub async fn run(args: CoverageArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(Boundaries::load)
         .transpose()?;
+    let mut query = query;
     let directory = Directory::open(&args.database.url).await?;
     let snapshot = directory.snapshot();
+    if !crate::coverage::has_places(&snapshot) {
+        bail!(
+            "the directory at {} has no in-person meetings to report coverage of: is --database \
+             right? Import a feed first (meetingmap import)",
+            args.database.url
+        );
+    }
+    if output == CoverageOutput::Report {
+        query.feeds = crate::coverage::feeds(&directory, &snapshot).await?;
+        if let Some(since) = query.since {
+            query.baseline = crate::coverage::trends::baseline(&directory, since).await?;
+        }
+    }
+    let started = std::time::Instant::now();
     let body = crate::coverage::render(output, &snapshot, &query, boundaries.as_ref(), Timestamp::now());
+    let took = started.elapsed();
     match &args.out {
         Some(path) => {
             std::fs::write(path, &body).with_context(|| format!("cannot write {}", path.display()))?;
+            let analysed = query
+                .demand
+                .points()
+                .iter()
+                .filter(|p| crate::coverage::in_question_area(&query, p))
+                .count();
             println!(
-                "wrote {} ({} KB): {} demand points against {} meetings",
+                "wrote {} ({} KB): {analysed} demand points against {} meetings, in {:.2} s",
                 path.display(),
                 body.len().div_ceil(1024),
-                query.demand.points().len(),
-                snapshot.len()
+                snapshot.len(),
+                took.as_secs_f64()
             );
         }
         None => writeln!(std::io::stdout().lock(), "{body}")?,

@@ -7,6 +7,7 @@ mod demo_data;
 mod export;
 mod import;
 mod keys;
+mod list_areas;
 mod load;
 mod local_source;
 mod migrate;
@@ -32,6 +33,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Coverage of meetings over demand points: the HTML report, or the summary or gaps.
     Coverage(coverage::CoverageArgs),
+    /// List the areas a coverage report can be about (names and codes for --area).
+    ListAreas(list_areas::ListAreasArgs),
     /// Import feeds: defined sources, or one file.
     Import(import::ImportArgs),
     /// Create or update the database schema.
@@ -54,6 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Coverage(args) => coverage::run(args).await,
+        Command::ListAreas(args) => list_areas::run(args),
         Command::Import(args) => import::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
         Command::Openapi => openapi::run(),

@@ -8,7 +8,7 @@
 //! The HTTP endpoints and the command line's `meetingmap coverage` both answer through
 //! [`render`], so a report made offline is the report the API serves.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt::Write;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
@@ -25,7 +25,8 @@ use utoipa::ToSchema;
 use super::boundaries::{self, Boundaries};
 use super::question::{lookup, CoverageQuestion};
 use super::report::{report, ReportInput};
-use super::{AreaSummary, Demand, DemandPoint, PointReport};
+use super::{Analysis, AreaSummary, Attribution, Demand, DemandPoint, PointReport};
+use crate::domain::Fellowship;
 use crate::formats::{tables, Format};
 use crate::search::Snapshot;
 
@@ -63,6 +64,22 @@ pub struct CoverageSummary {
     /// The straight-line distance counted as within reach (from `max_km`, or from `max_minutes`
     /// through the travel estimate).
     pub threshold_km: f64,
+    /// What the weights count: `residents` (small areas, places), `postcodes` (sectors), or null
+    /// for points sent with their own weights.
+    pub weights: Option<&'static str>,
+    /// How many demand points were analysed.
+    pub demand_points: usize,
+    /// The fellowships analysed (ids).
+    pub fellowships: Vec<&'static str>,
+    /// Fellowships asked about that no source of the directory lists (ids): not analysed, and
+    /// never to be read as "no meetings".
+    pub no_data_source: Vec<&'static str>,
+    /// How meetings were counted per area: `boundaries`, `nearest_point` or `catchment`.
+    #[schema(value_type = String)]
+    pub attribution: Attribution,
+    /// Matching meetings counted in no area (outside Great Britain, or beyond every catchment),
+    /// per fellowship id.
+    pub not_counted: BTreeMap<&'static str, u32>,
     #[schema(value_type = Vec<Object>)]
     pub areas: Vec<AreaSummary>,
 }
@@ -71,6 +88,9 @@ pub struct CoverageSummary {
 #[derive(Serialize, ToSchema)]
 pub struct CoverageGaps {
     pub threshold_km: f64,
+    /// Fellowships asked about that no source lists (ids): not analysed, so no gaps are listed
+    /// for them, which does not mean there are none.
+    pub no_data_source: Vec<&'static str>,
     #[schema(value_type = Vec<Object>)]
     pub gaps: Vec<PointReport>,
 }
@@ -112,18 +132,34 @@ impl Output {
     }
 }
 
-/// Columns of the summary CSV, as JSON fields of [`flat_row`].
+/// Columns of the summary CSV, as fields of [`flat_row`].
 const SUMMARY_COLUMNS: &[&str] = &[
     "code",
     "name",
     "fellowship",
+    "data_source",
     "weight_total",
     "weight_within_reach",
+    "weight_beyond_reach",
     "share_within_reach",
+    "rural_weight_total",
+    "rural_weight_within_reach",
+    "rural_share_within_reach",
+    "urban_weight_total",
+    "urban_weight_within_reach",
+    "urban_share_within_reach",
+    "remote_weight_total",
+    "remote_weight_within_reach",
+    "remote_share_within_reach",
+    "share_evening_within_reach",
+    "share_weekend_within_reach",
     "meetings",
-    "meetings_per_10k",
+    "meetings_per_100k",
     "worst_served",
 ];
+
+/// What the `data_source` column says of a fellowship no source lists.
+pub const NO_DATA_SOURCE: &str = "no data source";
 
 /// Columns of the gaps CSV, as JSON fields.
 const GAP_COLUMNS: &[&str] = &[
@@ -153,6 +189,36 @@ pub fn render(
     render_until(output, snapshot, query, boundaries, produced, || false).expect("never stopped")
 }
 
+/// The fellowships a question analyses, and those asked about that the directory has no data
+/// for: unnamed fellowships are those the directory lists; named ones without data are set
+/// apart, never analysed as if nobody were within reach of them.
+pub fn fellowships_with_data(snapshot: &Snapshot, query: &CoverageQuestion) -> (Analysis, Vec<Fellowship>) {
+    let (listed, missing): (Vec<Fellowship>, Vec<Fellowship>) = query
+        .analysis
+        .fellowships
+        .iter()
+        .partition(|&&f| snapshot.lists(f));
+    let mut analysis = query.analysis.clone();
+    analysis.filter = analysis.filter.fellowships(listed.iter().copied());
+    analysis.fellowships = listed;
+    (
+        analysis,
+        if query.fellowships_named {
+            missing
+        } else {
+            Vec::new()
+        },
+    )
+}
+
+/// Whether the point is in the area the question is about (every point without one).
+pub fn in_question_area(query: &CoverageQuestion, p: &DemandPoint) -> bool {
+    query
+        .area
+        .as_ref()
+        .is_none_or(|a| lookup().area(p, a.level).0 == a.code)
+}
+
 /// [`render`], giving up (`None`) when `stop` says so during the analysis (see
 /// [`super::analyse_until`]).
 pub fn render_until(
@@ -164,44 +230,96 @@ pub fn render_until(
     stop: impl Fn() -> bool,
 ) -> Option<String> {
     let points = query.demand.points();
-    let (area, level) = (query.area.as_deref(), query.level);
-    let in_area = |p: &DemandPoint| area.is_none_or(|a| lookup().area(p, level).0 == a);
+    let level = query.level;
+    let in_area = |p: &DemandPoint| in_question_area(query, p);
+    let (analysis, no_data) = fellowships_with_data(snapshot, query);
     // Only the area's points are analysed: one district is a hundredth of GB.
-    let result = super::analyse_until(snapshot, points, &query.analysis, in_area, stop)?;
+    let result = super::analyse_until(snapshot, points, &analysis, in_area, stop)?;
     let threshold_km = (query.analysis.threshold.km() * 1000.0).round() / 1000.0;
-    let summarise = || super::summarise(snapshot, points, &query.analysis, &result, lookup(), level, area);
+    let summarise = |level| {
+        super::summarise(
+            snapshot,
+            points,
+            &query.demand,
+            &analysis,
+            &result,
+            boundaries,
+            level,
+        )
+    };
     Some(match output {
         Output::Summary(Format::GeoJson) => {
             let shape = |code: &str| boundaries?.shape(lookup(), level, code);
-            summary_geojson(threshold_km, &summarise(), shape)
+            summary_geojson(threshold_km, &summarise(level).areas, shape)
         }
-        Output::Summary(Format::Csv) => tables::csv(summarise().iter().map(flat_row), SUMMARY_COLUMNS),
-        Output::Summary(_) => serde_json::to_string(&CoverageSummary {
-            threshold_km,
-            areas: summarise(),
-        })
-        .expect("a summary serialises"),
-        Output::Report => report(&ReportInput {
-            snapshot,
-            query,
-            coverage: &result,
-            areas: &summarise(),
-            lookup: lookup(),
-            boundaries,
-            produced,
-        }),
+        Output::Summary(Format::Csv) => {
+            let summary = summarise(level);
+            let mut rows: Vec<Value> = Vec::new();
+            for (i, area) in summary.areas.iter().enumerate() {
+                rows.push(flat_row(area));
+                // After each area's rows, the fellowships asked about without data, said so.
+                if summary.areas.get(i + 1).is_none_or(|next| next.code != area.code) {
+                    for f in &no_data {
+                        rows.push(json!({"code": area.code, "name": area.name, "fellowship": f.id(),
+                            "data_source": NO_DATA_SOURCE}));
+                    }
+                }
+            }
+            tables::csv(rows, SUMMARY_COLUMNS)
+        }
+        Output::Summary(_) => {
+            let summary = summarise(level);
+            serde_json::to_string(&CoverageSummary {
+                threshold_km,
+                weights: query.demand.weight_unit(),
+                demand_points: result.iter().map(|c| c.point).collect::<HashSet<_>>().len(),
+                fellowships: analysis.fellowships.iter().map(|f| f.id()).collect(),
+                no_data_source: no_data.iter().map(|f| f.id()).collect(),
+                attribution: summary.attribution,
+                not_counted: summary
+                    .not_counted
+                    .iter()
+                    .filter_map(|(&f, &n)| Some((Fellowship::all().nth(f as usize)?.id(), n)))
+                    .collect(),
+                areas: summary.areas,
+            })
+            .expect("a summary serialises")
+        }
+        Output::Report => {
+            let summary = summarise(level);
+            // A county's districts, for its breakdown.
+            let districts = (level != super::Level::Lad).then(|| summarise(super::Level::Lad));
+            report(&ReportInput {
+                snapshot,
+                query,
+                analysis: &analysis,
+                no_data: &no_data,
+                coverage: &result,
+                summary: &summary,
+                districts: districts.as_ref(),
+                lookup: lookup(),
+                boundaries,
+                produced,
+            })
+        }
         Output::Gaps(format) => {
             let gaps = super::gaps(points, &result, in_area, query.limit);
             match format {
                 Format::GeoJson => gaps_geojson(threshold_km, &gaps),
                 Format::Csv => tables::csv(&gaps, GAP_COLUMNS),
-                _ => serde_json::to_string(&CoverageGaps { threshold_km, gaps }).expect("gaps serialise"),
+                _ => serde_json::to_string(&CoverageGaps {
+                    threshold_km,
+                    no_data_source: no_data.iter().map(|f| f.id()).collect(),
+                    gaps,
+                })
+                .expect("gaps serialise"),
             }
         }
     })
 }
 
-/// A summary row with `worst_served` as one line of text, for tables (CSV, GeoJSON properties):
+/// A summary row for tables (CSV, GeoJSON properties): the rural, urban and remote parts as
+/// `rural_weight_total` and so on, `data_source` said, and `worst_served` as one line of text:
 /// `label (weight W, nearest meeting K km[, M min])`, `; ` between points.
 fn flat_row(area: &AreaSummary) -> Value {
     let point = |p: &PointReport| {
@@ -213,6 +331,16 @@ fn flat_row(area: &AreaSummary) -> Value {
         format!("{} (weight {}, {nearest})", p.label, p.weight)
     };
     let mut row = tables::value(area);
+    if let Some(map) = row.as_object_mut() {
+        for part in ["rural", "urban", "remote"] {
+            if let Some(Value::Object(split)) = map.remove(part) {
+                for (key, value) in split {
+                    map.insert(format!("{part}_{key}"), value);
+                }
+            }
+        }
+        map.insert("data_source".into(), Value::String("listed".into()));
+    }
     row["worst_served"] = Value::String(area.worst_served.iter().map(point).collect::<Vec<_>>().join("; "));
     row
 }

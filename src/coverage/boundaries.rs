@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
 use geo::orient::Direction;
-use geo::{unary_union, Coord, LineString, MultiPolygon, Orient, Polygon, Simplify};
+use geo::{unary_union, Contains, Coord, LineString, MultiPolygon, Orient, Polygon, Simplify};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::RTree;
 use serde_json::Value;
 
 use super::{AreaLookup, Level};
@@ -42,6 +44,9 @@ pub struct Boundaries {
     by_code: HashMap<String, usize>,
     /// Area shapes by code, per [`Level`] (in `Level` order), made on first use.
     shapes: [OnceLock<HashMap<String, MultiPolygon<f64>>>; 3],
+    /// The outlines as polygons in an index of their boxes, for [`Boundaries::containing`].
+    index: OnceLock<RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>>,
+    polygons: OnceLock<Vec<MultiPolygon<f64>>>,
 }
 
 impl Boundaries {
@@ -108,6 +113,35 @@ impl Boundaries {
 
     pub fn outlines(&self) -> &[Outline] {
         &self.outlines
+    }
+
+    /// The outline containing (`lat`, `lon`), if any (the first, should outlines overlap).
+    pub fn containing(&self, lat: f64, lon: f64) -> Option<&Outline> {
+        let polygons = self.polygons.get_or_init(|| {
+            self.outlines
+                .iter()
+                .map(|o| MultiPolygon(o.polygons.iter().filter_map(|r| to_polygon(r)).collect()))
+                .collect()
+        });
+        let index = self.index.get_or_init(|| {
+            RTree::bulk_load(
+                self.outlines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        GeomWithData::new(
+                            Rectangle::from_corners([o.bbox[0], o.bbox[1]], [o.bbox[2], o.bbox[3]]),
+                            i,
+                        )
+                    })
+                    .collect(),
+            )
+        });
+        let point = geo::Point::new(lon, lat);
+        index
+            .locate_all_at_point(&[lon, lat])
+            .find(|candidate| polygons[candidate.data].contains(&point))
+            .map(|candidate| &self.outlines[candidate.data])
     }
 
     /// The outline of the area `code` at `level`, exterior rings counterclockwise and holes

@@ -19,8 +19,9 @@ mod answer;
 pub mod boundaries;
 mod question;
 pub mod report;
+pub mod trends;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::OnceLock;
 
@@ -29,18 +30,19 @@ use rstar::RTree;
 use serde::Serialize;
 
 pub use answer::{
-    render, render_until, AnswerError, Client, CoverageGaps, CoverageState, CoverageSummary, Output,
-    RETRY_AFTER_SECS,
+    fellowships_with_data, in_question_area, render, render_until, AnswerError, Client, CoverageGaps,
+    CoverageState, CoverageSummary, Output, NO_DATA_SOURCE, RETRY_AFTER_SECS,
 };
 pub use question::{
-    BundledPoints, CoverageQuestion, QuestionError, QuestionSpec, DEFAULT_GAPS, MAX_GAPS, MAX_KM,
-    MAX_MINUTES, MAX_POINTS,
+    AreaChoice, BundledPoints, CoverageQuestion, Feed, QuestionError, QuestionSpec, DEFAULT_GAPS,
+    MAX_AREA_KM, MAX_GAPS, MAX_KM, MAX_MINUTES, MAX_POINTS,
 };
 
 use crate::domain::Fellowship;
 use crate::gazetteer::bundled;
 use crate::search::{Filter, Reach, Snapshot};
 use crate::travel::{self, Mode};
+use boundaries::Boundaries;
 
 const LAD_LOOKUP_CSV: &str = include_str!("../../data/uk-lad-lookup.csv");
 
@@ -50,21 +52,93 @@ pub const NEAREST_SEARCH_KM: f64 = 100.0;
 /// Where people are, and how many.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemandPoint {
-    /// The postcode sector, or the label given.
+    /// The small area's name, the postcode sector, or the label given.
     pub label: String,
     pub lat: f64,
     pub lon: f64,
-    /// Live postcodes (sectors), or the weight given.
+    /// Residents (small areas, places), live postcodes (sectors), or the weight given.
     pub weight: f64,
     /// Local authority district code and name (empty when unknown).
     pub lad_code: String,
     pub lad_name: String,
     pub country: String,
+    /// The official two-way class of where the point is (see [`bundled_small_areas`]): `Some(true)`
+    /// rural, `Some(false)` urban, `None` unknown (a supplied point far from every small area).
+    pub rural: Option<bool>,
+    /// Whether it is "further from a major town" (England and Wales) or remote (Scotland).
+    pub remote: Option<bool>,
+}
+
+const SMALL_AREAS_GZ: &[u8] = include_bytes!("../../data/gb-small-areas-population.csv.gz");
+
+/// GB small areas (35,672 LSOA 2021 in England and Wales, 6,976 Data Zones 2011 in Scotland),
+/// each at its population-weighted centroid and weighted by its residents (Census 2021; NRS
+/// mid-2021 in Scotland), with its official rural/urban class: the file's `urban_rural` flag
+/// (ONS RUC 2021 in England and Wales; Scottish Government 2016 classes 1-2 urban, 3-6 rural, the
+/// same 10,000-resident settlement threshold) and `remote` flag. See docs/coverage-data.md.
+pub fn bundled_small_areas() -> Vec<DemandPoint> {
+    let gz = flate2::read::GzDecoder::new(SMALL_AREAS_GZ);
+    let mut reader = csv::Reader::from_reader(gz);
+    let names: HashMap<String, String> = csv::Reader::from_reader(LAD_LOOKUP_CSV.as_bytes())
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    // code,name,country,lat,lon,population,lad_code,ruc_code,urban_rural,ur_national,remote,centroid
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| {
+            Some(DemandPoint {
+                label: r[1].to_string(),
+                lat: r[3].parse().ok()?,
+                lon: r[4].parse().ok()?,
+                weight: r[5].parse().ok()?,
+                lad_name: names.get(&r[6]).cloned().unwrap_or_default(),
+                lad_code: r[6].to_string(),
+                country: r[2].to_string(),
+                rural: Some(&r[8] == "Rural"),
+                remote: Some(&r[10] == "1"),
+            })
+        })
+        .collect()
+}
+
+/// The small areas in an index for nearest look-ups, built once.
+fn small_area_index() -> &'static RTree<GeomWithData<[f64; 2], u32>> {
+    static TREE: OnceLock<RTree<GeomWithData<[f64; 2], u32>>> = OnceLock::new();
+    TREE.get_or_init(|| {
+        RTree::bulk_load(
+            Demand::SmallAreas
+                .points()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| GeomWithData::new(plane(p.lat, p.lon), i as u32))
+                .collect(),
+        )
+    })
+}
+
+/// The small area nearest to (`lat`, `lon`) when one is within [`PLACING_KM`].
+fn nearest_small_area(lat: f64, lon: f64) -> Option<&'static DemandPoint> {
+    let nearest = small_area_index().nearest_neighbor(&plane(lat, lon))?;
+    let area = &Demand::SmallAreas.points()[nearest.data as usize];
+    (crate::domain::distance_km(lat, lon, area.lat, area.lon) <= PLACING_KM).then_some(area)
+}
+
+/// Gives points without a rural/urban class that of the nearest small area.
+fn classify(points: &mut [DemandPoint]) {
+    for p in points.iter_mut().filter(|p| p.rural.is_none()) {
+        if let Some(area) = nearest_small_area(p.lat, p.lon) {
+            p.rural = area.rural;
+            p.remote = area.remote;
+        }
+    }
 }
 
 /// GB postcode sectors bundled with the gazetteer, weighted by live postcodes.
 pub fn bundled_sectors() -> Vec<DemandPoint> {
-    bundled::sectors()
+    let mut points: Vec<DemandPoint> = bundled::sectors()
         .iter()
         .map(|r| DemandPoint {
             label: r.code.clone(),
@@ -74,13 +148,17 @@ pub fn bundled_sectors() -> Vec<DemandPoint> {
             lad_code: r.lad_code.clone(),
             lad_name: r.lad_name.clone(),
             country: r.country.clone(),
+            rural: None,
+            remote: None,
         })
-        .collect()
+        .collect();
+    classify(&mut points);
+    points
 }
 
 /// GB places (England, Scotland, Wales) bundled with the gazetteer, weighted by population.
 pub fn bundled_places() -> Vec<DemandPoint> {
-    bundled::places()
+    let mut points: Vec<DemandPoint> = bundled::places()
         .iter()
         .filter(|r| r.in_gb())
         .filter_map(|r| {
@@ -92,15 +170,56 @@ pub fn bundled_places() -> Vec<DemandPoint> {
                 lad_code: r.lad_code.clone(),
                 lad_name: r.lad_name.clone(),
                 country: r.country.clone(),
+                rural: None,
+                remote: None,
             })
         })
-        .collect()
+        .collect();
+    classify(&mut points);
+    points
+}
+
+/// Whether the directory has any meeting a coverage analysis could count (in person or hybrid,
+/// active): a report of none would read as "nobody is within reach" when nothing was imported.
+pub fn has_places(snapshot: &Snapshot) -> bool {
+    snapshot.rooms_matching(&Filter::default()).next().is_some()
+}
+
+/// The feeds of the sources the directory lists, with their dates, for the report's
+/// completeness panel.
+pub async fn feeds(
+    directory: &crate::directory::Directory,
+    snapshot: &Snapshot,
+) -> Result<Vec<Feed>, crate::store::StoreError> {
+    let mut sources: BTreeMap<&str, &str> = BTreeMap::new();
+    for m in snapshot.meetings() {
+        for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
+            sources.entry(&s.id).or_insert(&s.name);
+        }
+    }
+    let mut feeds = Vec::new();
+    for (id, name) in sources {
+        let run = directory.last_success(id).await?;
+        feeds.push(Feed {
+            id: id.to_string(),
+            name: name.to_string(),
+            imported: run.as_ref().map(|r| r.finished_at),
+            // Recorded at import; older runs recorded only the HTTP date.
+            feed_date: run.and_then(|r| {
+                r.feed_date
+                    .or_else(|| crate::domain::feed_date(r.last_modified.as_deref(), None))
+            }),
+        });
+    }
+    Ok(feeds)
 }
 
 /// Which demand points an analysis is over.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Demand {
-    /// GB postcode sectors, weighted by live postcodes (the default).
+    /// GB small areas weighted by residents (the default).
+    SmallAreas,
+    /// GB postcode sectors, weighted by live postcodes.
     Sectors,
     /// GB places, weighted by population.
     Places,
@@ -110,9 +229,11 @@ pub enum Demand {
 
 impl Demand {
     pub fn points(&self) -> &[DemandPoint] {
+        static SMALL_AREAS: OnceLock<Vec<DemandPoint>> = OnceLock::new();
         static SECTORS: OnceLock<Vec<DemandPoint>> = OnceLock::new();
         static PLACES: OnceLock<Vec<DemandPoint>> = OnceLock::new();
         match self {
+            Demand::SmallAreas => SMALL_AREAS.get_or_init(bundled_small_areas),
             Demand::Sectors => SECTORS.get_or_init(bundled_sectors),
             Demand::Places => PLACES.get_or_init(bundled_places),
             Demand::Supplied(points) => points,
@@ -122,13 +243,19 @@ impl Demand {
     /// What the points are and what their weight means, in words.
     pub fn describe(&self) -> &'static str {
         match self {
+            Demand::SmallAreas => {
+                "the 42,648 small areas of Great Britain (35,672 Lower Layer Super Output Areas 2021 \
+                 in England and Wales, 6,976 Data Zones 2011 in Scotland), each at its \
+                 population-weighted centroid and weighted by its resident population (Census 2021 \
+                 in England and Wales; National Records of Scotland mid-2021 estimates in Scotland)"
+            }
             Demand::Sectors => {
                 "the GB postcode sectors (OS Code-Point Open), each weighted by its number of live \
-                 postcodes, a proxy for addresses"
+                 postcodes, a proxy for addresses, not people"
             }
             Demand::Places => {
                 "the populated places of England, Scotland and Wales (GeoNames), each weighted by \
-                 its population"
+                 its population; people living outside named places are not counted"
             }
             Demand::Supplied(_) => "points supplied as CSV, each with the weight given",
         }
@@ -137,38 +264,33 @@ impl Demand {
     /// What a point's weight counts, when known.
     pub fn weight_unit(&self) -> Option<&'static str> {
         match self {
+            Demand::SmallAreas | Demand::Places => Some("residents"),
             Demand::Sectors => Some("postcodes"),
-            Demand::Places => Some("people"),
             Demand::Supplied(_) => None,
         }
     }
-}
 
-/// Gives supplied points without a local authority the one of the nearest postcode sector (when
-/// one is within [`PLACING_KM`]), so they are added up by area like the bundled points.
-pub fn place_in_areas(points: &mut [DemandPoint]) {
-    let sectors = Demand::Sectors.points();
-    let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
-        sectors
-            .iter()
-            .enumerate()
-            .map(|(i, p)| GeomWithData::new(plane(p.lat, p.lon), i as u32))
-            .collect(),
-    );
-    for p in points.iter_mut().filter(|p| p.lad_code.is_empty()) {
-        let Some(nearest) = tree.nearest_neighbor(&plane(p.lat, p.lon)) else {
-            continue;
-        };
-        let sector = &sectors[nearest.data as usize];
-        if crate::domain::distance_km(p.lat, p.lon, sector.lat, sector.lon) <= PLACING_KM {
-            p.lad_code.clone_from(&sector.lad_code);
-            p.lad_name.clone_from(&sector.lad_name);
-            p.country.clone_from(&sector.country);
-        }
+    /// Whether the weights are people, so that "people beyond reach" reads right.
+    pub fn is_people(&self) -> bool {
+        matches!(self, Demand::SmallAreas | Demand::Places)
     }
 }
 
-/// How far a supplied point may be from the nearest postcode sector and still take its area.
+/// Gives supplied points without a local authority the one of the nearest small area (when one is
+/// within [`PLACING_KM`]), so they are added up by area like the bundled points, and points
+/// without a rural/urban class its class.
+pub fn place_in_areas(points: &mut [DemandPoint]) {
+    for p in points.iter_mut().filter(|p| p.lad_code.is_empty()) {
+        if let Some(area) = nearest_small_area(p.lat, p.lon) {
+            p.lad_code.clone_from(&area.lad_code);
+            p.lad_name.clone_from(&area.lad_name);
+            p.country.clone_from(&area.country);
+        }
+    }
+    classify(points);
+}
+
+/// How far a supplied point may be from the nearest small area and still take its area.
 pub const PLACING_KM: f64 = 20.0;
 
 /// Reads user-supplied demand points: a CSV with a header naming at least `lat`, `lon` and
@@ -224,6 +346,8 @@ pub fn read_points(input: impl Read) -> anyhow::Result<Vec<DemandPoint>> {
             lad_code: text(lad_code),
             lad_name: text(lad_name),
             country: text(country),
+            rural: None,
+            remote: None,
         });
     }
     Ok(points)
@@ -347,7 +471,7 @@ pub fn analyse_until(
 }
 
 /// Which areas to add points up by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Level {
     /// Local authority district.
     #[default]
@@ -376,6 +500,96 @@ impl Level {
             _ => None,
         }
     }
+
+    /// What people call areas at this level (one area).
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Lad => "local authority district",
+            Level::Utla => "county or unitary authority (in Wales, health board)",
+            Level::Nation => "nation",
+        }
+    }
+
+    /// Short, for lists.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Level::Lad => "district",
+            Level::Utla => "county or unitary",
+            Level::Nation => "nation",
+        }
+    }
+}
+
+/// An area someone can report on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnownArea {
+    pub code: String,
+    pub name: String,
+    pub level: &'static str,
+    #[serde(skip)]
+    pub at: Level,
+}
+
+/// Every GB area at every level with demand points, by level then name (built once).
+pub fn known_areas() -> &'static [KnownArea] {
+    static AREAS: OnceLock<Vec<KnownArea>> = OnceLock::new();
+    AREAS.get_or_init(|| {
+        let lookup = question::lookup();
+        let mut seen = std::collections::BTreeSet::new();
+        for p in Demand::SmallAreas.points() {
+            for level in Level::ALL {
+                let (code, name) = lookup.area(p, level);
+                seen.insert((level as u8, name.to_string(), code.to_string()));
+            }
+        }
+        seen.into_iter()
+            .map(|(level, name, code)| {
+                let at = Level::ALL[level as usize];
+                KnownArea {
+                    code,
+                    name,
+                    level: at.as_str(),
+                    at,
+                }
+            })
+            .collect()
+    })
+}
+
+/// Folds a name for matching: lower case, letters and digits only ("Rhondda Cynon Taf" and
+/// "rhondda-cynon-taf" meet).
+fn fold_name(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The area `text` names: a code, or a name (any case, spaces and punctuation ignored), at
+/// `level` when given, else at the finest level with that name (Powys, the district, before its
+/// health board). `Err` has up to three suggestions for a near miss.
+pub fn find_area(text: &str, level: Option<Level>) -> Result<&'static KnownArea, Vec<&'static KnownArea>> {
+    let areas = known_areas();
+    let wanted = fold_name(text);
+    let at = |a: &&KnownArea| level.is_none_or(|l| a.at == l);
+    if let Some(a) = areas
+        .iter()
+        .filter(at)
+        .find(|a| a.code.eq_ignore_ascii_case(text.trim()))
+    {
+        return Ok(a);
+    }
+    if let Some(a) = areas.iter().filter(at).find(|a| fold_name(&a.name) == wanted) {
+        return Ok(a);
+    }
+    let mut near: Vec<(f64, &KnownArea)> = areas
+        .iter()
+        .filter(at)
+        .map(|a| (strsim::jaro_winkler(&fold_name(&a.name), &wanted), a))
+        .filter(|(score, _)| *score >= 0.85)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Err(near.into_iter().take(3).map(|(_, a)| a).collect())
 }
 
 /// Local authority districts to upper-tier authorities and Welsh health boards, and nations.
@@ -431,6 +645,14 @@ impl AreaLookup {
         }
     }
 
+    /// Whether the district `lad` is in Great Britain (not Northern Ireland, nor unknown).
+    pub fn is_gb(&self, lad: &str) -> bool {
+        matches!(
+            self.country.get(lad).map(String::as_str),
+            Some("England" | "Scotland" | "Wales")
+        )
+    }
+
     /// Whether the local authority district `lad` is part of the area `code` at `level`.
     pub fn contains(&self, level: Level, code: &str, lad: &str) -> bool {
         self.code_of(level, lad) == Some(code)
@@ -480,31 +702,120 @@ pub struct AreaSummary {
     pub code: String,
     pub name: String,
     pub fellowship: Fellowship,
-    /// Sum of the weights of the area's points.
+    /// Sum of the weights of the area's points (residents, by default).
     pub weight_total: f64,
     /// Sum of the weights of the points with a meeting within the threshold.
     pub weight_within_reach: f64,
+    /// `weight_total - weight_within_reach`: people beyond reach, by default.
+    pub weight_beyond_reach: f64,
     /// `weight_within_reach / weight_total` (0 for an area without weight).
     pub share_within_reach: f64,
-    /// Matching meetings located in the area (nearest demand point's area).
+    /// The same for the points in rural, urban and remote places (see [`DemandPoint::rural`]);
+    /// rural and urban add up to the whole unless some points have no class.
+    pub rural: Split,
+    pub urban: Split,
+    pub remote: Split,
+    /// Share of the weight with an evening (17:00 or later) meeting within reach.
+    pub share_evening_within_reach: f64,
+    /// Share of the weight with a Saturday or Sunday meeting within reach.
+    pub share_weekend_within_reach: f64,
+    /// Matching meetings located in the area (see [`attribute`]).
     pub meetings: u32,
-    /// `meetings` per 10,000 weight (addresses, for sectors).
-    pub meetings_per_10k: f64,
+    /// `meetings` per 100,000 weight (residents, by default).
+    pub meetings_per_100k: f64,
     /// The heaviest points beyond the threshold, at most [`WORST_POINTS`].
     pub worst_served: Vec<PointReport>,
+}
+
+/// Part of an area's weight, and how much of it is within reach.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Split {
+    pub weight_total: f64,
+    pub weight_within_reach: f64,
+    /// `weight_within_reach / weight_total`; null without weight.
+    pub share_within_reach: Option<f64>,
+}
+
+impl Split {
+    fn add(&mut self, weight: f64, covered: bool) {
+        self.weight_total += weight;
+        if covered {
+            self.weight_within_reach += weight;
+        }
+    }
+
+    fn finish(&mut self) {
+        self.share_within_reach =
+            (self.weight_total > 0.0).then(|| self.weight_within_reach / self.weight_total);
+    }
 }
 
 /// Worst-served points listed per area.
 pub const WORST_POINTS: usize = 5;
 
-/// Counts the matching meetings per (area, fellowship index): each meeting falls in the area of
-/// the demand point nearest to it.
-pub fn meetings_per_area(
+/// How far a meeting may be from the nearest bundled demand point and still be counted in its
+/// area when there are no boundaries: less than the narrowest sea between Great Britain and
+/// another country (the North Channel, about 20 km), so no meeting in Ireland, Northern Ireland
+/// or the Isle of Man is ever credited to a GB coast.
+pub const ATTRIBUTION_KM: f64 = 10.0;
+/// With boundaries, how far a meeting just outside every outline (a quay, a pier: generalised
+/// coastlines cut a little off) may be from the nearest demand point and still count there.
+pub const COAST_KM: f64 = 1.0;
+
+/// Where meetings were counted: how it was decided, and what was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribution {
+    /// In the district whose boundary contains it.
+    Boundaries,
+    /// In the area of the nearest demand point within [`ATTRIBUTION_KM`].
+    NearestPoint,
+    /// For supplied points: in the area of the nearest point, only within the threshold (its
+    /// catchment).
+    Catchment,
+}
+
+impl Attribution {
+    /// For the report's method, in words.
+    pub fn describe(self, threshold_km: f64) -> String {
+        match self {
+            Attribution::Boundaries => format!(
+                "each meeting is counted in the local authority district whose boundary contains \
+                 it (a meeting just off a generalised coastline, within {COAST_KM} km of a demand \
+                 point, in that point's district); meetings in no Great Britain district (Ireland, \
+                 Northern Ireland, the Isle of Man, the Channel Islands) are not counted and are \
+                 reported apart"
+            ),
+            Attribution::NearestPoint => format!(
+                "no boundaries were loaded, so each meeting is counted in the area of the nearest \
+                 demand point, only when that point is within {ATTRIBUTION_KM} km (less than the \
+                 sea between Great Britain and Ireland, so no meeting is credited across it); \
+                 farther meetings are not counted and are reported apart"
+            ),
+            Attribution::Catchment => format!(
+                "the demand points were supplied, so each meeting is counted in the area of the \
+                 nearest supplied point only when it is within that point's catchment (the \
+                 threshold, {threshold_km:.1} km in a straight line); meetings beyond every \
+                 point's catchment are not counted"
+            ),
+        }
+    }
+}
+
+/// Matching meetings not counted in any area, per fellowship index.
+pub type NotCounted = BTreeMap<u8, u32>;
+
+/// The local authority district (code) each matching meeting is counted in, or `None` when it is
+/// counted nowhere, with its fellowship index: by `boundaries` when given, else by the nearest of
+/// `points` within [`ATTRIBUTION_KM`] (`catchment_km` for supplied points).
+pub fn attribute<'a>(
     snapshot: &Snapshot,
-    points: &[DemandPoint],
+    points: &'a [DemandPoint],
+    demand: &Demand,
     filter: &Filter,
-    area_of: &[u32],
-) -> HashMap<(u32, u8), u32> {
+    boundaries: Option<&'a Boundaries>,
+    catchment_km: f64,
+) -> (Attribution, Vec<(Option<&'a str>, u8)>) {
     let tree: RTree<GeomWithData<[f64; 2], u32>> = RTree::bulk_load(
         points
             .iter()
@@ -512,15 +823,34 @@ pub fn meetings_per_area(
             .map(|(i, p)| GeomWithData::new(plane(p.lat, p.lon), i as u32))
             .collect(),
     );
-    let mut counts = HashMap::new();
-    for (lat, lon, fellowship) in snapshot.rooms_matching(filter) {
-        if let Some(nearest) = tree.nearest_neighbor(&plane(lat, lon)) {
-            *counts
-                .entry((area_of[nearest.data as usize], fellowship))
-                .or_insert(0) += 1;
-        }
-    }
-    counts
+    let nearest_within = |lat: f64, lon: f64, km: f64| -> Option<&'a str> {
+        let nearest = tree.nearest_neighbor(&plane(lat, lon))?;
+        let p = &points[nearest.data as usize];
+        (crate::domain::distance_km(lat, lon, p.lat, p.lon) <= km && !p.lad_code.is_empty())
+            .then_some(p.lad_code.as_str())
+    };
+    let lookup = question::lookup();
+    let how = match (demand, boundaries) {
+        (Demand::Supplied(_), _) => Attribution::Catchment,
+        (_, Some(_)) => Attribution::Boundaries,
+        (_, None) => Attribution::NearestPoint,
+    };
+    let placed = snapshot
+        .rooms_matching(filter)
+        .map(|(lat, lon, f)| {
+            let lad = match (how, boundaries) {
+                (Attribution::Catchment, _) => nearest_within(lat, lon, catchment_km),
+                (Attribution::Boundaries, Some(b)) => match b.containing(lat, lon) {
+                    // A district outside GB (Northern Ireland's) is counted nowhere.
+                    Some(outline) => lookup.is_gb(&outline.code).then_some(outline.code.as_str()),
+                    None => nearest_within(lat, lon, COAST_KM),
+                },
+                _ => nearest_within(lat, lon, ATTRIBUTION_KM),
+            };
+            (lad, f)
+        })
+        .collect();
+    (how, placed)
 }
 
 /// An equirectangular projection good enough for nearest-centroid lookups at GB latitudes.
@@ -528,65 +858,115 @@ fn plane(lat: f64, lon: f64) -> [f64; 2] {
     [lon * 54f64.to_radians().cos(), lat]
 }
 
+/// A summary of an analysis: rows per area and fellowship, and how meetings were counted.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub areas: Vec<AreaSummary>,
+    pub attribution: Attribution,
+    /// Matching meetings counted in no area.
+    pub not_counted: NotCounted,
+    /// Matching meetings counted, per nation and fellowship index.
+    pub per_nation: BTreeMap<(String, u8), u32>,
+}
+
 /// Adds up `coverage` (from [`analyse`] over `points`) per area at `level` and fellowship,
-/// ordered by area code and then fellowship. `only_area` keeps one area.
+/// ordered by area code and then fellowship: rows for the areas of the points analysed only.
+/// Meetings are counted per area by [`attribute`].
 pub fn summarise(
     snapshot: &Snapshot,
     points: &[DemandPoint],
+    demand: &Demand,
     analysis: &Analysis,
     coverage: &[PointCoverage],
-    lookup: &AreaLookup,
+    boundaries: Option<&Boundaries>,
     level: Level,
-    only_area: Option<&str>,
-) -> Vec<AreaSummary> {
-    let mut areas: Vec<(&str, &str)> = Vec::new();
-    let mut index: HashMap<&str, u32> = HashMap::new();
-    let area_of: Vec<u32> = points
-        .iter()
-        .map(|p| {
-            let (code, name) = lookup.area(p, level);
-            *index.entry(code).or_insert_with(|| {
-                areas.push((code, name));
-                areas.len() as u32 - 1
-            })
-        })
-        .collect();
-    let counts = meetings_per_area(snapshot, points, &analysis.filter, &area_of);
-    let mut rows: HashMap<(u32, Fellowship), AreaSummary> = HashMap::new();
-    let mut gaps: HashMap<(u32, Fellowship), Vec<&PointCoverage>> = HashMap::new();
+) -> Summary {
+    let lookup = question::lookup();
+    let (attribution, placed) = attribute(
+        snapshot,
+        points,
+        demand,
+        &analysis.filter,
+        boundaries,
+        analysis.threshold.km(),
+    );
+    let wanted = analysis.fellowships.iter().fold(0u32, |m, f| m | 1 << f.index());
+    let mut counts: HashMap<(&str, u8), u32> = HashMap::new();
+    let mut not_counted = NotCounted::new();
+    let mut per_nation = BTreeMap::new();
+    for (lad, f) in placed.iter().filter(|(_, f)| wanted & 1 << f != 0) {
+        match lad {
+            Some(lad) => {
+                if let Some(code) = lookup.code_of(level, lad) {
+                    *counts.entry((code, *f)).or_insert(0) += 1;
+                }
+                let nation = lookup.code_of(Level::Nation, lad).unwrap_or("unknown");
+                *per_nation.entry((nation.to_string(), *f)).or_insert(0) += 1;
+            }
+            None => *not_counted.entry(*f).or_insert(0) += 1,
+        }
+    }
+    let mut rows: HashMap<(&str, Fellowship), AreaSummary> = HashMap::new();
+    let mut gaps: HashMap<(&str, Fellowship), Vec<&PointCoverage>> = HashMap::new();
+    let mut evening: HashMap<(&str, Fellowship), (f64, f64)> = HashMap::new();
     for c in coverage {
         let p = &points[c.point as usize];
-        let area = area_of[c.point as usize];
-        let (code, name) = areas[area as usize];
-        if only_area.is_some_and(|a| a != code) {
-            continue;
-        }
-        let row = rows.entry((area, c.fellowship)).or_insert_with(|| AreaSummary {
+        let (code, name) = lookup.area(p, level);
+        let row = rows.entry((code, c.fellowship)).or_insert_with(|| AreaSummary {
             code: code.to_string(),
             name: name.to_string(),
             fellowship: c.fellowship,
             weight_total: 0.0,
             weight_within_reach: 0.0,
+            weight_beyond_reach: 0.0,
             share_within_reach: 0.0,
+            rural: Split::default(),
+            urban: Split::default(),
+            remote: Split::default(),
+            share_evening_within_reach: 0.0,
+            share_weekend_within_reach: 0.0,
             meetings: counts
-                .get(&(area, c.fellowship.index() as u8))
+                .get(&(code, c.fellowship.index() as u8))
                 .copied()
                 .unwrap_or(0),
-            meetings_per_10k: 0.0,
+            meetings_per_100k: 0.0,
             worst_served: Vec::new(),
         });
         row.weight_total += p.weight;
-        if c.covered() {
+        let covered = c.covered();
+        match p.rural {
+            Some(true) => row.rural.add(p.weight, covered),
+            Some(false) => row.urban.add(p.weight, covered),
+            None => {}
+        }
+        if p.remote == Some(true) {
+            row.remote.add(p.weight, covered);
+        }
+        let times = evening.entry((code, c.fellowship)).or_default();
+        if c.reach.evening {
+            times.0 += p.weight;
+        }
+        if c.reach.weekend {
+            times.1 += p.weight;
+        }
+        if covered {
             row.weight_within_reach += p.weight;
         } else {
-            gaps.entry((area, c.fellowship)).or_default().push(c);
+            gaps.entry((code, c.fellowship)).or_default().push(c);
         }
     }
     for (key, row) in rows.iter_mut() {
+        row.weight_beyond_reach = row.weight_total - row.weight_within_reach;
         if row.weight_total > 0.0 {
+            let (evening, weekend) = evening.get(key).copied().unwrap_or_default();
             row.share_within_reach = row.weight_within_reach / row.weight_total;
-            row.meetings_per_10k = row.meetings as f64 * 10_000.0 / row.weight_total;
+            row.share_evening_within_reach = evening / row.weight_total;
+            row.share_weekend_within_reach = weekend / row.weight_total;
+            row.meetings_per_100k = row.meetings as f64 * 100_000.0 / row.weight_total;
         }
+        row.rural.finish();
+        row.urban.finish();
+        row.remote.finish();
         if let Some(list) = gaps.get_mut(key) {
             rank_gaps(list, points);
             row.worst_served = list
@@ -598,7 +978,12 @@ pub fn summarise(
     }
     let mut rows: Vec<AreaSummary> = rows.into_values().collect();
     rows.sort_by(|a, b| (&a.code, a.fellowship.index()).cmp(&(&b.code, b.fellowship.index())));
-    rows
+    Summary {
+        areas: rows,
+        attribution,
+        not_counted,
+        per_nation,
+    }
 }
 
 /// Heaviest first; then furthest from a meeting (none at all first); then by label.

@@ -20,6 +20,10 @@ use super::{Analysis, AreaLookup, Demand, DemandPoint, Level, Threshold};
 /// meetings takes 0.8 s at 5 km, 2.5 s at 15 km, 3.6 s at 20 km and ~44 s at 100 km (see
 /// docs/benchmarks.md). 15 km keeps the worst question allowed about three times the usual one.
 pub const MAX_KM: f64 = 15.0;
+/// Largest reach for a question about one district or county (not a nation): its few hundred
+/// points cost less at 40 km than all GB's 42,648 at 15 km, and "30 minutes by car" in rural
+/// Wales needs it.
+pub const MAX_AREA_KM: f64 = 40.0;
 pub const MAX_MINUTES: f64 = 240.0;
 /// Gaps listed when no limit is given, and the most that may be asked for.
 pub const DEFAULT_GAPS: usize = 100;
@@ -37,17 +41,24 @@ pub(crate) fn lookup() -> &'static AreaLookup {
 /// The bundled demand points, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BundledPoints {
-    /// GB postcode sectors weighted by live postcodes (the default).
+    /// GB small areas weighted by residents (the default).
+    SmallAreas,
+    /// GB postcode sectors weighted by live postcodes.
     Sectors,
     /// GB places weighted by population.
     Places,
 }
 
 impl BundledPoints {
-    pub const ALL: [BundledPoints; 2] = [BundledPoints::Sectors, BundledPoints::Places];
+    pub const ALL: [BundledPoints; 3] = [
+        BundledPoints::SmallAreas,
+        BundledPoints::Sectors,
+        BundledPoints::Places,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            BundledPoints::SmallAreas => "small_areas",
             BundledPoints::Sectors => "sectors",
             BundledPoints::Places => "places",
         }
@@ -62,7 +73,8 @@ impl BundledPoints {
 /// `None` and empty lists mean "not given".
 #[derive(Debug, Clone, Default)]
 pub struct QuestionSpec {
-    /// Fellowships asked about, in order (repeats dropped); `None` is every fellowship.
+    /// Fellowships asked about, in order (repeats dropped); `None` is every fellowship the
+    /// directory lists meetings of.
     pub fellowships: Option<Vec<Fellowship>>,
     pub access: Option<Access>,
     pub attendance: Vec<Attendance>,
@@ -77,14 +89,16 @@ pub struct QuestionSpec {
     pub mode: Option<Mode>,
     /// Areas to add up by; `None` is local authority districts.
     pub level: Option<Level>,
-    /// Only this area's code (at `level`).
+    /// Only this area: its code or name (at `level` when given, else at any level).
     pub area: Option<String>,
-    /// Bundled points named; `None` is sectors unless points are supplied.
+    /// Bundled points named; `None` is small areas unless points are supplied.
     pub points: Option<BundledPoints>,
     /// Points supplied instead of the bundled ones.
     pub supplied: Option<Vec<DemandPoint>>,
     /// Gaps listed (1..=[`MAX_GAPS`]); `None` is [`DEFAULT_GAPS`].
     pub limit: Option<usize>,
+    /// The report shows the change since this date (from the summaries stored at each import).
+    pub since: Option<jiff::civil::Date>,
 }
 
 /// What is wrong with a question: each part by its parameter name, with the reason.
@@ -98,12 +112,40 @@ impl QuestionError {
     }
 }
 
+/// The area a question is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaChoice {
+    pub code: String,
+    pub name: String,
+    /// The level the area is at (not necessarily the level added up by).
+    pub level: Level,
+}
+
+/// A source's feed, as the completeness panel states it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed {
+    pub id: String,
+    pub name: String,
+    /// The feed's own date, when it states one.
+    pub feed_date: Option<jiff::civil::Date>,
+    /// When it was last imported successfully.
+    pub imported: Option<jiff::Timestamp>,
+}
+
 /// A checked coverage question.
 #[derive(Debug)]
 pub struct CoverageQuestion {
     pub analysis: Analysis,
     pub level: Level,
-    pub area: Option<String>,
+    pub area: Option<AreaChoice>,
+    /// Whether the fellowships were named; when not, the analysis keeps those the directory lists.
+    pub fellowships_named: bool,
+    pub since: Option<jiff::civil::Date>,
+    /// The sources' feeds, for the completeness panel (filled in by the caller, which can ask the
+    /// store; empty when not known).
+    pub feeds: Vec<Feed>,
+    /// The stored summaries since `since` (filled in by the caller from the store).
+    pub baseline: Option<super::trends::Baseline>,
     pub limit: usize,
     pub demand: Demand,
     /// The parts given, as `name=value` text, sorted: for the report to state and to key answers.
@@ -147,7 +189,7 @@ impl QuestionSpec {
         }
     }
 
-    /// Only this area, at `level`.
+    /// Only this area (a code or name), at `level`.
     pub fn area(self, level: Level, code: &str) -> QuestionSpec {
         QuestionSpec {
             level: Some(level),
@@ -186,6 +228,7 @@ impl QuestionSpec {
             ("area", self.area.clone()),
             ("points", self.points.map(|p| p.as_str().to_string())),
             ("limit", self.limit.map(|n| n.to_string())),
+            ("since", self.since.map(|d| d.to_string())),
         ];
         let mut given: Vec<(String, String)> = parts
             .into_iter()
@@ -219,7 +262,48 @@ impl QuestionSpec {
         if let Some(access) = self.access {
             filter = filter.access(access);
         }
-        let km = in_range(&mut errors, "max_km", self.max_km, MAX_KM);
+        let level = self.level.unwrap_or_default();
+        let area = match self.area.as_deref().map(str::trim) {
+            None => None,
+            Some("") => {
+                errors.push("area", "is empty; give an area's name or code");
+                None
+            }
+            Some(text) => match super::find_area(text, self.level) {
+                Ok(found) => Some(AreaChoice {
+                    code: found.code.clone(),
+                    name: found.name.clone(),
+                    level: found.at,
+                }),
+                Err(near) => {
+                    let at = self
+                        .level
+                        .map_or_else(|| "area".to_string(), |l| l.label().to_string());
+                    let hint = if near.is_empty() {
+                        " (`meetingmap list-areas` lists them)".to_string()
+                    } else {
+                        format!(
+                            "; did you mean {}?",
+                            near.iter()
+                                .map(|a| format!("{} ({}, {})", a.name, a.at.short_label(), a.code))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        )
+                    };
+                    errors.push(
+                        "area",
+                        format!("`{text}` is not the name or code of a Great Britain {at}{hint}"),
+                    );
+                    None
+                }
+            },
+        };
+        // One district or county has few points: a longer reach costs it less than all GB a short one.
+        let most_km = match &area {
+            Some(a) if a.level != Level::Nation => MAX_AREA_KM,
+            _ => MAX_KM,
+        };
+        let km = in_range(&mut errors, "max_km", self.max_km, most_km);
         let minutes = in_range(&mut errors, "max_minutes", self.max_minutes, MAX_MINUTES);
         let threshold = match (self.max_km, self.max_minutes) {
             (Some(_), Some(_)) => {
@@ -240,26 +324,20 @@ impl QuestionSpec {
         };
         // Minutes are bounded by the same reach as kilometres: the cost of an analysis grows with
         // the meetings within reach of each point, whatever the threshold is written in.
-        if let Some(Threshold::Minutes(mode, _)) = threshold.filter(|t| t.km() > MAX_KM) {
-            let most = crate::travel::estimate_minutes(mode, MAX_KM).floor();
+        if let Some(Threshold::Minutes(mode, _)) = threshold.filter(|t| t.km() > most_km) {
+            let most = crate::travel::estimate_minutes(mode, most_km).floor();
             errors.push(
                 "max_minutes",
                 format!(
-                    "reaches beyond {MAX_KM} km by {}, the furthest analysed; at most {most} minutes",
-                    mode.as_str()
+                    "reaches beyond {most_km} km by {}, the furthest analysed {}; at most {most} minutes",
+                    mode.as_str(),
+                    if most_km == MAX_KM {
+                        "over more than one county (give an area for up to 40 km)"
+                    } else {
+                        "for one area"
+                    }
                 ),
             );
-        }
-        let level = self.level.unwrap_or_default();
-        let area = self.area.map(|a| a.trim().to_string());
-        if let Some(code) = &area {
-            let known = Demand::Sectors
-                .points()
-                .iter()
-                .any(|p| lookup().area(p, level).0 == *code);
-            if !known {
-                errors.push("area", format!("is not a known area code at level {level:?}"));
-            }
         }
         let demand = match (self.points, self.supplied) {
             (None, Some(points)) => Demand::Supplied(points),
@@ -268,9 +346,10 @@ impl QuestionSpec {
                     "points",
                     "cannot be combined with points sent in the request body",
                 );
-                Demand::Sectors
+                Demand::SmallAreas
             }
-            (None | Some(BundledPoints::Sectors), None) => Demand::Sectors,
+            (None | Some(BundledPoints::SmallAreas), None) => Demand::SmallAreas,
+            (Some(BundledPoints::Sectors), None) => Demand::Sectors,
             (Some(BundledPoints::Places), None) => Demand::Places,
         };
         let limit = match self.limit {
@@ -290,6 +369,10 @@ impl QuestionSpec {
                 },
                 level,
                 area,
+                fellowships_named: self.fellowships.is_some(),
+                since: self.since,
+                feeds: Vec::new(),
+                baseline: None,
                 limit,
                 demand,
                 given,

@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 use super::export;
 use super::params::{self, FilterParams};
 use super::problem::responses::{
-    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, NotAcceptable, NotCsv, NotModified, OneAtATime,
-    TooManyPoints,
+    BadParams, BadParamsOrRow, BodyTooSlow, CoverageBusy, EmptyDirectory, NotAcceptable, NotCsv, NotModified,
+    OneAtATime, TooManyPoints,
 };
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::cached;
@@ -32,12 +32,13 @@ pub const MAX_POINTS_BYTES: usize = 2 << 20;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
-    /// Within reach means within this great-circle distance (km, up to 15). Give this or
-    /// `max_minutes`.
-    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 15, example = 5)]
+    /// Within reach means within this great-circle distance (km, up to 15; up to 40 for one
+    /// district or county `area`). Give this or `max_minutes`.
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 40, example = 5)]
     max_km: Option<String>,
     /// Within reach means within this many estimated minutes (up to 240) by `mode`, reaching no
-    /// further than 15 km (a 400 says how many minutes that is by the mode).
+    /// further than 15 km (40 km for one district or county `area`; a 400 says how many minutes
+    /// that is by the mode).
     #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 240)]
     max_minutes: Option<String>,
     /// `walk`, `cycle`, `drive` or `transit`; needed with `max_minutes`.
@@ -47,10 +48,12 @@ pub struct CoverageParams {
     /// authority; Welsh health board in Wales) or `nation`.
     #[param(schema_with = params::coverage_levels)]
     level: Option<String>,
-    /// Only this area's code (at `level`).
+    /// Only this area: its code or its name (`Powys`, `Norfolk`), at `level` when given, else at
+    /// the finest level with that name. A name not known is a 400 suggesting near ones.
     area: Option<String>,
-    /// Demand points: `sectors` (GB postcode sectors weighted by live postcodes, default) or
-    /// `places` (GB places weighted by population). To use your own, POST them as CSV instead.
+    /// Demand points: `small_areas` (GB LSOAs and Data Zones weighted by residents, default),
+    /// `sectors` (GB postcode sectors weighted by live postcodes) or `places` (GB places weighted
+    /// by population). To use your own, POST them as CSV instead.
     #[param(schema_with = params::coverage_points)]
     points: Option<String>,
     /// `json` (default), `geojson` (`/v1/coverage`: one feature per area and fellowship, outlined
@@ -61,6 +64,10 @@ pub struct CoverageParams {
     /// `/v1/coverage/gaps` only: at most this many points (default 100, up to 10,000).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     limit: Option<String>,
+    /// The report shows the change since this date (`YYYY-MM-DD`), from the summaries stored at
+    /// each import.
+    #[param(value_type = Option<String>, format = Date)]
+    since: Option<String>,
 }
 
 impl From<QuestionError> for ApiError {
@@ -117,8 +124,18 @@ impl CoverageParams {
             "points",
             self.points.as_deref(),
             BundledPoints::parse,
-            "sectors or places",
+            "small_areas, sectors or places",
         );
+        let since = match self.since.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => match text.parse::<jiff::civil::Date>() {
+                Ok(date) => Some(date),
+                Err(_) => {
+                    errors.push(InvalidParam::new("since", "must be a date YYYY-MM-DD"));
+                    None
+                }
+            },
+        };
         // A number that does not read is out of range, and the question says so.
         let number = |text: Option<String>| text.map(|t| t.trim().parse::<f64>().unwrap_or(f64::NAN));
         let spec = QuestionSpec {
@@ -137,6 +154,7 @@ impl CoverageParams {
             points,
             supplied,
             limit: self.limit.map(|t| t.trim().parse::<usize>().unwrap_or(0)),
+            since,
         };
         match spec.check() {
             Ok(question) if errors.is_empty() => Ok(question),
@@ -245,8 +263,19 @@ async fn respond(
         (View::Gaps, format) => Output::Gaps(format),
     };
     let posted = supplied.is_some();
-    let query = params.question(filter, errors, supplied)?;
+    let mut query = params.question(filter, errors, supplied)?;
     let snapshot = state.directory.snapshot();
+    if !coverage::has_places(&snapshot) {
+        return Err(ApiError::NothingToReport(
+            "the directory has no in-person meetings to report coverage of; import a feed first".into(),
+        ));
+    }
+    if output == Output::Report {
+        query.feeds = coverage::feeds(&state.directory, &snapshot).await?;
+        if let Some(since) = query.since {
+            query.baseline = coverage::trends::baseline(&state.directory, since).await?;
+        }
+    }
     // Fairness needs to tell clients apart, and no more: a keyed hash of the address, held while
     // the client's analysis runs (behind a proxy, every client is the proxy's one).
     let client = Client::at(req.peer_addr().map(|a| a.ip()));
@@ -302,6 +331,7 @@ async fn respond(
         NotModified,
         BadParams,
         NotAcceptable,
+        EmptyDirectory,
         OneAtATime,
         CoverageBusy,
     )
@@ -334,6 +364,7 @@ pub async fn coverage_summary(
         )),
         BadParamsOrRow,
         NotAcceptable,
+        EmptyDirectory,
         TooManyPoints,
         NotCsv,
         BodyTooSlow,
@@ -370,6 +401,7 @@ pub async fn coverage_summary_for_points(
         NotModified,
         BadParams,
         NotAcceptable,
+        EmptyDirectory,
         OneAtATime,
         CoverageBusy,
     )
@@ -395,6 +427,7 @@ pub async fn coverage_gaps(req: HttpRequest, state: web::Data<AppState>) -> Resu
         )),
         BadParamsOrRow,
         NotAcceptable,
+        EmptyDirectory,
         TooManyPoints,
         NotCsv,
         BodyTooSlow,
@@ -465,7 +498,11 @@ mod tests {
             match params.question(filter, errors, None) {
                 Ok(question) => {
                     let km = question.analysis.threshold.km();
-                    prop_assert!(km > 0.0 && km <= coverage::MAX_KM, "{km}");
+                    let most = match &question.area {
+                        Some(a) if a.level != Level::Nation => coverage::MAX_AREA_KM,
+                        _ => coverage::MAX_KM,
+                    };
+                    prop_assert!(km > 0.0 && km <= most, "{km}");
                 }
                 Err(ApiError::InvalidParams(errors)) => {
                     prop_assert!(!errors.is_empty());

@@ -168,7 +168,7 @@ pub fn coverage_levels() -> utoipa::openapi::Object {
 
 /// `points` on the coverage endpoints.
 pub fn coverage_points() -> utoipa::openapi::Object {
-    one_of(&["sectors", "places"])
+    one_of(&["small_areas", "sectors", "places"])
 }
 
 /// A checked search: what to find, and which page.

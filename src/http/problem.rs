@@ -47,6 +47,10 @@ pub enum ApiError {
     InvalidParams(Vec<InvalidParam>),
     #[error("{0}")]
     NotFound(String),
+    /// The request is fine, but the directory's state does not allow an answer (a coverage report
+    /// of an empty directory): a 409.
+    #[error("{0}")]
+    NothingToReport(String),
     #[error("{0}")]
     NotAcceptable(String),
     #[error("{0}")]
@@ -115,6 +119,9 @@ impl ApiError {
                 "Invalid request parameters",
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::NothingToReport(_) => {
+                (StatusCode::CONFLICT, "nothing-to-report", "Nothing to report on")
+            }
             ApiError::NotAcceptable(_) => (
                 StatusCode::NOT_ACCEPTABLE,
                 "not-acceptable",
@@ -188,6 +195,7 @@ impl ApiError {
                 (detail.join("; "), params.clone())
             }
             ApiError::NotFound(what)
+            | ApiError::NothingToReport(what)
             | ApiError::NotAcceptable(what)
             | ApiError::TooLarge(what)
             | ApiError::UnsupportedMediaType(what)
@@ -291,6 +299,7 @@ pub mod responses {
         NoIfMatch: 428, "If-Match required (the ETag the meeting was read with)";
         BadMeeting: 422, "The meeting is not valid: every bad field named in invalid_params";
         ReportedTooOften: 429, "Too many reports from this client: ask again after Retry-After seconds";
+        EmptyDirectory: 409, "The directory has no in-person meetings to report on";
     }
 
     #[derive(IntoResponses)]

@@ -109,6 +109,8 @@ pub struct Importer {
     /// Places meetings that give a postcode but no coordinates.
     gazetteer: Arc<Gazetteer>,
     running: tokio::sync::Mutex<()>,
+    /// Whether each import that writes meetings stores a coverage summary for trends.
+    trends: bool,
 }
 
 impl Importer {
@@ -118,7 +120,16 @@ impl Importer {
             fetcher,
             gazetteer,
             running: tokio::sync::Mutex::new(()),
+            trends: false,
         }
+    }
+
+    /// Stores a coverage summary after each import that writes meetings (see
+    /// `coverage::trends`): what the server and `meetingmap import` do. Off by default, as it
+    /// costs an analysis of Great Britain per import.
+    pub fn with_trends(mut self) -> Importer {
+        self.trends = true;
+        self
     }
 
     /// When the source was last imported, successfully or not.
@@ -160,6 +171,16 @@ impl Importer {
             Ok(Prepared::Replace(meetings)) => {
                 // Refreshes the snapshot too.
                 run.counts = directory.apply_import(&meetings, &run).await?;
+                if self.trends && run.outcome == ImportOutcome::Succeeded {
+                    // The coverage trend of this import: a failure to take it is no failure of
+                    // the import, which is done.
+                    match crate::coverage::trends::record(directory).await {
+                        Ok(rows) => tracing::debug!(source = %source.id, rows, "coverage summary stored"),
+                        Err(e) => {
+                            tracing::warn!(source = %source.id, error = %e, "cannot store the coverage summary")
+                        }
+                    }
+                }
             }
             Ok(Prepared::Seen) => directory.touch_import(&run).await?,
             Err(Refusal::Store(e)) => return Err(e.into()),

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::domain::{
@@ -134,6 +135,16 @@ pub trait Store: Send + Sync {
     /// The latest import of a source that did not fail (it replaced or confirmed the meetings),
     /// however many failures came after it.
     async fn last_success(&self, source_id: &str) -> Result<Option<ImportRun>, StoreError>;
+
+    /// Keeps a coverage summary (opaque JSON text, see `coverage::trends`) taken at `taken_at`.
+    async fn put_coverage_summary(&self, taken_at: Timestamp, doc: &str) -> Result<(), StoreError>;
+
+    /// The coverage summary taken last on or before `at` (else the first after it); the newest
+    /// when `at` is `None`.
+    async fn coverage_summary(
+        &self,
+        at: Option<Timestamp>,
+    ) -> Result<Option<(Timestamp, String)>, StoreError>;
 
     /// Inserts or overwrites meetings by id, in one transaction.
     async fn put_meetings(&self, meetings: &[Meeting]) -> Result<(), StoreError>;
@@ -406,6 +417,21 @@ fn plan_changes(
     gone.sort();
     gone.dedup();
     (updates, gone)
+}
+
+/// A time as the `coverage_trends.taken_at` column holds it: RFC 3339 UTC to the second, so that
+/// text order is time order.
+fn time_text(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A stored summary row read back.
+fn summary_row(taken_at: &str, doc: String) -> Result<(Timestamp, String), StoreError> {
+    let at = taken_at.parse::<Timestamp>().map_err(|e| StoreError::Corrupt {
+        id: format!("coverage summary of {taken_at}"),
+        reason: e.to_string(),
+    })?;
+    Ok((at, doc))
 }
 
 /// An outcome as the `imports.outcome` column holds it: its JSON name.

@@ -663,6 +663,52 @@ impl Store for SqliteStore {
         Ok(ChangePage { identity, changes })
     }
 
+    async fn put_coverage_summary(&self, taken_at: jiff::Timestamp, doc: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO coverage_trends (taken_at, doc) VALUES (?1, ?2)")
+            .bind(super::time_text(taken_at))
+            .bind(doc)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn coverage_summary(
+        &self,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<Option<(jiff::Timestamp, String)>, StoreError> {
+        let row = match at {
+            None => {
+                sqlx::query(
+                    "SELECT taken_at, doc FROM coverage_trends ORDER BY taken_at DESC, id DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            Some(at) => {
+                let at = super::time_text(at);
+                let before = sqlx::query(
+                    "SELECT taken_at, doc FROM coverage_trends WHERE taken_at <= ?1 ORDER BY taken_at DESC, id DESC LIMIT 1",
+                )
+                .bind(&at)
+                .fetch_optional(&self.pool)
+                .await?;
+                match before {
+                    Some(row) => Some(row),
+                    None => {
+                        sqlx::query(
+                            "SELECT taken_at, doc FROM coverage_trends WHERE taken_at > ?1 ORDER BY taken_at, id LIMIT 1",
+                        )
+                        .bind(&at)
+                        .fetch_optional(&self.pool)
+                        .await?
+                    }
+                }
+            }
+        };
+        row.map(|r| super::summary_row(&r.get::<String, _>(0), r.get::<String, _>(1)))
+            .transpose()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -427,20 +427,35 @@ fn coverage_writes_the_report_the_summary_and_the_gaps() {
         report.to_str().unwrap(),
     ]);
     let out = meetingmap(&with_report);
-    assert!(out.contains("10846 demand points against 300 meetings"), "{out}");
+    // Wrexham's small areas only are analysed, and the time it took is said.
+    let analysed = meetingmap::coverage::Demand::SmallAreas
+        .points()
+        .iter()
+        .filter(|p| p.lad_code == "W06000006")
+        .count();
+    assert!(
+        out.contains(&format!("{analysed} demand points against 300 meetings, in ")),
+        "{out}"
+    );
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains(
-        "<h1>Coverage: Narcotics Anonymous within 30 minutes by transit (estimated), Wrexham</h1>"
-    ));
-    assert!(html.contains("class=\"area focus\" data-code=\"W06000006\""));
-    assert!(html.contains("<title>Wrexham &lt;outline&gt; (W06000006)</title>"));
+        "<h1>Coverage in Wrexham: Narcotics Anonymous within 30 minutes by public transport (estimated)</h1>"
+    ), "{}", &html[..html.len().min(2000)]);
+    // Shaded by the share within reach.
+    assert!(html.contains("class=\"area c focus\" style=\"fill:#"));
+    assert!(html.contains("data-code=\"W06000006\""));
+    // The outline's tooltip names it, and its share within reach.
+    assert!(html.contains("<title>Wrexham &lt;outline&gt; (W06000006): "));
 
     // The summary as CSV, and as GeoJSON outlined by the boundaries, as on /v1/coverage.
     let mut summary = args.to_vec();
     summary.extend(["--format", "csv"]);
     let text = meetingmap(&summary);
-    assert!(text.starts_with("code,name,fellowship,weight_total,"), "{text}");
-    assert!(text.contains("\nW06000006,Wrexham,na,"), "{text}");
+    assert!(
+        text.starts_with("code,name,fellowship,data_source,weight_total,"),
+        "{text}"
+    );
+    assert!(text.contains("\nW06000006,Wrexham,na,listed,"), "{text}");
     summary = args.to_vec();
     summary.extend(["--format", "geojson", "--boundaries", areas.to_str().unwrap()]);
     let body: serde_json::Value = serde_json::from_str(&meetingmap(&summary)).unwrap();

@@ -9,6 +9,14 @@ use serde_json::{json, Value};
 
 /// Wrexham LL11 1 sector centroid region; a meeting here covers the town's sectors at 5 km.
 const WREXHAM: (f64, f64) = (53.0462, -2.9930);
+const LONDON: (f64, f64) = (51.5072, -0.1276);
+
+/// An NA meeting in London: NA has a source, with nothing near Wrexham.
+fn na_in_london() -> meetingmap::domain::Meeting {
+    let mut m = meeting("na-london", LONDON);
+    m.fellowship = Fellowship::parse("na").unwrap();
+    m
+}
 
 fn area<'a>(body: &'a Value, code: &str, fellowship: &str) -> &'a Value {
     body["areas"]
@@ -55,7 +63,7 @@ async fn a_meeting_covers_nearby_sectors_and_weights_add_up() {
 
 #[tokio::test]
 async fn gaps_are_beyond_the_threshold_and_filters_change_them() {
-    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM), na_in_london()]).await;
     // A sector near Wrexham is not a gap for AA; it is for NA (no NA meetings at all).
     let (status, body) = server
         .get("/v1/coverage/gaps?fellowship=aa&max_km=5&area=W06000006&limit=10000")
@@ -173,8 +181,8 @@ async fn gap_count(server: &TestApp, extra: &str) -> usize {
 
 #[tokio::test]
 async fn filters_as_in_search_change_coverage() {
-    // One open in-person AA meeting, Mondays 19:00, in English.
-    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
+    // One open in-person AA meeting, Mondays 19:00, in English (and NA far away).
+    let server = TestApp::start(vec![meeting("w1", WREXHAM), na_in_london()]).await;
     let covered = gap_count(&server, "").await;
     let (_, na) = server
         .get("/v1/coverage/gaps?fellowship=na&max_km=5&area=W06000006&limit=10000")
@@ -503,7 +511,7 @@ async fn fetch(server: &TestApp, path: &str, accept: &str) -> (reqwest::header::
 
 #[tokio::test]
 async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
-    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
+    let server = TestApp::start(vec![meeting("w1", WREXHAM), na_in_london()]).await;
     let query = "fellowship=aa,na&max_km=5&area=W06000006";
     let (_, json) = server.get(&format!("/v1/coverage?{query}")).await;
     let (headers, text) = fetch(&server, &format!("/v1/coverage?{query}"), "text/csv").await;
@@ -516,11 +524,24 @@ async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
             "code",
             "name",
             "fellowship",
+            "data_source",
             "weight_total",
             "weight_within_reach",
+            "weight_beyond_reach",
             "share_within_reach",
+            "rural_weight_total",
+            "rural_weight_within_reach",
+            "rural_share_within_reach",
+            "urban_weight_total",
+            "urban_weight_within_reach",
+            "urban_share_within_reach",
+            "remote_weight_total",
+            "remote_weight_within_reach",
+            "remote_share_within_reach",
+            "share_evening_within_reach",
+            "share_weekend_within_reach",
             "meetings",
-            "meetings_per_10k",
+            "meetings_per_100k",
             "worst_served"
         ]
     );
@@ -528,11 +549,15 @@ async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
     assert_eq!(rows.len(), 2, "{text}");
     for (row, fellowship) in rows.iter().zip(["aa", "na"]) {
         let expected = area(&json, "W06000006", fellowship);
-        assert_eq!((&row[0], &row[1], &row[2]), ("W06000006", "Wrexham", fellowship));
+        assert_eq!(
+            (&row[0], &row[1], &row[2], &row[3]),
+            ("W06000006", "Wrexham", fellowship, "listed")
+        );
         for (i, field) in [
-            (3, "weight_total"),
-            (4, "weight_within_reach"),
-            (5, "share_within_reach"),
+            (4, "weight_total"),
+            (5, "weight_within_reach"),
+            (6, "weight_beyond_reach"),
+            (7, "share_within_reach"),
         ] {
             assert_eq!(
                 row[i].parse::<f64>().unwrap(),
@@ -540,10 +565,14 @@ async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
                 "{field}"
             );
         }
-        assert_eq!(row[6], expected["meetings"].to_string());
+        assert_eq!(
+            row[8].parse::<f64>().unwrap(),
+            expected["rural"]["weight_total"].as_f64().unwrap()
+        );
+        assert_eq!(row[19], expected["meetings"].to_string());
         // The worst-served points, readably: heaviest first, as in the JSON.
         let worst = expected["worst_served"].as_array().unwrap();
-        let described: Vec<&str> = row[8].split("; ").collect();
+        let described: Vec<&str> = row[21].split("; ").collect();
         assert_eq!(described.len(), worst.len());
         let first = &worst[0];
         let nearest = match first["nearest_km"].as_f64() {
@@ -567,7 +596,7 @@ async fn the_summary_as_csv_has_a_row_per_area_and_fellowship() {
 #[tokio::test]
 async fn the_summary_as_geojson_outlines_areas_by_rfc_7946() {
     let server = TestApp::builder()
-        .meetings(vec![meeting("w1", WREXHAM)])
+        .meetings(vec![meeting("w1", WREXHAM), na_in_london()])
         .boundaries_geojson(&synthetic_boundaries_geojson())
         .start()
         .await;
@@ -637,7 +666,7 @@ async fn without_boundaries_or_with_posted_points_the_summary_is_still_there() {
         .start()
         .await;
     for (format, check) in [
-        ("csv", "W06000006,Wrexham,aa,15.0,10.0,"),
+        ("csv", "W06000006,Wrexham,aa,listed,15.0,10.0,5.0,"),
         ("geojson", "\"type\":\"MultiPolygon\""),
     ] {
         let response = server
@@ -697,8 +726,8 @@ fn the_lad_boundaries_make_rfc_7946_outlines_at_every_level() {
         return;
     }
     let boundaries = Boundaries::load(&file).unwrap();
-    let snapshot = Snapshot::build(Vec::new());
-    // Every GB area with postcode sectors, outlined (Northern Ireland's districts have none).
+    let snapshot = Snapshot::build(vec![meeting("w1", WREXHAM)]);
+    // Every GB area with small areas, outlined (Northern Ireland's districts have none).
     for (level, areas) in [(Level::Lad, 350), (Level::Utla, 192), (Level::Nation, 3)] {
         let query = QuestionSpec {
             level: Some(level),
@@ -725,4 +754,238 @@ fn the_lad_boundaries_make_rfc_7946_outlines_at_every_level() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn fellowships_without_data_are_labelled_never_zero() {
+    // AA only: SMART is asked about but no source lists it.
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
+    let (status, body) = server
+        .get("/v1/coverage?fellowship=aa,smart&max_km=5&area=W06000006")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["no_data_source"], json!(["smart"]));
+    assert_eq!(body["fellowships"], json!(["aa"]));
+    assert_eq!(body["weights"], "residents");
+    assert!(
+        body["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["fellowship"] == "aa"),
+        "no SMART row that could read as 0%: {body}"
+    );
+    let (_, csv) = fetch(
+        &server,
+        "/v1/coverage?fellowship=aa,smart&max_km=5&area=W06000006&format=csv",
+        "*/*",
+    )
+    .await;
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert_eq!(
+        (&rows[1][2], &rows[1][3], &rows[1][7]),
+        ("smart", "no data source", ""),
+        "{csv}"
+    );
+    let (_, gaps) = server
+        .get("/v1/coverage/gaps?fellowship=smart&max_km=5&area=W06000006")
+        .await;
+    assert_eq!(gaps["no_data_source"], json!(["smart"]));
+    let (_, html) = fetch(
+        &server,
+        "/v1/coverage?fellowship=aa,smart&max_km=5&area=Wrexham&format=html",
+        "*/*",
+    )
+    .await;
+    assert!(
+        html.contains("<strong>No data source:</strong> SMART Recovery."),
+        "banner"
+    );
+    assert!(!html.contains("SMART Recovery</th><td>"), "no SMART figures");
+
+    // Unnamed, the fellowships are those the directory lists: AA alone, no banner.
+    let (_, body) = server.get("/v1/coverage?max_km=5&area=W06000006").await;
+    assert_eq!(body["fellowships"], json!(["aa"]));
+    assert_eq!(body["no_data_source"], json!([]));
+}
+
+#[tokio::test]
+async fn areas_by_name_with_suggestions_and_user_facing_levels() {
+    let server = TestApp::start(vec![meeting("w1", WREXHAM)]).await;
+    let (status, by_name) = server.get("/v1/coverage?max_km=5&area=Wrexham").await;
+    assert_eq!(status, 200, "{by_name}");
+    let (_, by_code) = server.get("/v1/coverage?max_km=5&area=W06000006").await;
+    assert_eq!(by_name["areas"], by_code["areas"]);
+    // Norfolk is a county: its districts are listed.
+    let (status, norfolk) = server.get("/v1/coverage?max_km=5&area=norfolk").await;
+    assert_eq!(status, 200, "{norfolk}");
+    let codes: Vec<&str> = norfolk["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 7, "{codes:?}");
+    assert!(codes.contains(&"E07000148"), "Norwich: {codes:?}");
+    let (status, body) = server.get("/v1/coverage?max_km=5&area=Powis").await;
+    assert_eq!(status, 400);
+    let reason = body["invalid_params"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("did you mean Powys (district, W06000023)"),
+        "{reason}"
+    );
+    let (_, body) = server.get("/v1/coverage?max_km=5&area=Powys&level=nation").await;
+    let reason = body["invalid_params"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Great Britain nation") && !reason.contains("Nation"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_directory_is_not_reported_on() {
+    let server = TestApp::start(vec![online("o1")]).await;
+    let (status, body) = server.get("/v1/coverage?max_km=5&area=Powys").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["type"], "/problems/nothing-to-report");
+    let (status, _) = server.get("/v1/coverage/gaps?max_km=5").await;
+    assert_eq!(status, 409);
+
+    // The command line: a mistyped database is an empty one, and an error.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("typo.db").display());
+    let out = dir.path().join("report.html");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(["coverage", "--database", &url, "--max-km", "5", "--area", "Powys"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("no in-person meetings"), "{said}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn list_areas_names_every_area_and_suggests_near_misses() {
+    let all = crate::common::meetingmap(&["list-areas"]);
+    assert!(all.contains("W06000023\tdistrict\tPowys"), "{}", &all[..300]);
+    assert!(all.contains("E10000020\tcounty or unitary\tNorfolk"));
+    assert!(all.contains("Scotland\tnation\tScotland"));
+    let lines = all.lines().count();
+    assert_eq!(lines, 1 + 350 + known_utla() + 3);
+    let some = crate::common::meetingmap(&["list-areas", "--name", "norf"]);
+    assert!(
+        some.contains("Norfolk") && some.contains("North Norfolk"),
+        "{some}"
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meetingmap"))
+        .args(["list-areas", "--name", "Powis"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean Powys"));
+}
+
+/// Upper-tier areas with small areas.
+fn known_utla() -> usize {
+    meetingmap::coverage::known_areas()
+        .iter()
+        .filter(|a| a.at == Level::Utla)
+        .count()
+}
+
+#[tokio::test]
+async fn each_import_stores_a_summary_and_the_report_shows_the_change_since() {
+    use meetingmap::import::fetch::Fetcher;
+    use meetingmap::import::source::SourceDefinition;
+    use meetingmap::import::{ImportOptions, Importer};
+    let server = TestApp::start(Vec::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.json");
+    let importer = Importer::new(
+        server.directory.clone(),
+        Fetcher::new(std::time::Duration::from_secs(5)),
+        std::sync::Arc::new(meetingmap::gazetteer::Gazetteer::bundled()),
+    )
+    .with_trends();
+    let importers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
+    let source = SourceDefinition::parse(
+        &format!(
+            "id = \"wx\"\nname = \"Wrexham list\"\nformat = \"meeting-guide\"\nfellowship = \"aa\"\n\
+             attribution = \"test\"\npath = \"{}\"\ntimezone = \"Europe/London\"\n",
+            feed.display()
+        ),
+        &importers,
+    )
+    .unwrap();
+    let entry = |slug: &str, (lat, lon): (f64, f64)| {
+        json!({"name": format!("Meeting {slug}"), "slug": slug, "day": 1, "time": "19:00",
+               "location": "Hall", "address": "1 High Street", "city": "Wrexham",
+               "country": "GB", "latitude": lat, "longitude": lon, "types": ["O"]})
+    };
+    std::fs::write(&feed, json!([entry("one", WREXHAM)]).to_string()).unwrap();
+    let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
+    assert_eq!(
+        run.outcome,
+        meetingmap::domain::ImportOutcome::Succeeded,
+        "{:?}",
+        run.reason
+    );
+    let (first_at, _) = server.directory.coverage_summary(None).await.unwrap().unwrap();
+    // A second meeting in Wrexham: the newest summary has two.
+    std::fs::write(
+        &feed,
+        json!([entry("one", WREXHAM), entry("two", (53.0500, -3.0000))]).to_string(),
+    )
+    .unwrap();
+    importer.import(&source, &ImportOptions::default()).await.unwrap();
+    let (latest_at, doc) = server.directory.coverage_summary(None).await.unwrap().unwrap();
+    assert!(latest_at >= first_at);
+    // Compact: a row per district and fellowship, [district, fellowship, meetings, residents,
+    // within reach].
+    let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
+    assert_eq!(rows.len(), 350, "every GB district, AA only");
+    assert!(doc.len() < 25_000, "{} bytes", doc.len());
+    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
+    assert_eq!(wrexham.2, 2);
+    assert!(wrexham.4 > 0.0 && wrexham.4 < wrexham.3);
+    // Upper tiers and nations are added up from the districts when read.
+    let baseline = meetingmap::coverage::trends::baseline(&server.directory, "2026-01-01".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let wales = baseline
+        .now
+        .iter()
+        .find(|r| r.level == "nation" && r.code == "Wales")
+        .unwrap();
+    assert_eq!(wales.meetings, 2);
+    let residents: f64 = rows.iter().filter(|r| r.0.starts_with('W')).map(|r| r.3).sum();
+    assert_eq!(wales.residents, residents);
+
+    // The report since a date before both: the summary of the first import is the baseline.
+    let since = (first_at - jiff::SignedDuration::from_hours(48))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let (_, html) = fetch(
+        &server,
+        &format!("/v1/coverage?max_km=5&area=Wrexham&since={since}&format=html"),
+        "*/*",
+    )
+    .await;
+    let start = html.find("<table class=\"trend\">").expect("a trend table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    assert!(
+        table.contains("<th scope=\"row\">W06000006</th><td class=\"text\">Alcoholics Anonymous</td><td>1</td><td>2</td>"),
+        "{table}"
+    );
+    let (status, body) = server.get("/v1/coverage?max_km=5&since=yesterday").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["invalid_params"][0]["name"], "since");
 }

@@ -203,6 +203,8 @@ async fn html_pages_carry_the_security_headers() {
 #[tokio::test]
 async fn one_coverage_analysis_at_a_time_per_client() {
     let server = TestApp::builder()
+        // A directory with a place to go: coverage of an empty one is refused at once (409).
+        .meetings(vec![meeting("w1", (53.0462, -2.9930))])
         .settings(|s| {
             // No analysis can start: the first question waits its 1.5 s for a permit, holding
             // this client's one place meanwhile.
@@ -257,7 +259,7 @@ async fn one_coverage_analysis_at_a_time_per_client() {
 /// allowed stays near the cost of the usual one (docs/benchmarks.md).
 #[tokio::test]
 async fn coverage_reach_is_bounded() {
-    let server = TestApp::start(Vec::new()).await;
+    let server = TestApp::start(vec![meeting("w1", (53.0462, -2.9930))]).await;
     for (query, name) in [
         ("max_km=99.9", "max_km"),
         ("max_minutes=240&mode=drive", "max_minutes"),

@@ -130,20 +130,28 @@ fn tables_add_up_per_area_and_overall() {
             .collect()
     };
     let section = |code: &str| {
-        let start = html.find(&format!("data-code=\"{code}\"")).unwrap();
+        let start = html
+            .find(&format!("<table class=\"area\" data-code=\"{code}\""))
+            .unwrap();
         rows(&html[start..start + html[start..].find("</table>").unwrap()])
     };
     let wrexham = section("W06000006");
     assert_eq!(
-        wrexham[0][..6],
-        ["Alcoholics Anonymous", "150.5", "100", "66.4%", "1", "66.45"]
+        wrexham[0][..7],
+        [
+            "Alcoholics Anonymous",
+            "150.5",
+            "100",
+            "66.4%",
+            "1",
+            "664.5",
+            "50.5"
+        ]
     );
-    assert_eq!(
-        wrexham[1][..6],
-        ["Narcotics Anonymous", "150.5", "0", "0.0%", "0", "0.00"]
-    );
+    // No source lists NA: said so, never 0%.
+    assert_eq!(wrexham[1], ["Narcotics Anonymous", "no data source"]);
     assert!(
-        wrexham[0][6].starts_with("A2 (50.5; nearest 33."),
+        wrexham[0][12].starts_with("A2 (50.5; nearest 33."),
         "{:?}",
         wrexham[0]
     );
@@ -152,10 +160,19 @@ fn tables_add_up_per_area_and_overall() {
     let start = html.find("class=\"totals\"").unwrap();
     let totals = rows(&html[start..start + html[start..].find("</table>").unwrap()]);
     assert_eq!(
-        totals[0],
-        ["Alcoholics Anonymous", "1,384.5", "100", "7.2%", "1", "7.22"]
+        totals[0][..7],
+        [
+            "Alcoholics Anonymous",
+            "1,384.5",
+            "100",
+            "7.2%",
+            "1",
+            "72.2",
+            "1,284.5"
+        ]
     );
-    assert_eq!(totals[1][..3], ["Narcotics Anonymous", "1,384.5", "0"]);
+    assert_eq!(totals[1], ["Narcotics Anonymous", "no data source"]);
+    assert!(html.contains("<strong>No data source:</strong> Narcotics Anonymous."));
 }
 
 #[test]
@@ -227,7 +244,12 @@ fn boundaries_outline_the_area_and_its_neighbours_faintly() {
         Some((class, d))
     };
     let (class, d) = path("W06000006").unwrap();
-    assert_eq!(class, "area focus");
+    // Shaded by the share within reach (0% here: the one point is 11 km from the meeting).
+    assert_eq!(class, "area c focus");
+    assert!(html.contains(&format!(
+        "style=\"fill:{}\" data-code=\"W06000006\"",
+        SHARE_CLASSES[0].1
+    )));
     // The view is the area's outline plus a 5% margin: its corners sit at the margins.
     let width = first_attribute(&html, "width");
     let first: Vec<f64> = d[1..]
@@ -287,11 +309,20 @@ fn amounts_read_well() {
 fn an_empty_analysis_still_renders() {
     let snapshot = Snapshot::build(Vec::new());
     let query = QuestionSpec::within_km(5.0).check().unwrap();
+    let summary = Summary {
+        areas: Vec::new(),
+        attribution: crate::coverage::Attribution::NearestPoint,
+        not_counted: Default::default(),
+        per_nation: Default::default(),
+    };
     let html = report(&ReportInput {
         snapshot: &snapshot,
         query: &query,
+        analysis: &query.analysis,
+        no_data: &[],
         coverage: &[],
-        areas: &[],
+        summary: &summary,
+        districts: None,
         lookup: &AreaLookup::bundled(),
         boundaries: None,
         produced: Timestamp::UNIX_EPOCH,
@@ -334,5 +365,48 @@ fn attribution_is_notices_for_the_bundled_data() {
     ] {
         assert!(text.contains(licence), "{licence}");
     }
-    assert!(text.trim_end().ends_with("(OGL v3.0, as above)."), "{text}");
+    assert!(text.contains("(OGL v3.0, as above)."), "{text}");
+    // The small areas' sources, as SOURCES.md asks.
+    assert!(
+        text.contains("Data supplied by National Records of Scotland"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("not official ONS population-weighted centroids."),
+        "{text}"
+    );
+}
+
+#[test]
+fn at_national_scale_gaps_are_gathered_and_the_map_has_a_scale_bar() {
+    let snapshot = Snapshot::build(meetings(&[HOME]));
+    // 398 points out of reach close together, and two far apart: a national view, where
+    // neighbouring points would overlap.
+    let mut points: Vec<DemandPoint> = (0..398)
+        .map(|i| {
+            let at = (52.0 + (i / 20) as f64 * 0.02, -3.5 + (i % 20) as f64 * 0.02);
+            point(&format!("P{i}"), at, 10.0, "W06000023")
+        })
+        .collect();
+    points.push(point("South", (50.5, -5.0), 10.0, "E06000052"));
+    points.push(point("North", (55.0, -1.5), 10.0, "E06000057"));
+    let html = render_report(
+        &snapshot,
+        QuestionSpec::within_km(1.0).fellowships([aa()]),
+        points,
+        None,
+    );
+    assert!(circles(&html, "g").is_empty(), "no single gap circles");
+    let clusters = circles(&html, "gc");
+    assert!(!clusters.is_empty() && clusters.len() < 400, "{}", clusters.len());
+    let gathered: usize = clusters
+        .iter()
+        .map(|c| c.3.split(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(gathered, 400, "every gap is in one cluster");
+    // A scale bar of a round length, and the legend says what it is.
+    let km = first_attribute(&html, "data-km");
+    assert!([20.0, 25.0, 50.0, 100.0].contains(&km), "{km}");
+    assert!(html.contains(&format!("Scale bar: {} km.", km as u32)));
 }
