@@ -288,12 +288,7 @@ impl Schedule {
     }
 
     fn held_on(&self, date: Date) -> bool {
-        if self.weeks_of_month.is_empty() {
-            return true;
-        }
-        let nth = (date.day() - 1) / 7 + 1;
-        let last = date.day() + 7 > date.days_in_month();
-        self.weeks_of_month.iter().any(|&w| w == nth || (w == -1 && last))
+        held_on(&self.weeks_of_month, date)
     }
 
     /// The occurrences that overlap `[from, until)`, in order. An occurrence under way at `from` is
@@ -375,6 +370,16 @@ impl Iterator for Occurrences<'_> {
     }
 }
 
+/// Whether a meeting held on `weeks` of the month (empty: every week) is held on `date`.
+fn held_on(weeks: &[WeekOfMonth], date: Date) -> bool {
+    if weeks.is_empty() {
+        return true;
+    }
+    let nth = (date.day() - 1) / 7 + 1;
+    let last = date.day() + 7 > date.days_in_month();
+    weeks.iter().any(|&w| w == nth || (w == -1 && last))
+}
+
 /// The local days of one time zone around a window of time, each with the instant of its
 /// midnight when no clock change falls within it: what expanding many schedules in the same zone
 /// over the same window shares. On such a day a local time is its midnight plus minutes, exactly
@@ -451,17 +456,39 @@ impl ZoneWindow {
 
     /// The first local day at which `schedule` may be held.
     pub fn first_day(&self, schedule: &Schedule) -> WindowDayIndex {
-        (schedule.day.index() as i16 - self.first_weekday as i16).rem_euclid(7) as WindowDayIndex
+        self.first_day_of(schedule.day)
+    }
+
+    /// The first local day that is a `day`.
+    pub fn first_day_of(&self, day: Day) -> WindowDayIndex {
+        (day.index() as i16 - self.first_weekday as i16).rem_euclid(7) as WindowDayIndex
     }
 
     /// The first session of `schedule` (which must be in this window's zone) overlapping the
     /// window from local day `day` on: its start, and the day to continue from for the one after.
-    pub fn next_start(&self, schedule: &Schedule, mut day: WindowDayIndex) -> Option<(Timestamp, WindowDayIndex)> {
-        let length = SignedDuration::from_mins(schedule.duration_minutes as i64);
-        let minutes = schedule.start_time.minutes();
+    pub fn next_start(&self, schedule: &Schedule, day: WindowDayIndex) -> Option<(Timestamp, WindowDayIndex)> {
+        self.next_session(
+            schedule.start_time.minutes(),
+            schedule.duration_minutes,
+            &schedule.weeks_of_month,
+            day,
+        )
+    }
+
+    /// [`ZoneWindow::next_start`] from a schedule's parts: local start (minutes after midnight),
+    /// length, weeks of the month, and a day from [`ZoneWindow::first_day_of`] its weekday or
+    /// returned by an earlier call.
+    pub fn next_session(
+        &self,
+        minutes: u16,
+        duration_minutes: u16,
+        weeks: &[WeekOfMonth],
+        mut day: WindowDayIndex,
+    ) -> Option<(Timestamp, WindowDayIndex)> {
+        let length = SignedDuration::from_mins(duration_minutes as i64);
         while let Some(d) = self.days.get(day as usize) {
             day += 7;
-            if !schedule.held_on(d.date) {
+            if !held_on(weeks, d.date) {
                 continue;
             }
             let start = match d.midnight {
