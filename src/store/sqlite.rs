@@ -74,6 +74,19 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Removes a source's meetings, and its last unchanged check, which its new meetings carry.
+    async fn clear_source(tx: &mut Transaction<'_, Sqlite>, source_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
+            .bind(source_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM source_seen WHERE source_id = ?")
+            .bind(source_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Moves the data version on, inside the write's own transaction: the new version is seen
     /// exactly when the new meetings are, and a rolled-back write leaves both as they were.
     async fn bump_version(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
@@ -115,11 +128,24 @@ where
     })
 }
 
+/// Meetings with their source's last unchanged check (see migration 0009), for [`parse_meeting`].
+const SELECT_MEETINGS: &str = "SELECT m.id, m.doc, s.seen_at FROM meetings m
+     LEFT JOIN source_seen s ON s.source_id = m.source_id";
+
+/// A row of [`SELECT_MEETINGS`]: the document, seen as late as its source was last checked.
 fn parse_meeting(row: &sqlx::sqlite::SqliteRow) -> Result<Meeting, StoreError> {
-    serde_json::from_str(row.get("doc")).map_err(|e| StoreError::Corrupt {
+    let corrupt = |reason: String| StoreError::Corrupt {
         id: row.get("id"),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let mut meeting: Meeting = serde_json::from_str(row.get("doc")).map_err(|e| corrupt(e.to_string()))?;
+    if let Some(seen) = row.get::<Option<&str>, _>("seen_at") {
+        let seen: jiff::Timestamp = seen
+            .parse()
+            .map_err(|e| corrupt(format!("source seen_at: {e}")))?;
+        meeting.last_seen_at = meeting.last_seen_at.max(seen);
+    }
+    Ok(meeting)
 }
 
 #[async_trait]
@@ -132,7 +158,8 @@ impl Store for SqliteStore {
     async fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
         // Streamed and parsed row by row: holding every row's text at once would double the
         // memory a large directory needs at start-up.
-        let mut rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch(&self.pool);
+        let sql = format!("{SELECT_MEETINGS} ORDER BY m.id");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
         let mut meetings = Vec::new();
         while let Some(row) = rows.try_next().await? {
             meetings.push(parse_meeting(&row)?);
@@ -147,7 +174,8 @@ impl Store for SqliteStore {
         let version = read_version(&mut *tx).await?;
         let mut meetings = Vec::new();
         {
-            let mut rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch(&mut *tx);
+            let sql = format!("{SELECT_MEETINGS} ORDER BY m.id");
+            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 meetings.push(parse_meeting(&row)?);
             }
@@ -163,10 +191,7 @@ impl Store for SqliteStore {
     async fn replace_source(&self, source_id: &str, meetings: &[Meeting]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
-            .bind(source_id)
-            .execute(&mut *tx)
-            .await?;
+        Self::clear_source(&mut tx, source_id).await?;
         Self::insert_all(&mut tx, meetings).await?;
         tx.commit().await?;
         Ok(())
@@ -181,7 +206,7 @@ impl Store for SqliteStore {
     }
 
     async fn source_meetings(&self, source_id: &str) -> Result<Vec<Meeting>, StoreError> {
-        let rows = sqlx::query("SELECT id, doc FROM meetings WHERE source_id = ? ORDER BY id")
+        let rows = sqlx::query(&format!("{SELECT_MEETINGS} WHERE m.source_id = ? ORDER BY m.id"))
             .bind(source_id)
             .fetch_all(&self.pool)
             .await?;
@@ -191,10 +216,7 @@ impl Store for SqliteStore {
     async fn apply_import(&self, meetings: &[Meeting], run: &ImportRun) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
-        sqlx::query("DELETE FROM meetings WHERE source_id = ?")
-            .bind(&run.source_id)
-            .execute(&mut *tx)
-            .await?;
+        Self::clear_source(&mut tx, &run.source_id).await?;
         Self::insert_all(&mut tx, meetings).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
@@ -202,17 +224,16 @@ impl Store for SqliteStore {
     }
 
     async fn touch_import(&self, run: &ImportRun) -> Result<(), StoreError> {
-        // One statement for the whole source: the document's copy of the time is set in place,
-        // written as serde writes it, so the stored meetings read back as the rewrite would.
-        let seen = run.started_at.to_string();
+        // One row for the whole source, whatever its size: reads take the later of each
+        // meeting's own time and this one (see `parse_meeting`).
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
         sqlx::query(
-            "UPDATE meetings SET last_seen_at = ?1, doc = json_set(doc, '$.last_seen_at', ?1)
-             WHERE source_id = ?2",
+            "INSERT INTO source_seen (source_id, seen_at) VALUES (?1, ?2)
+             ON CONFLICT (source_id) DO UPDATE SET seen_at = excluded.seen_at",
         )
-        .bind(&seen)
         .bind(&run.source_id)
+        .bind(run.started_at.to_string())
         .execute(&mut *tx)
         .await?;
         Self::insert_run(&mut tx, run).await?;
