@@ -20,5 +20,6 @@ pub use provenance::{
     feed_date, ImportCounts, ImportOutcome, ImportRun, ImportWarning, RejectedRecord, UnknownType,
 };
 pub use schedule::{
-    rfc3339, Day, LocalTime, Occurrence, Schedule, ScheduleError, WeekOfMonth, WindowDayIndex, Zone, ZoneWindow,
+    rfc3339, Day, LocalTime, Occurrence, Schedule, ScheduleError, WeekOfMonth, WindowDayIndex, Zone,
+    ZoneWindow,
 };

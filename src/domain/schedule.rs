@@ -432,7 +432,9 @@ impl ZoneWindow {
             }
         }
         ZoneWindow {
-            first_weekday: days.first().map_or(0, |d| d.date.weekday().to_sunday_zero_offset() as u8),
+            first_weekday: days
+                .first()
+                .map_or(0, |d| d.date.weekday().to_sunday_zero_offset() as u8),
             tz,
             from,
             until,
@@ -446,7 +448,10 @@ impl ZoneWindow {
     /// one compatible disambiguation takes); a fold from an earlier transition reaching into the
     /// day would make midnight itself ambiguous.
     fn uniform_midnight(tz: &TimeZone, date: Date) -> Option<Timestamp> {
-        let midnight = tz.to_ambiguous_timestamp(date.at(0, 0, 0, 0)).unambiguous().ok()?;
+        let midnight = tz
+            .to_ambiguous_timestamp(date.at(0, 0, 0, 0))
+            .unambiguous()
+            .ok()?;
         let end = midnight.checked_add(SignedDuration::from_hours(24)).ok()?;
         match tz.following(midnight).next() {
             Some(transition) if transition.timestamp() <= end => None,
@@ -466,7 +471,11 @@ impl ZoneWindow {
 
     /// The first session of `schedule` (which must be in this window's zone) overlapping the
     /// window from local day `day` on: its start, and the day to continue from for the one after.
-    pub fn next_start(&self, schedule: &Schedule, day: WindowDayIndex) -> Option<(Timestamp, WindowDayIndex)> {
+    pub fn next_start(
+        &self,
+        schedule: &Schedule,
+        day: WindowDayIndex,
+    ) -> Option<(Timestamp, WindowDayIndex)> {
         self.next_session(
             schedule.start_time.minutes(),
             schedule.duration_minutes,
@@ -492,7 +501,9 @@ impl ZoneWindow {
                 continue;
             }
             let start = match d.midnight {
-                Some(midnight) => midnight.checked_add(SignedDuration::from_mins(minutes as i64)).ok()?,
+                Some(midnight) => midnight
+                    .checked_add(SignedDuration::from_mins(minutes as i64))
+                    .ok()?,
                 None => d
                     .date
                     .at((minutes / 60) as i8, (minutes % 60) as i8, 0, 0)

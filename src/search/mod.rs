@@ -24,7 +24,8 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::domain::{
-    Access, Attendance, Day, Location, Meeting, Status, TypeSet, WeekOfMonth, Zone, ZoneWindow, EARTH_RADIUS_KM,
+    Access, Attendance, Day, Location, Meeting, Status, TypeSet, WeekOfMonth, Zone, ZoneWindow,
+    EARTH_RADIUS_KM,
 };
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
@@ -337,7 +338,9 @@ impl Snapshot {
                     };
                     let window = &zones.windows[slot];
                     let first = window.first_day_of(Day::from_index(c.day).expect("a scheduled day"));
-                    if let Some((start, next)) = window.next_session(c.start_minute, c.duration_minutes, weeks, first) {
+                    if let Some((start, next)) =
+                        window.next_session(c.start_minute, c.duration_minutes, weeks, first)
+                    {
                         seeds.push(Reverse((start, c.index, next, position as u32, slot as u16)));
                     }
                 }
@@ -356,7 +359,9 @@ impl Snapshot {
                     let c = &candidate.compact;
                     let weeks = self.weeks(c);
                     let window = &zones.windows[slot as usize];
-                    if let Some((start, next)) = window.next_session(c.start_minute, c.duration_minutes, weeks, next) {
+                    if let Some((start, next)) =
+                        window.next_session(c.start_minute, c.duration_minutes, weeks, next)
+                    {
                         heap.push(Reverse((start, index, next, position, slot)));
                     }
                 }
@@ -379,7 +384,9 @@ impl Snapshot {
                         };
                         let window = &zones.windows[slot];
                         let mut day = window.first_day_of(Day::from_index(c.day).expect("a scheduled day"));
-                        while let Some((start, next)) = window.next_session(c.start_minute, c.duration_minutes, weeks, day) {
+                        while let Some((start, next)) =
+                            window.next_session(c.start_minute, c.duration_minutes, weeks, day)
+                        {
                             found.push(OccurrenceHit {
                                 index: c.index,
                                 distance_km: *distance_km,
@@ -474,7 +481,10 @@ impl Snapshot {
                 .iter()
                 .map(|&i| &self.entries[i as usize].compact)
                 .filter(|c| filter.attendance_matches(c.attendance) && accept(c))
-                .map(|&compact| Candidate { compact, chord2: None })
+                .map(|&compact| Candidate {
+                    compact,
+                    chord2: None,
+                })
                 .take(enough)
                 .collect();
         };
@@ -654,8 +664,11 @@ impl<'a> Zones<'a> {
         if let Some(slot) = self.slots[zone as usize] {
             return slot;
         }
-        self.windows
-            .push(ZoneWindow::new(&self.numbered[zone as usize], self.from, self.until));
+        self.windows.push(ZoneWindow::new(
+            &self.numbered[zone as usize],
+            self.from,
+            self.until,
+        ));
         self.slots[zone as usize] = Some(self.windows.len() - 1);
         self.windows.len() - 1
     }

@@ -63,7 +63,12 @@ mod merge {
     use jiff::SignedDuration;
     use proptest::prelude::*;
 
-    const ZONES: &[&str] = &["Europe/London", "America/New_York", "Australia/Lord_Howe", "America/Havana"];
+    const ZONES: &[&str] = &[
+        "Europe/London",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "America/Havana",
+    ];
 
     /// Demo meetings (GB places, every fellowship, in person and online, some closed, some on
     /// weeks of the month) with their schedules moved to `times`: (day, minute, length, zone).
@@ -88,7 +93,12 @@ mod merge {
     /// Windows starting within a day or two of the spring and autumn changes in London and New
     /// York (2027), or anywhere in 2020-2030.
     fn window_start() -> impl Strategy<Value = Timestamp> {
-        let changes = ["2027-03-14T07:00:00Z", "2027-03-28T01:00:00Z", "2027-10-31T01:00:00Z", "2027-11-07T06:00:00Z"];
+        let changes = [
+            "2027-03-14T07:00:00Z",
+            "2027-03-28T01:00:00Z",
+            "2027-10-31T01:00:00Z",
+            "2027-11-07T06:00:00Z",
+        ];
         prop_oneof![
             (0..changes.len(), -2 * 24 * 60i64..2 * 24 * 60).prop_map(move |(i, minutes)| {
                 changes[i].parse::<Timestamp>().unwrap() + SignedDuration::from_mins(minutes)
