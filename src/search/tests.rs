@@ -119,12 +119,15 @@ mod merge {
             by_distance in any::<bool>(),
             fellowships in prop::option::of(prop::sample::subsequence(vec!["aa", "na", "ca", "smart"], 1..3)),
             take in prop_oneof![Just(100usize), 0usize..30, Just(usize::MAX)],
+            attendance in prop::sample::subsequence(vec![Attendance::InPerson, Attendance::Hybrid, Attendance::Online], 0..=3),
         ) {
             let snapshot = snapshot(seed, &times);
             let mut query = Query {
                 sort: if by_distance { Sort::Distance } else { Sort::Time },
                 ..Query::default()
             };
+            // Online meetings too (joinable from outside any radius, with no distance).
+            query.filter = query.filter.attendance(attendance);
             if let Some(wanted) = fellowships {
                 query.filter = query.filter.fellowships(wanted.into_iter().filter_map(Fellowship::parse));
             }
