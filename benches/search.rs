@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jiff::{SignedDuration, Timestamp};
-use meetingmap::search::{Query, Snapshot};
+use meetingmap::search::{Query, Snapshot, Sort};
 
 #[path = "mix.rs"]
 mod mix;
@@ -50,6 +50,31 @@ fn benches(c: &mut Criterion) {
                 now + SignedDuration::from_hours(24 * 7),
                 100,
             )
+        })
+    });
+    // `/v1/occurrences` sorts by start unless asked otherwise: the endpoint's own order, by the
+    // k-way merge and by the full expansion it replaced (kept as the reference), side by side.
+    let by_time = |point| Query {
+        sort: Sort::Time,
+        ..mix(point)
+    };
+    let week = now + SignedDuration::from_hours(24 * 7);
+    group.bench_function("occurrences_mix_by_time_10km_7days_limit100", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            snapshot.occurrences(&by_time(points[i]), now, week, 100)
+        })
+    });
+    group.bench_function("occurrences_expanded_mix_by_time_10km_7days_limit100", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            snapshot.occurrences_expanded(&by_time(points[i]), now, week, 100)
+        })
+    });
+    group.bench_function("occurrences_expanded_mix_10km_7days_limit100", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            snapshot.occurrences_expanded(&mix(points[i]), now, week, 100)
         })
     });
     group.bench_function("meetings_all_gb_by_time_limit100", |b| {

@@ -29,4 +29,7 @@ pub use meeting_type::{Facet, MeetingType, TypeInfo, TypeSet, TYPES};
 pub use provenance::{
     feed_date, ImportCounts, ImportOutcome, ImportRun, ImportWarning, RejectedRecord, UnknownType,
 };
-pub use schedule::{rfc3339, Day, LocalTime, Occurrence, Schedule, ScheduleError, WeekOfMonth, Zone};
+pub use schedule::{
+    rfc3339, Day, LocalTime, Occurrence, Schedule, ScheduleError, WeekOfMonth, WindowDayIndex, Zone,
+    ZoneWindow,
+};

@@ -288,12 +288,7 @@ impl Schedule {
     }
 
     fn held_on(&self, date: Date) -> bool {
-        if self.weeks_of_month.is_empty() {
-            return true;
-        }
-        let nth = (date.day() - 1) / 7 + 1;
-        let last = date.day() + 7 > date.days_in_month();
-        self.weeks_of_month.iter().any(|&w| w == nth || (w == -1 && last))
+        held_on(&self.weeks_of_month, date)
     }
 
     /// The occurrences that overlap `[from, until)`, in order. An occurrence under way at `from` is
@@ -372,6 +367,158 @@ impl Iterator for Occurrences<'_> {
                 return Some(Occurrence { start, end });
             }
         }
+    }
+}
+
+/// Whether a meeting held on `weeks` of the month (empty: every week) is held on `date`.
+fn held_on(weeks: &[WeekOfMonth], date: Date) -> bool {
+    if weeks.is_empty() {
+        return true;
+    }
+    let nth = (date.day() - 1) / 7 + 1;
+    let last = date.day() + 7 > date.days_in_month();
+    weeks.iter().any(|&w| w == nth || (w == -1 && last))
+}
+
+/// The local days of one time zone around a window of time, each with the instant of its
+/// midnight when no clock change falls within it: what expanding many schedules in the same zone
+/// over the same window shares. On such a day a local time is its midnight plus minutes, exactly
+/// what jiff's compatible disambiguation gives (see [`ZoneWindow::new`]); days with a clock change
+/// ask jiff for every start. Sessions come out as [`Schedule::occurrences`] yields them (the
+/// property test in `search` compares the two on random schedules, zones and windows).
+#[derive(Debug, Clone)]
+pub struct ZoneWindow {
+    tz: TimeZone,
+    from: Timestamp,
+    until: Timestamp,
+    /// Sunday-zero weekday of `days[0]`.
+    first_weekday: u8,
+    days: Vec<WindowDay>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct WindowDay {
+    date: Date,
+    /// The local midnight's instant, when the whole local day has one UTC offset.
+    midnight: Option<Timestamp>,
+}
+
+/// Where a schedule's walk through a [`ZoneWindow`] stands: the index of the next local day to
+/// look at (always the schedule's weekday).
+pub type WindowDayIndex = u16;
+
+impl ZoneWindow {
+    /// The local days of `zone` that can hold a session (of at most a day's length) overlapping
+    /// `[from, until)`: from the day before `from - 24 h` to the day after `until`, as
+    /// [`Schedule::occurrences`] bounds its walk, widened to the longest duration.
+    pub fn new(zone: &Zone, from: Timestamp, until: Timestamp) -> ZoneWindow {
+        let tz = zone.tz().clone();
+        let first = from
+            .checked_sub(SignedDuration::from_mins(24 * 60))
+            .ok()
+            .map(|t| t.to_zoned(tz.clone()).date())
+            .and_then(|d| d.yesterday().ok());
+        let last = until.to_zoned(tz.clone()).date().tomorrow().ok();
+        let mut days = Vec::new();
+        if let (Some(first), Some(last)) = (first, last) {
+            let mut date = first;
+            while date <= last {
+                days.push(WindowDay {
+                    date,
+                    midnight: Self::uniform_midnight(&tz, date),
+                });
+                let Ok(next) = date.tomorrow() else { break };
+                date = next;
+            }
+        }
+        ZoneWindow {
+            first_weekday: days
+                .first()
+                .map_or(0, |d| d.date.weekday().to_sunday_zero_offset() as u8),
+            tz,
+            from,
+            until,
+            days,
+        }
+    }
+
+    /// The instant of `date`'s local midnight, when that midnight happens exactly once and no
+    /// transition falls in the 24 hours after it. Then every local time of that day happens once
+    /// at midnight plus its minutes, or, if a later fold repeats it, first at that instant (the
+    /// one compatible disambiguation takes); a fold from an earlier transition reaching into the
+    /// day would make midnight itself ambiguous.
+    fn uniform_midnight(tz: &TimeZone, date: Date) -> Option<Timestamp> {
+        let midnight = tz
+            .to_ambiguous_timestamp(date.at(0, 0, 0, 0))
+            .unambiguous()
+            .ok()?;
+        let end = midnight.checked_add(SignedDuration::from_hours(24)).ok()?;
+        match tz.following(midnight).next() {
+            Some(transition) if transition.timestamp() <= end => None,
+            _ => Some(midnight),
+        }
+    }
+
+    /// The first local day at which `schedule` may be held.
+    pub fn first_day(&self, schedule: &Schedule) -> WindowDayIndex {
+        self.first_day_of(schedule.day)
+    }
+
+    /// The first local day that is a `day`.
+    pub fn first_day_of(&self, day: Day) -> WindowDayIndex {
+        (day.index() as i16 - self.first_weekday as i16).rem_euclid(7) as WindowDayIndex
+    }
+
+    /// The first session of `schedule` (which must be in this window's zone) overlapping the
+    /// window from local day `day` on: its start, and the day to continue from for the one after.
+    pub fn next_start(
+        &self,
+        schedule: &Schedule,
+        day: WindowDayIndex,
+    ) -> Option<(Timestamp, WindowDayIndex)> {
+        self.next_session(
+            schedule.start_time.minutes(),
+            schedule.duration_minutes,
+            &schedule.weeks_of_month,
+            day,
+        )
+    }
+
+    /// [`ZoneWindow::next_start`] from a schedule's parts: local start (minutes after midnight),
+    /// length, weeks of the month, and a day from [`ZoneWindow::first_day_of`] its weekday or
+    /// returned by an earlier call.
+    pub fn next_session(
+        &self,
+        minutes: u16,
+        duration_minutes: u16,
+        weeks: &[WeekOfMonth],
+        mut day: WindowDayIndex,
+    ) -> Option<(Timestamp, WindowDayIndex)> {
+        let length = SignedDuration::from_mins(duration_minutes as i64);
+        while let Some(d) = self.days.get(day as usize) {
+            day += 7;
+            if !held_on(weeks, d.date) {
+                continue;
+            }
+            let start = match d.midnight {
+                Some(midnight) => midnight
+                    .checked_add(SignedDuration::from_mins(minutes as i64))
+                    .ok()?,
+                None => d
+                    .date
+                    .at((minutes / 60) as i8, (minutes % 60) as i8, 0, 0)
+                    .to_zoned(self.tz.clone())
+                    .ok()?
+                    .timestamp(),
+            };
+            if start >= self.until {
+                return None;
+            }
+            if start.checked_add(length).ok()? > self.from {
+                return Some((start, day));
+            }
+        }
+        None
     }
 }
 
@@ -588,6 +735,10 @@ mod tests {
         "Asia/Kolkata",
         "Pacific/Chatham",
         "America/Sao_Paulo",
+        // Clocks changed at local midnight (a day starting in a gap or fold).
+        "America/Havana",
+        "Asia/Beirut",
+        "America/Santiago",
     ];
 
     fn schedule_strategy() -> impl Strategy<Value = Schedule> {
@@ -643,6 +794,21 @@ mod tests {
                 }
                 prop_assert!(occ.len() as i64 >= days / 7);
             }
+        }
+
+        #[test]
+        fn a_zone_window_gives_the_same_sessions(s in schedule_strategy(), start in 1_200_000_000i64..1_900_000_000, minute in 0i64..(7 * 24 * 60), days in 1i64..32) {
+            let from = Timestamp::from_second(start - start.rem_euclid(7 * 24 * 3600) + minute * 60).unwrap();
+            let until = from.checked_add(SignedDuration::from_hours(24 * days)).unwrap();
+            let expected: Vec<_> = s.occurrences(from, until).map(|o| o.start.timestamp()).collect();
+            let window = ZoneWindow::new(&s.timezone, from, until);
+            let mut got = Vec::new();
+            let mut day = window.first_day(&s);
+            while let Some((start, next)) = window.next_start(&s, day) {
+                got.push(start);
+                day = next;
+            }
+            prop_assert_eq!(got, expected);
         }
 
         #[test]

@@ -13,7 +13,8 @@
 mod duplicates;
 mod query;
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -22,7 +23,10 @@ use jiff::Timestamp;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
-use crate::domain::{Access, Attendance, Location, Meeting, Status, TypeSet, EARTH_RADIUS_KM};
+use crate::domain::{
+    Access, Attendance, Day, Location, Meeting, Status, TypeSet, WeekOfMonth, Zone, ZoneWindow,
+    EARTH_RADIUS_KM,
+};
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
 
@@ -45,19 +49,27 @@ struct Entry {
     point: Option<Point3>,
 }
 
-/// The fields most filters need, small enough (12 bytes) to live in the R*-tree's leaves, so a
+/// The fields most filters need, small enough (16 bytes) to live in the R*-tree's leaves, so a
 /// radius scan reads them with the point instead of fetching each meeting's entry from elsewhere
-/// in memory.
+/// in memory. Beside the filters' fields, what dating a weekly session takes (zone and length),
+/// so that occurrences need not read the meeting either. (A leaf is 40 bytes with 12 or 16.)
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Compact {
     index: u32,
     start_minute: u16,
+    duration_minutes: u16,
     fellowship: u8,
     day: u8,
+    /// Index into [`Snapshot::zones`] of a weekly schedule's zone, or [`READ_SCHEDULE`].
+    zone: u8,
     access: Access,
     attendance: Attendance,
     active: bool,
 }
+
+/// [`Compact::zone`] of a meeting whose sessions are dated from its schedule itself: unscheduled,
+/// held only on some weeks of the month, or in a zone past the first 255.
+const READ_SCHEDULE: u8 = u8::MAX;
 
 /// A search result: which meeting, and how far from the query point when there was one.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,6 +103,8 @@ pub struct Snapshot {
     remote: Vec<u32>,
     by_id: HashMap<String, u32>,
     rooms: RTree<Node>,
+    /// The time zones of weekly schedules, numbered as [`Compact::zone`] refers to them.
+    zones: Vec<Zone>,
     /// Meetings of fellowship `i` here: what "no data" means on pages that offer or name
     /// fellowships, and the counts `/v1/fellowships` gives, known once per snapshot instead of by
     /// a scan per request.
@@ -133,10 +147,11 @@ impl Snapshot {
         meetings.dedup_by(|a, b| a.id == b.id);
         let (meetings, aliases) = duplicates::merge(meetings);
         let built_at = Timestamp::now();
+        let mut zones: Vec<Zone> = Vec::new();
         let entries: Vec<Entry> = meetings
             .iter()
             .enumerate()
-            .map(|(i, m)| Self::entry(i, m))
+            .map(|(i, m)| Self::entry(i, m, &mut zones))
             .collect();
         let json = meetings
             .iter()
@@ -193,6 +208,7 @@ impl Snapshot {
             remote,
             by_id,
             rooms,
+            zones,
             fellowships,
         }
     }
@@ -207,7 +223,7 @@ impl Snapshot {
         self.fellowships[fellowship.index()] as usize
     }
 
-    fn entry(index: usize, m: &Meeting) -> Entry {
+    fn entry(index: usize, m: &Meeting, zones: &mut Vec<Zone>) -> Entry {
         let loc = m.location.as_ref();
         let text = [
             Some(m.name.as_str()),
@@ -227,6 +243,20 @@ impl Snapshot {
                     .schedule
                     .as_ref()
                     .map_or(UNSCHEDULED_MINUTE, |s| s.start_time.minutes()),
+                duration_minutes: m.schedule.as_ref().map_or(0, |s| s.duration_minutes),
+                zone: m
+                    .schedule
+                    .as_ref()
+                    .filter(|s| s.weeks_of_month.is_empty())
+                    .and_then(|s| {
+                        let found = zones.iter().position(|z| z.name() == s.timezone.name());
+                        let i = found.unwrap_or_else(|| {
+                            zones.push(s.timezone.clone());
+                            zones.len() - 1
+                        });
+                        u8::try_from(i).ok().filter(|&i| i != READ_SCHEDULE)
+                    })
+                    .unwrap_or(READ_SCHEDULE),
             },
             types: m.types.iter().copied().collect(),
             text: fold_text(&text.into_iter().flatten().collect::<Vec<_>>().join(" ")).into_boxed_str(),
@@ -275,7 +305,7 @@ impl Snapshot {
     pub fn search(&self, query: &Query, take: usize) -> (Vec<Hit>, bool) {
         let mut hits = self.matches(query, false, take.saturating_add(1));
         let more = hits.len() > take;
-        let rank = |h: &Candidate| self.rank[h.index as usize];
+        let rank = |h: &Candidate| self.rank[h.index() as usize];
         match query.sort {
             Sort::Time => top_by(&mut hits, take, |a, b| rank(a).cmp(&rank(b))),
             Sort::Distance => top_by(&mut hits, take, |a, b| {
@@ -287,7 +317,132 @@ impl Snapshot {
 
     /// Dated sessions of matching meetings overlapping `[from, until)`, best first, at most `take`,
     /// and whether there were more. Temporarily closed meetings have no sessions.
+    ///
+    /// By time, a bounded k-way merge: a heap holds each matching meeting's next session, the
+    /// earliest is taken and replaced by that meeting's following one, until `take` and one more
+    /// are out. Sessions are computed from each zone's local days around the window
+    /// ([`ZoneWindow`]), so the time-zone database is consulted per zone and day, not per session.
+    /// By distance, meetings are taken nearest first and only those needed for the page are
+    /// expanded. Either way the answer is [`Snapshot::occurrences_expanded`]'s.
     pub fn occurrences(
+        &self,
+        query: &Query,
+        from: Timestamp,
+        until: Timestamp,
+        take: usize,
+    ) -> (Vec<OccurrenceHit>, bool) {
+        let mut zones = Zones::new(&self.zones, from, until);
+        let mut found = Vec::new();
+        let candidates = self.matches(query, true, usize::MAX);
+        match query.sort {
+            Sort::Time => {
+                // Ordered by start, then meeting index; the page is put in (start, rank) order
+                // at the end, so every session starting with the last one taken is taken too.
+                // Seeded from the candidates' compact fields, without reading the meetings.
+                let mut seeds = Vec::with_capacity(candidates.len());
+                for (position, candidate) in candidates.iter().enumerate() {
+                    let c = &candidate.compact;
+                    let Some((slot, weeks)) = self.dating(&mut zones, c) else {
+                        continue;
+                    };
+                    let window = &zones.windows[slot];
+                    let first = window.first_day_of(Day::from_index(c.day).expect("a scheduled day"));
+                    if let Some((start, next)) =
+                        window.next_session(c.start_minute, c.duration_minutes, weeks, first)
+                    {
+                        seeds.push(Reverse((start, c.index, next, position as u32, slot as u16)));
+                    }
+                }
+                let mut heap = BinaryHeap::from(seeds);
+                while let Some(&Reverse((start, ..))) = heap.peek() {
+                    if found.len() > take && found.last().map(|o: &OccurrenceHit| o.start) != Some(start) {
+                        break;
+                    }
+                    let Reverse((start, index, next, position, slot)) = heap.pop().expect("peeked");
+                    let candidate = &candidates[position as usize];
+                    found.push(OccurrenceHit {
+                        index,
+                        distance_km: candidate.chord2.map(great_circle_km),
+                        start,
+                    });
+                    let c = &candidate.compact;
+                    let weeks = self.weeks(c);
+                    let window = &zones.windows[slot as usize];
+                    if let Some((start, next)) =
+                        window.next_session(c.start_minute, c.duration_minutes, weeks, next)
+                    {
+                        heap.push(Reverse((start, index, next, position, slot)));
+                    }
+                }
+                found.sort_unstable_by_key(|o| (o.start, self.rank[o.index as usize]));
+            }
+            Sort::Distance => {
+                let mut hits: Vec<(Option<f64>, Compact)> = candidates
+                    .iter()
+                    .map(|c| (c.chord2.map(great_circle_km), c.compact))
+                    .collect();
+                hits.sort_unstable_by(|a, b| cmp_distance(a.0, b.0));
+                // Meetings at the same distance are ordered by their sessions, so whole groups
+                // of equally distant meetings are expanded and sorted at a time.
+                let key = |o: &OccurrenceHit| (o.start, self.rank[o.index as usize]);
+                let mut group_start = 0;
+                for group in hits.chunk_by(|a, b| cmp_distance(a.0, b.0).is_eq()) {
+                    for (distance_km, c) in group {
+                        let Some((slot, weeks)) = self.dating(&mut zones, c) else {
+                            continue;
+                        };
+                        let window = &zones.windows[slot];
+                        let mut day = window.first_day_of(Day::from_index(c.day).expect("a scheduled day"));
+                        while let Some((start, next)) =
+                            window.next_session(c.start_minute, c.duration_minutes, weeks, day)
+                        {
+                            found.push(OccurrenceHit {
+                                index: c.index,
+                                distance_km: *distance_km,
+                                start,
+                            });
+                            day = next;
+                        }
+                    }
+                    found[group_start..].sort_unstable_by_key(key);
+                    group_start = found.len();
+                    if found.len() > take {
+                        break;
+                    }
+                }
+            }
+        }
+        let more = found.len() > take;
+        found.truncate(take);
+        (found, more)
+    }
+
+    /// Where a meeting's sessions are dated: the zone window's slot, and the weeks of the month
+    /// it is held (empty: every week). `None` for a meeting with no schedule.
+    fn dating(&self, zones: &mut Zones, c: &Compact) -> Option<(usize, &[WeekOfMonth])> {
+        if c.zone != READ_SCHEDULE {
+            return Some((zones.slot_of(c.zone), &[]));
+        }
+        let schedule = self.meetings[c.index as usize].schedule.as_ref()?;
+        Some((zones.slot_for(&schedule.timezone), &schedule.weeks_of_month))
+    }
+
+    /// The weeks of the month a meeting with a schedule is held (empty: every week).
+    fn weeks(&self, c: &Compact) -> &[WeekOfMonth] {
+        if c.zone != READ_SCHEDULE {
+            return &[];
+        }
+        self.meetings[c.index as usize]
+            .schedule
+            .as_ref()
+            .map_or(&[], |s| &s.weeks_of_month)
+    }
+
+    /// [`Snapshot::occurrences`] by expanding every matching meeting through
+    /// [`crate::domain::Schedule::occurrences`] and sorting them all: the plain definition of the
+    /// answer, kept to check the merge against (property test) and to measure it by (benchmark).
+    #[doc(hidden)]
+    pub fn occurrences_expanded(
         &self,
         query: &Query,
         from: Timestamp,
@@ -296,7 +451,7 @@ impl Snapshot {
     ) -> (Vec<OccurrenceHit>, bool) {
         let mut found = Vec::new();
         for candidate in self.matches(query, true, usize::MAX) {
-            let Some(schedule) = &self.meetings[candidate.index as usize].schedule else {
+            let Some(schedule) = &self.meetings[candidate.index() as usize].schedule else {
                 continue;
             };
             let hit = candidate.hit();
@@ -335,8 +490,8 @@ impl Snapshot {
                 .iter()
                 .map(|&i| &self.entries[i as usize].compact)
                 .filter(|c| filter.attendance_matches(c.attendance) && accept(c))
-                .map(|c| Candidate {
-                    index: c.index,
+                .map(|&compact| Candidate {
+                    compact,
                     chord2: None,
                 })
                 .take(enough)
@@ -364,7 +519,7 @@ impl Snapshot {
                 }
                 if wanted(&node) {
                     hits.push(Candidate {
-                        index: node.data.index,
+                        compact: node.data,
                         chord2: Some(d2),
                     });
                     if hits.len() == enough {
@@ -382,7 +537,7 @@ impl Snapshot {
                     .locate_within_distance(centre, limit)
                     .filter(wanted)
                     .map(|node| Candidate {
-                        index: node.data.index,
+                        compact: node.data,
                         chord2: Some(squared_distance(*node.geom(), centre)),
                     }),
             );
@@ -391,10 +546,11 @@ impl Snapshot {
             // Joinable from anywhere, so outside the radius too; those inside were found above.
             for &index in &self.remote {
                 let chord2 = chord2_to(index);
-                if chord2.is_some_and(|c| c <= limit) || !accept(&self.entries[index as usize].compact) {
+                let compact = self.entries[index as usize].compact;
+                if chord2.is_some_and(|c| c <= limit) || !accept(&compact) {
                     continue;
                 }
-                hits.push(Candidate { index, chord2 });
+                hits.push(Candidate { compact, chord2 });
             }
         }
         hits
@@ -488,17 +644,70 @@ impl Snapshot {
     }
 }
 
-/// A matching meeting before ordering: its index and squared chord distance (km²).
+/// The [`ZoneWindow`]s of one occurrences query, built as its meetings need them: for the
+/// snapshot's numbered zones (see [`Compact::zone`]) by number, for others by name.
+struct Zones<'a> {
+    numbered: &'a [Zone],
+    from: Timestamp,
+    until: Timestamp,
+    /// Slot in `windows` of each numbered zone, once built.
+    slots: Vec<Option<usize>>,
+    /// Zones of meetings dated from their schedule, with their slots.
+    named: Vec<(Box<str>, usize)>,
+    windows: Vec<ZoneWindow>,
+}
+
+impl<'a> Zones<'a> {
+    fn new(numbered: &'a [Zone], from: Timestamp, until: Timestamp) -> Zones<'a> {
+        Zones {
+            numbered,
+            from,
+            until,
+            slots: vec![None; numbered.len()],
+            named: Vec::new(),
+            windows: Vec::new(),
+        }
+    }
+
+    fn slot_of(&mut self, zone: u8) -> usize {
+        if let Some(slot) = self.slots[zone as usize] {
+            return slot;
+        }
+        self.windows.push(ZoneWindow::new(
+            &self.numbered[zone as usize],
+            self.from,
+            self.until,
+        ));
+        self.slots[zone as usize] = Some(self.windows.len() - 1);
+        self.windows.len() - 1
+    }
+
+    fn slot_for(&mut self, zone: &Zone) -> usize {
+        let name = zone.name();
+        if let Some(&(_, slot)) = self.named.iter().find(|(n, _)| **n == *name) {
+            return slot;
+        }
+        self.windows.push(ZoneWindow::new(zone, self.from, self.until));
+        self.named.push((name.into(), self.windows.len() - 1));
+        self.windows.len() - 1
+    }
+}
+
+/// A matching meeting before ordering: its compact fields and squared chord distance (km²).
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
-    index: u32,
+    compact: Compact,
     chord2: Option<f64>,
 }
 
 impl Candidate {
+    fn index(&self) -> u32 {
+        self.compact.index
+    }
+
     fn hit(self) -> Hit {
         Hit {
-            index: self.index,
+            index: self.index(),
             distance_km: self.chord2.map(great_circle_km),
         }
     }

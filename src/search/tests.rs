@@ -70,3 +70,92 @@ fn a_snapshot_knows_which_fellowships_it_lists() {
     assert_eq!(total, snapshot.len());
     assert!(crate::domain::Fellowship::all().all(|f| !Snapshot::build(Vec::new()).lists(f)));
 }
+
+mod merge {
+    //! The k-way merge of [`Snapshot::occurrences`] against the plain expansion it replaced.
+    use super::*;
+    use crate::domain::{Day, Fellowship, LocalTime, Schedule, Zone};
+    use jiff::SignedDuration;
+    use proptest::prelude::*;
+
+    const ZONES: &[&str] = &[
+        "Europe/London",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "America/Havana",
+    ];
+
+    /// Demo meetings (GB places, every fellowship, in person and online, some closed, some on
+    /// weeks of the month) with their schedules moved to `times`: (day, minute, length, zone).
+    fn snapshot(seed: u64, times: &[(u8, u16, u16, usize)]) -> Snapshot {
+        let mut meetings = crate::demo::generate(times.len(), seed, "2026-11-01T12:00:00Z".parse().unwrap());
+        for (m, &(day, minute, length, zone)) in meetings.iter_mut().zip(times) {
+            let Some(schedule) = &m.schedule else { continue };
+            m.schedule = Some(
+                Schedule::new(
+                    Day::from_index(day).unwrap(),
+                    LocalTime::from_minutes(minute).unwrap(),
+                    length,
+                    Zone::get(ZONES[zone]).unwrap(),
+                    schedule.weeks_of_month.clone(),
+                )
+                .unwrap(),
+            );
+        }
+        Snapshot::build(meetings)
+    }
+
+    /// Windows starting within a day or two of the spring and autumn changes in London and New
+    /// York (2027), or anywhere in 2020-2030.
+    fn window_start() -> impl Strategy<Value = Timestamp> {
+        let changes = [
+            "2027-03-14T07:00:00Z",
+            "2027-03-28T01:00:00Z",
+            "2027-10-31T01:00:00Z",
+            "2027-11-07T06:00:00Z",
+        ];
+        prop_oneof![
+            (0..changes.len(), -2 * 24 * 60i64..2 * 24 * 60).prop_map(move |(i, minutes)| {
+                changes[i].parse::<Timestamp>().unwrap() + SignedDuration::from_mins(minutes)
+            }),
+            (1_577_836_800i64..1_893_456_000).prop_map(|s| Timestamp::from_second(s - s % 60).unwrap()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn merge_matches_full_expansion(
+            seed in 0u64..1000,
+            times in prop::collection::vec((0u8..7, (0u16..96).prop_map(|q| q * 15), prop_oneof![Just(60u16), Just(90), 1u16..=1440], 0..ZONES.len()), 50..400),
+            from in window_start(),
+            days in 1i64..=31,
+            near in prop::option::of((0usize..400, prop_oneof![Just(10.0), 1.0f64..200.0])),
+            by_distance in any::<bool>(),
+            fellowships in prop::option::of(prop::sample::subsequence(vec!["aa", "na", "ca", "smart"], 1..3)),
+            take in prop_oneof![Just(100usize), 0usize..30, Just(usize::MAX)],
+            attendance in prop::sample::subsequence(vec![Attendance::InPerson, Attendance::Hybrid, Attendance::Online], 0..=3),
+        ) {
+            let snapshot = snapshot(seed, &times);
+            let mut query = Query {
+                sort: if by_distance { Sort::Distance } else { Sort::Time },
+                ..Query::default()
+            };
+            // Online meetings too (joinable from outside any radius, with no distance).
+            query.filter = query.filter.attendance(attendance);
+            if let Some(wanted) = fellowships {
+                query.filter = query.filter.fellowships(wanted.into_iter().filter_map(Fellowship::parse));
+            }
+            if let Some((i, radius_km)) = near {
+                let m = snapshot.meeting((i % snapshot.len()) as u32);
+                let (lat, lon) = m.location.as_ref().and_then(Location::point).unwrap_or((51.5, -0.12));
+                query.near = Some(Near { lat, lon, radius_km });
+            }
+            let until = from + SignedDuration::from_hours(24 * days);
+            let merged = snapshot.occurrences(&query, from, until, take);
+            let expanded = snapshot.occurrences_expanded(&query, from, until, take);
+            prop_assert!(expanded.0.len() <= take);
+            prop_assert_eq!(merged, expanded);
+        }
+    }
+}

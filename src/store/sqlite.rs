@@ -95,6 +95,16 @@ impl SqliteStore {
             .collect())
     }
 
+    /// Forgets a source's last unchanged check (migration 0009): a full write of the source's
+    /// meetings gives each its own, newer time.
+    async fn forget_source_seen(tx: &mut Transaction<'_, Sqlite>, source_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM source_seen WHERE source_id = ?")
+            .bind(source_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Moves the data version on, inside the write's own transaction: the new version is seen
     /// exactly when the new meetings are, and a rolled-back write leaves both as they were.
     /// Returns the new version, the write's change number. Being the write's first statement, it
@@ -231,11 +241,25 @@ where
     })
 }
 
+/// Meetings with their source's last unchanged check (see migration 0009), for [`parse_meeting`].
+const SELECT_MEETINGS: &str = "SELECT m.id, m.doc, s.seen_at FROM meetings m
+     LEFT JOIN source_seen s ON s.source_id = m.source_id";
+
+/// A row of [`SELECT_MEETINGS`]: the document, seen as late as its source was last checked.
 fn parse_meeting(row: &sqlx::sqlite::SqliteRow) -> Result<Meeting, StoreError> {
-    serde_json::from_str(row.get("doc")).map_err(|e| StoreError::Corrupt {
+    let corrupt = |reason: String| StoreError::Corrupt {
         id: row.get("id"),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let mut meeting: Meeting = serde_json::from_str(row.get("doc")).map_err(|e| corrupt(e.to_string()))?;
+    // `try_get`: a query without the join has no `seen_at` column (and nothing to add).
+    if let Some(seen) = row.try_get::<Option<&str>, _>("seen_at").ok().flatten() {
+        let seen: jiff::Timestamp = seen
+            .parse()
+            .map_err(|e| corrupt(format!("source seen_at: {e}")))?;
+        meeting.last_seen_at = meeting.last_seen_at.max(seen);
+    }
+    Ok(meeting)
 }
 
 #[async_trait]
@@ -248,7 +272,8 @@ impl Store for SqliteStore {
     async fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
         // Streamed and parsed row by row: holding every row's text at once would double the
         // memory a large directory needs at start-up.
-        let mut rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch(&self.pool);
+        let sql = format!("{SELECT_MEETINGS} ORDER BY m.id");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
         let mut meetings = Vec::new();
         while let Some(row) = rows.try_next().await? {
             meetings.push(parse_meeting(&row)?);
@@ -263,7 +288,8 @@ impl Store for SqliteStore {
         let version = read_version(&mut *tx).await?;
         let mut meetings = Vec::new();
         {
-            let mut rows = sqlx::query("SELECT id, doc FROM meetings ORDER BY id").fetch(&mut *tx);
+            let sql = format!("{SELECT_MEETINGS} ORDER BY m.id");
+            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 meetings.push(parse_meeting(&row)?);
             }
@@ -281,6 +307,7 @@ impl Store for SqliteStore {
         let version = Self::bump_version(&mut tx).await?;
         let gone = withdrawn(Self::source_ids(&mut tx, source_id).await?, meetings);
         Self::write_meetings(&mut tx, version, meetings, &gone).await?;
+        Self::forget_source_seen(&mut tx, source_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -294,7 +321,7 @@ impl Store for SqliteStore {
     }
 
     async fn source_meetings(&self, source_id: &str) -> Result<Vec<Meeting>, StoreError> {
-        let rows = sqlx::query("SELECT id, doc FROM meetings WHERE source_id = ? ORDER BY id")
+        let rows = sqlx::query(&format!("{SELECT_MEETINGS} WHERE m.source_id = ? ORDER BY m.id"))
             .bind(source_id)
             .fetch_all(&self.pool)
             .await?;
@@ -306,23 +333,23 @@ impl Store for SqliteStore {
         let version = Self::bump_version(&mut tx).await?;
         let gone = withdrawn(Self::source_ids(&mut tx, &run.source_id).await?, meetings);
         Self::write_meetings(&mut tx, version, meetings, &gone).await?;
+        Self::forget_source_seen(&mut tx, &run.source_id).await?;
         Self::insert_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn touch_import(&self, run: &ImportRun) -> Result<(), StoreError> {
-        // One statement for the whole source: the document's copy of the time is set in place,
-        // written as serde writes it, so the stored meetings read back as the rewrite would.
-        let seen = run.started_at.to_string();
+        // One row for the whole source, whatever its size: reads take the later of each
+        // meeting's own time and this one (see `parse_meeting`).
         let mut tx = self.pool.begin().await?;
         Self::bump_version(&mut tx).await?;
         sqlx::query(
-            "UPDATE meetings SET last_seen_at = ?1, doc = json_set(doc, '$.last_seen_at', ?1)
-             WHERE source_id = ?2",
+            "INSERT INTO source_seen (source_id, seen_at) VALUES (?1, ?2)
+             ON CONFLICT (source_id) DO UPDATE SET seen_at = excluded.seen_at",
         )
-        .bind(&seen)
         .bind(&run.source_id)
+        .bind(run.started_at.to_string())
         .execute(&mut *tx)
         .await?;
         Self::insert_run(&mut tx, run).await?;
@@ -375,7 +402,7 @@ impl Store for SqliteStore {
     }
 
     async fn meeting(&self, id: &str) -> Result<Option<Meeting>, StoreError> {
-        let row = sqlx::query("SELECT id, doc FROM meetings WHERE id = ?")
+        let row = sqlx::query(&format!("{SELECT_MEETINGS} WHERE m.id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -387,7 +414,9 @@ impl Store for SqliteStore {
         // editors saving against the same ETag cannot both win.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some((id, guard)) = &edit.guard {
-            let row = sqlx::query("SELECT id, doc FROM meetings WHERE id = ?")
+            // Read as `meeting` reads it (with the source's last check), so the ETag compared is
+            // the one the editor was given.
+            let row = sqlx::query(&format!("{SELECT_MEETINGS} WHERE m.id = ?"))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
