@@ -508,6 +508,14 @@ test('each result says where, with the full address and postcode, and links to i
       assert.ok(calendar.some((c) => c.startsWith(action)), `${o.name}: ${action} in ${calendar}`);
     }
   }
+  // The share link opens the meeting's own page (server-rendered, on the finder's server).
+  const shared = want.body.occurrences[0];
+  const pageTab = await context.newPage();
+  const opened = await pageTab.goto(await items.first().locator('a.mm-share').getAttribute('href'));
+  assert.equal(opened.status(), 200);
+  assert.equal(await pageTab.locator('h1').first().textContent(), shared.name);
+  assert.ok((await pageTab.textContent('body')).includes(shared.location.postcode), 'the page gives the postcode');
+  await pageTab.close();
   // Badges for the types a newcomer asks about, and the notes as the source wrote them.
   const newcomers = items.filter({ hasText: 'Wrexham Tuesday Newcomers' }).first();
   assert.deepEqual((await newcomers.locator('.mm-badges li').allTextContents()).sort(),

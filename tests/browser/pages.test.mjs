@@ -129,7 +129,7 @@ test('an unknown meeting is a page for people, not an error document', async () 
   const { context, page, response } = await open(`${BASE}/meetings/no-such-meeting`);
   assert.equal(response.status(), 404);
   assert.match(await page.locator('h1').innerText(), /Meeting not found/);
-  assert.ok(await page.locator('a[href="/embed"]').count() > 0, 'it offers a search');
+  assert.ok(await page.locator('a[href="/embed?lang=en"]').count() > 0, 'it offers a search, in its language');
   await context.close();
 });
 
@@ -143,7 +143,7 @@ test('a browser following an API link is shown the page', async () => {
 test('the landing page links everything and passes axe', async () => {
   const { context, page, response, requests } = await open(`${BASE}/`, { viewport: { width: 1280, height: 900 } });
   assert.equal(response.status(), 200);
-  for (const href of ['/embed', '/handout', '/v1/coverage?format=html', '/docs/', '/v1/sources']) {
+  for (const href of ['/embed?lang=en', '/handout', '/v1/coverage?format=html', '/docs/', '/v1/sources']) {
     assert.equal(await page.locator(`nav.main a[href="${href}"]`).count(), 1, href);
   }
   const text = await page.locator('main').innerText();

@@ -275,6 +275,7 @@ async fn finder_and_handout_in_chromium() {
                 "--test-timeout=60000",
                 "tests/browser/finder.test.mjs",
                 "tests/browser/handout.test.mjs",
+                "tests/browser/pages.test.mjs",
             ])
             .current_dir(root)
             .env("MEETINGMAP_BASE_URL", base)
@@ -554,4 +555,28 @@ async fn editor_in_chromium() {
         "the editor's browser tests failed:\n{report}"
     );
     println!("{report}");
+}
+
+/// Every browser test file is run by one of the tests above: each names its files (they need
+/// different servers), so a new file that none names would otherwise never run, silently.
+#[test]
+fn every_browser_test_file_is_run() {
+    let source = include_str!("browser.rs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".test.mjs") {
+            files += 1;
+            assert!(
+                source.contains(&format!("\"tests/browser/{name}\"")),
+                "tests/browser/{name} is run by no test in tests/it/browser.rs"
+            );
+        }
+    }
+    assert!(
+        files >= 6,
+        "only {files} browser test files found in {}",
+        dir.display()
+    );
 }
