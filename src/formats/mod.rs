@@ -12,6 +12,7 @@ pub mod handout;
 pub mod handout_form;
 pub mod html;
 pub mod ical;
+pub mod locator;
 pub mod meeting_guide;
 pub mod oruk;
 pub mod pages;

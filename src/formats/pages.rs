@@ -498,8 +498,10 @@ pub fn meeting_page(input: &MeetingPage) -> String {
             );
             let _ = write!(
                 out,
-                "<h3>{}</h3><p>{} <a class=\"print-url\" href=\"{}\" rel=\"noopener noreferrer\">{}</a></p>",
+                "<h3>{}</h3>{}<p>{} <a class=\"print-url\" href=\"{}\" rel=\"noopener noreferrer\">{}</a></p>",
                 t("pages.meeting.map"),
+                super::locator::locator_svg(lat, lon, lang.text("pages.meeting.locator_label"))
+                    .unwrap_or_default(),
                 lang.fill(
                     "pages.meeting.coordinates",
                     &[("lat", &format!("{lat:.5}")), ("lon", &format!("{lon:.5}"))]

@@ -7,7 +7,7 @@
 //! map settings are written into the script as it is served, so the finder needs no second
 //! request to start and asks nothing of anyone but this server.
 //!
-//! `embed/gb-ie.geojson` is the coastline the map draws when no tile server is configured:
+//! `data/gb-ie-outline.geojson` is the coastline the map draws when no tile server is configured:
 //! Great Britain, Ireland and the Isle of Man from Natural Earth's 1:10m countries (public domain,
 //! via the npm package `world-atlas` 2.0.2), simplified (Douglas-Peucker, 0.008°) and rounded
 //! to 0.001° to stay under 60 KB.
@@ -31,7 +31,7 @@ use crate::settings::HttpSettings;
 const SCRIPT: &str = include_str!("embed/embed.js");
 /// Where the served script's configuration goes.
 const CONFIG_SLOT: &str = "/*MEETINGMAP_CONFIG*/null";
-const OUTLINE: &str = include_str!("embed/gb-ie.geojson");
+const OUTLINE: &str = include_str!("../../data/gb-ie-outline.geojson");
 static OUTLINE_ETAG: LazyLock<String> = LazyLock::new(|| format!("\"{:x}\"", fnv1a(OUTLINE)));
 
 /// The finder's languages: code and catalogue. A language is added by adding its file.
