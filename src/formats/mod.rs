@@ -100,7 +100,12 @@ pub(crate) fn without_bom(body: &[u8]) -> &[u8] {
 /// column, and which record of the feed's array it is in, since many feeds are one long line.
 pub(crate) fn read_json(body: &[u8], what: &'static str) -> Result<serde_json::Value, FeedError> {
     let body = without_bom(body);
-    serde_json::from_slice(body).map_err(|e| {
+    serde_json::from_slice(body).map_err(|e| json_error(body, what, e))
+}
+
+/// A JSON syntax error in `body` (without its byte-order mark) as a feed error saying where.
+pub(crate) fn json_error(body: &[u8], what: &'static str, e: serde_json::Error) -> FeedError {
+    {
         // serde_json calls a lone surrogate "unexpected end of hex escape" or "lone leading
         // surrogate": say what it is, and where.
         let error_at = offset_of(body, e.line(), e.column());
@@ -122,7 +127,7 @@ pub(crate) fn read_json(body: &[u8], what: &'static str) -> Result<serde_json::V
             None => message,
         };
         FeedError::Malformed { what, reason }
-    })
+    }
 }
 
 /// The byte offset of a 1-based line and column.

@@ -319,3 +319,42 @@ fn invalid_coordinates_are_reported_as_numbers() {
         "coordinates (91.5, none) are not a point on Earth"
     );
 }
+
+/// The Meeting Guide reader takes each record as it comes (no tree of the whole feed): the feed's
+/// shapes read as they did when it was parsed whole first.
+#[test]
+fn meeting_guide_feed_shapes() {
+    let aa = Some(Fellowship::parse("aa").unwrap());
+    let record = json!({"slug": "a", "name": "A", "day": 1, "time": "19:00", "latitude": 51.5, "longitude": -0.1, "address": "1 High St", "city": "London"});
+    let shape_error = |body: &str| match meeting_guide::parse(body.as_bytes(), aa) {
+        Err(FeedError::Shape(message)) => message,
+        other => panic!("{body}: {other:?}"),
+    };
+    for body in [
+        "3",
+        "\"x\"",
+        "null",
+        "true",
+        "{}",
+        r#"{"data": []}"#,
+        r#"{"meetings": {"a": 1}}"#,
+        r#"{"meetings": 2}"#,
+    ] {
+        assert_eq!(shape_error(body), "expected an array of meetings");
+    }
+    // Other keys of an envelope are skipped, whatever they hold; a repeated `meetings`, the last.
+    let body = json!({"version": {"x": [1, 2]}, "meetings": [record.clone(), 7]}).to_string();
+    let parsed = meeting_guide::parse(body.as_bytes(), aa).unwrap();
+    assert_eq!((parsed.records.len(), parsed.rejects.len()), (1, 1));
+    assert_eq!(parsed.rejects[0].record, "record 2");
+    let body = format!(r#"{{"meetings": [7, 8], "meetings": [{record}]}}"#);
+    let parsed = meeting_guide::parse(body.as_bytes(), aa).unwrap();
+    assert_eq!((parsed.records.len(), parsed.rejects.len()), (1, 0));
+    assert_eq!(parsed.records[0].0, "slug a");
+    // Trailing bytes after the feed are a syntax error, as before.
+    let body = format!("[{record}] x");
+    assert!(matches!(
+        meeting_guide::parse(body.as_bytes(), aa),
+        Err(FeedError::Malformed { .. })
+    ));
+}

@@ -130,7 +130,7 @@ impl Snapshot {
     /// Indexes `meetings` loaded at `version` (see [`crate::store::DataVersion::digest`]). They
     /// must already be valid (see [`Meeting::normalise`]).
     pub fn at_version(version: u64, meetings: Vec<Meeting>) -> Snapshot {
-        Self::index(version, meetings)
+        Self::index(version, meetings, true)
     }
 
     /// Indexes meetings that come from no store (tests, benchmarks, tools). Such snapshots are
@@ -139,10 +139,19 @@ impl Snapshot {
     /// would add a pass over every meeting's JSON to each build.)
     pub fn build(meetings: Vec<Meeting>) -> Snapshot {
         static BUILT: AtomicU64 = AtomicU64::new(0);
-        Self::index(BUILT.fetch_add(1, Ordering::Relaxed), meetings)
+        Self::index(BUILT.fetch_add(1, Ordering::Relaxed), meetings, true)
     }
 
-    fn index(version: u64, mut meetings: Vec<Meeting>) -> Snapshot {
+    /// [`Snapshot::build`] for analysis only (a coverage summary taken by an import that serves
+    /// nothing): the index without each meeting's rendered JSON, which no analysis reads and
+    /// which would cost a serialisation of every meeting and ~1 KB of memory each.
+    /// [`Snapshot::meeting_json`] must not be called on it.
+    pub fn for_analysis(meetings: Vec<Meeting>) -> Snapshot {
+        static BUILT: AtomicU64 = AtomicU64::new(0);
+        Self::index(BUILT.fetch_add(1, Ordering::Relaxed), meetings, false)
+    }
+
+    fn index(version: u64, mut meetings: Vec<Meeting>, render: bool) -> Snapshot {
         meetings.sort_by(|a, b| a.id.cmp(&b.id));
         meetings.dedup_by(|a, b| a.id == b.id);
         let (meetings, aliases) = duplicates::merge(meetings);
@@ -155,6 +164,7 @@ impl Snapshot {
             .collect();
         let json = meetings
             .iter()
+            .take(if render { usize::MAX } else { 0 })
             .map(|m| {
                 serde_json::to_string(m)
                     .expect("a meeting always serialises")
@@ -292,7 +302,8 @@ impl Snapshot {
         &self.meetings
     }
 
-    /// The meeting's JSON representation, rendered when the snapshot was built.
+    /// The meeting's JSON representation, rendered when the snapshot was built (panics on a
+    /// snapshot built [`Snapshot::for_analysis`]).
     pub fn meeting_json(&self, index: u32) -> &str {
         &self.json[index as usize]
     }
@@ -594,29 +605,51 @@ impl Snapshot {
         let centre = to_cartesian(lat, lon);
         let threshold = chord_km(threshold_km).powi(2);
         let limit = chord_km(search_km.max(threshold_km)).powi(2);
+        // First everything within the threshold, in no order: what is counted there does not
+        // depend on order, and the nearest is the least distance. A nearest-first scan would
+        // keep every meeting within the threshold in a heap (thousands around a city centre),
+        // which made this scan most of an all-GB analysis.
+        let mut nearest_d2 = [f64::INFINITY; crate::domain::FELLOWSHIPS.len()];
+        for node in self.rooms.locate_within_distance(centre, threshold) {
+            let c = &node.data;
+            if fellowships & (1u32 << c.fellowship) == 0 || !self.covers(filter, c) {
+                continue;
+            }
+            let d2 = rstar::PointDistance::distance_2(node, &centre);
+            let nearest = &mut nearest_d2[c.fellowship as usize];
+            *nearest = nearest.min(d2);
+            let r = &mut reach[c.fellowship as usize];
+            r.within += 1;
+            r.open |= c.access == Access::Open;
+            r.weekend |= c.day == 0 || c.day == 6;
+            r.evening |= c.start_minute != UNSCHEDULED_MINUTE && c.start_minute >= EVENING_MINUTE;
+        }
         let mut missing = fellowships;
+        for (i, &d2) in nearest_d2.iter().enumerate() {
+            if d2.is_finite() {
+                reach[i].nearest_km = Some(great_circle_km(d2));
+                missing &= !(1u32 << i);
+            }
+        }
+        // Then, for fellowships with nothing within the threshold, the nearest further out,
+        // nearest first (nothing of theirs within the threshold matches, so the first match is
+        // beyond it).
+        if missing == 0 {
+            return;
+        }
         for (node, d2) in self.rooms.nearest_neighbor_iter_with_distance_2(&centre) {
-            if d2 > limit || (d2 > threshold && missing == 0) {
+            if d2 > limit {
                 break;
             }
             let c = &node.data;
             let bit = 1u32 << c.fellowship;
-            if fellowships & bit == 0 || (d2 > threshold && missing & bit == 0) {
+            if missing & bit == 0 || !self.covers(filter, c) {
                 continue;
             }
-            if !self.covers(filter, c) {
-                continue;
-            }
-            let r = &mut reach[c.fellowship as usize];
-            if r.nearest_km.is_none() {
-                r.nearest_km = Some(great_circle_km(d2));
-                missing &= !bit;
-            }
-            if d2 <= threshold {
-                r.within += 1;
-                r.open |= c.access == Access::Open;
-                r.weekend |= c.day == 0 || c.day == 6;
-                r.evening |= c.start_minute != UNSCHEDULED_MINUTE && c.start_minute >= EVENING_MINUTE;
+            reach[c.fellowship as usize].nearest_km = Some(great_circle_km(d2));
+            missing &= !bit;
+            if missing == 0 {
+                break;
             }
         }
     }

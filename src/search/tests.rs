@@ -159,3 +159,83 @@ mod merge {
         }
     }
 }
+
+mod reach {
+    //! [`Snapshot::reach`] (everything within the threshold unordered, then nearest first for
+    //! the fellowships still missing) against a look at every meeting.
+    use super::*;
+    use crate::domain::{Access, Fellowship, FELLOWSHIPS};
+    use proptest::prelude::*;
+
+    /// What `reach` should say, from every meeting in turn.
+    fn brute_force(
+        snapshot: &Snapshot,
+        filter: &Filter,
+        fellowships: u32,
+        at: (f64, f64),
+        threshold_km: f64,
+        search_km: f64,
+    ) -> Vec<Reach> {
+        let centre = to_cartesian(at.0, at.1);
+        let threshold = chord_km(threshold_km).powi(2);
+        let limit = chord_km(search_km.max(threshold_km)).powi(2);
+        let mut reach = vec![Reach::default(); FELLOWSHIPS.len()];
+        let mut nearest = vec![f64::INFINITY; FELLOWSHIPS.len()];
+        for node in snapshot.rooms.iter() {
+            let c = &node.data;
+            if fellowships & (1 << c.fellowship) == 0 || !snapshot.covers(filter, c) {
+                continue;
+            }
+            let d2 = rstar::PointDistance::distance_2(node, &centre);
+            let f = c.fellowship as usize;
+            if d2 <= limit {
+                nearest[f] = nearest[f].min(d2);
+            }
+            if d2 <= threshold {
+                let r = &mut reach[f];
+                r.within += 1;
+                r.open |= c.access == Access::Open;
+                r.weekend |= c.day == 0 || c.day == 6;
+                r.evening |= c.start_minute != UNSCHEDULED_MINUTE && c.start_minute >= EVENING_MINUTE;
+            }
+        }
+        for (r, d2) in reach.iter_mut().zip(nearest) {
+            r.nearest_km = d2.is_finite().then(|| great_circle_km(d2));
+        }
+        reach
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn reach_matches_brute_force(
+            seed in 0u64..1000,
+            count in 20usize..600,
+            near in 0usize..600,
+            offset in (-0.3f64..0.3, -0.3f64..0.3),
+            threshold_km in prop_oneof![Just(5.0), 0.1f64..30.0],
+            search_km in prop_oneof![Just(100.0), 0.0f64..50.0],
+            wanted in prop::sample::subsequence(vec!["aa", "na", "ca", "smart", "al-anon", "coda"], 1..=6),
+            open_only in any::<bool>(),
+        ) {
+            let meetings = crate::demo::generate(count, seed, "2026-11-01T12:00:00Z".parse().unwrap());
+            let snapshot = Snapshot::build(meetings);
+            let (lat, lon) = snapshot
+                .meeting((near % snapshot.len()) as u32)
+                .location
+                .as_ref()
+                .and_then(Location::point)
+                .unwrap_or((51.5, -0.12));
+            let at = (lat + offset.0, lon + offset.1);
+            let wanted: Vec<Fellowship> = wanted.into_iter().filter_map(Fellowship::parse).collect();
+            let mask = wanted.iter().fold(0u32, |m, f| m | 1 << f.index());
+            let mut filter = Filter::default().fellowships(wanted.iter().copied());
+            if open_only {
+                filter = filter.access(Access::Open);
+            }
+            let mut reach = vec![Reach::default(); FELLOWSHIPS.len()];
+            snapshot.reach(&filter, mask, at, threshold_km, search_km, &mut reach);
+            prop_assert_eq!(reach, brute_force(&snapshot, &filter, mask, at, threshold_km, search_km));
+        }
+    }
+}
