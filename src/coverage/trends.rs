@@ -164,6 +164,23 @@ pub fn with_upper_levels(districts: Vec<TrendRow>) -> Vec<TrendRow> {
     rows
 }
 
+/// [`record`], unless a summary was stored less than `every` ago: returns 0 rows then. Reads
+/// only the newest summary's time (one row), so a skipped import pays nothing for trends.
+pub async fn record_unless_recent(
+    directory: &Directory,
+    every: std::time::Duration,
+) -> anyhow::Result<usize> {
+    if !every.is_zero() {
+        if let Some((taken_at, _)) = directory.coverage_summary(None).await? {
+            let age = Timestamp::now().duration_since(taken_at);
+            if age >= jiff::SignedDuration::ZERO && age.unsigned_abs() < every {
+                return Ok(0);
+            }
+        }
+    }
+    record(directory).await
+}
+
 /// Takes the compact summary of the directory as it now is and stores it: called by the import
 /// pipeline after each import that wrote meetings. A directory opened for writes alone serves
 /// no snapshot, so the stored meetings are read into one here. Returns the rows stored.

@@ -40,6 +40,9 @@ const MAX_REJECTS_KEPT: usize = 1000;
 /// Longest record label or reject reason kept in the history.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// The least time between two stored coverage summaries (see [`Importer::with_trends`]).
+pub const TRENDS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Why an import could not record its outcome. A feed that cannot be used is not an error: it is
 /// a failed run, its [`Refusal`] the reason, kept in the history.
 #[derive(Debug, thiserror::Error)]
@@ -109,8 +112,9 @@ pub struct Importer {
     /// Places meetings that give a postcode but no coordinates.
     gazetteer: Arc<Gazetteer>,
     running: tokio::sync::Mutex<()>,
-    /// Whether each import that writes meetings stores a coverage summary for trends.
-    trends: bool,
+    /// Whether imports that write meetings store a coverage summary for trends, and how long
+    /// a stored one stands before the next import takes another (see [`Importer::with_trends`]).
+    trends: Option<std::time::Duration>,
 }
 
 impl Importer {
@@ -120,15 +124,24 @@ impl Importer {
             fetcher,
             gazetteer,
             running: tokio::sync::Mutex::new(()),
-            trends: false,
+            trends: None,
         }
     }
 
-    /// Stores a coverage summary after each import that writes meetings (see
-    /// `coverage::trends`): what the server and `meetingmap import` do. Off by default, as it
-    /// costs an analysis of Great Britain per import.
-    pub fn with_trends(mut self) -> Importer {
-        self.trends = true;
+    /// Stores a coverage summary after imports that write meetings (see `coverage::trends`):
+    /// what the server and `meetingmap import` do. Off by default, as a summary costs an
+    /// analysis of Great Britain. At most one an hour ([`TRENDS_EVERY`]): trends are read by the
+    /// day ("change since 1 November"), while feeds may be imported every few minutes, and an
+    /// analysis per import made each import several times slower and each busy server's CPU
+    /// go to summaries nobody reads.
+    pub fn with_trends(self) -> Importer {
+        self.with_trends_every(TRENDS_EVERY)
+    }
+
+    /// [`Importer::with_trends`] with another interval between summaries (zero: after every
+    /// import that writes meetings, as tests want).
+    pub fn with_trends_every(mut self, every: std::time::Duration) -> Importer {
+        self.trends = Some(every);
         self
     }
 
@@ -171,10 +184,10 @@ impl Importer {
             Ok(Prepared::Replace(meetings)) => {
                 // Refreshes the snapshot too.
                 run.counts = directory.apply_import(&meetings, &run).await?;
-                if self.trends && run.outcome == ImportOutcome::Succeeded {
+                if let Some(every) = self.trends.filter(|_| run.outcome == ImportOutcome::Succeeded) {
                     // The coverage trend of this import: a failure to take it is no failure of
                     // the import, which is done.
-                    match crate::coverage::trends::record(directory).await {
+                    match crate::coverage::trends::record_unless_recent(directory, every).await {
                         Ok(rows) => tracing::debug!(source = %source.id, rows, "coverage summary stored"),
                         Err(e) => {
                             tracing::warn!(source = %source.id, error = %e, "cannot store the coverage summary")

@@ -901,19 +901,23 @@ fn known_utla() -> usize {
 }
 
 #[tokio::test]
-async fn each_import_stores_a_summary_and_the_report_shows_the_change_since() {
+async fn imports_store_a_summary_at_most_hourly_and_the_report_shows_the_change_since() {
     use meetingmap::import::fetch::Fetcher;
     use meetingmap::import::source::SourceDefinition;
     use meetingmap::import::{ImportOptions, Importer};
     let server = TestApp::start(Vec::new()).await;
     let dir = tempfile::tempdir().unwrap();
     let feed = dir.path().join("feed.json");
-    let importer = Importer::new(
-        server.directory.clone(),
-        Fetcher::new(std::time::Duration::from_secs(5)),
-        std::sync::Arc::new(meetingmap::gazetteer::Gazetteer::bundled()),
-    )
-    .with_trends();
+    let importer = |every: std::time::Duration| {
+        Importer::new(
+            server.directory.clone(),
+            Fetcher::new(std::time::Duration::from_secs(5)),
+            std::sync::Arc::new(meetingmap::gazetteer::Gazetteer::bundled()),
+        )
+        .with_trends_every(every)
+    };
+    // As the server and the CLI take them: at most one summary an hour.
+    let hourly = importer(meetingmap::import::TRENDS_EVERY);
     let importers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
     let source = SourceDefinition::parse(
         &format!(
@@ -930,7 +934,7 @@ async fn each_import_stores_a_summary_and_the_report_shows_the_change_since() {
                "country": "GB", "latitude": lat, "longitude": lon, "types": ["O"]})
     };
     std::fs::write(&feed, json!([entry("one", WREXHAM)]).to_string()).unwrap();
-    let run = importer.import(&source, &ImportOptions::default()).await.unwrap();
+    let run = hourly.import(&source, &ImportOptions::default()).await.unwrap();
     assert_eq!(
         run.outcome,
         meetingmap::domain::ImportOutcome::Succeeded,
@@ -944,7 +948,21 @@ async fn each_import_stores_a_summary_and_the_report_shows_the_change_since() {
         json!([entry("one", WREXHAM), entry("two", (53.0500, -3.0000))]).to_string(),
     )
     .unwrap();
-    importer.import(&source, &ImportOptions::default()).await.unwrap();
+    // Within the hour, the hourly importer takes no second summary (imports may run every few
+    // minutes; trends are read by the day)...
+    hourly.import(&source, &ImportOptions::default()).await.unwrap();
+    let (unchanged_at, _) = server.directory.coverage_summary(None).await.unwrap().unwrap();
+    assert_eq!(unchanged_at, first_at, "no second summary within the hour");
+    // ...and one that takes a summary after every import does.
+    std::fs::write(
+        &feed,
+        json!([entry("one", WREXHAM), entry("two", (53.0510, -3.0000))]).to_string(),
+    )
+    .unwrap();
+    importer(std::time::Duration::ZERO)
+        .import(&source, &ImportOptions::default())
+        .await
+        .unwrap();
     let (latest_at, doc) = server.directory.coverage_summary(None).await.unwrap().unwrap();
     assert!(latest_at >= first_at);
     // Compact: a row per district and fellowship, [district, fellowship, meetings, residents,
