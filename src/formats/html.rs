@@ -78,6 +78,20 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` safe as one URL path segment: RFC 3986's unreserved characters kept, every other byte
+/// percent-encoded. The one encoder of meeting ids in links (pages, calendars, ORUK, feeds).
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,7 +313,10 @@ pub fn calendar_with<'a>(
         if let Some(base) = links.base {
             push_line(
                 &mut out,
-                &format!("URL;VALUE=URI:{base}/meetings/{}", encode_segment(&m.id)),
+                &format!(
+                    "URL;VALUE=URI:{base}/meetings/{}",
+                    super::html::path_segment(&m.id)
+                ),
             );
         }
         if let Some(online) = m.online.as_ref().filter(|_| m.attendance.is_remote()) {
@@ -347,19 +350,6 @@ pub fn calendar_with<'a>(
         push_line(&mut out, "END:VEVENT");
     }
     push_line(&mut out, "END:VCALENDAR");
-    out
-}
-
-/// A path segment, percent-encoded beyond RFC 3986's unreserved characters.
-fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
     out
 }
 

@@ -190,21 +190,12 @@ pub struct Links<'a> {
 impl Links<'_> {
     /// The meeting's own page on this server.
     pub fn meeting_page(&self, meeting: &Meeting) -> String {
-        format!("{}/meetings/{}", self.base, encode_segment(&meeting.id))
+        format!(
+            "{}/meetings/{}",
+            self.base,
+            super::html::path_segment(&meeting.id)
+        )
     }
-}
-
-/// A path segment, percent-encoded beyond RFC 3986's unreserved characters.
-fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The one-to-one fields of a meeting's service, with its organization: a `/services` item.

@@ -59,18 +59,7 @@ fn page(status: actix_web::http::StatusCode, lang: Lang, body: String) -> HttpRe
         .body(body)
 }
 
-/// `text` safe as one URL path segment: unreserved characters kept, the rest percent-encoded.
-pub(super) fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub(super) use crate::formats::html::path_segment;
 
 /// The path of a meeting's page.
 pub(super) fn meeting_path(id: &str) -> String {
