@@ -545,16 +545,23 @@ pub async fn service_at_locations(
 #[get("/oruk/organizations")]
 pub async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.directory.snapshot();
+    let paging = list_paging(&req)?;
+    let listed: Vec<Fellowship> = Fellowship::all().filter(|&f| snapshot.lists(f)).collect();
+    Ok(answer(&req, &snapshot, || {
+        paging.envelope(&listed, |&f| vec![oruk::organization(f)])
+    }))
+}
+
+/// The paging of a plain list (`page`, `per_page` and nothing else), or a 400 naming each bad
+/// parameter: what the organization and taxonomy lists take.
+fn list_paging(req: &HttpRequest) -> Result<Paging, ApiError> {
     let mut errors = Vec::new();
     let query: ListParams = params::parse_own(req.query_string(), &mut errors)?;
     let paging = Paging::read(&query, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::InvalidParams(errors));
     }
-    let listed: Vec<Fellowship> = Fellowship::all().filter(|&f| snapshot.lists(f)).collect();
-    Ok(answer(&req, &snapshot, || {
-        paging.envelope(&listed, |&f| vec![oruk::organization(f)])
-    }))
+    Ok(paging)
 }
 
 /// One organization (a fellowship).
@@ -592,12 +599,7 @@ pub async fn organization(
 #[get("/oruk/taxonomies")]
 pub async fn taxonomies(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.directory.snapshot();
-    let mut errors = Vec::new();
-    let query: ListParams = params::parse_own(req.query_string(), &mut errors)?;
-    let paging = Paging::read(&query, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidParams(errors));
-    }
+    let paging = list_paging(&req)?;
     Ok(answer(&req, &snapshot, || {
         paging.envelope(&oruk::taxonomies(), |t| vec![t.clone()])
     }))
@@ -612,12 +614,7 @@ pub async fn taxonomies(req: HttpRequest, state: web::Data<AppState>) -> Result<
 #[get("/oruk/taxonomy_terms")]
 pub async fn taxonomy_terms(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.directory.snapshot();
-    let mut errors = Vec::new();
-    let query: ListParams = params::parse_own(req.query_string(), &mut errors)?;
-    let paging = Paging::read(&query, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidParams(errors));
-    }
+    let paging = list_paging(&req)?;
     Ok(answer(&req, &snapshot, || {
         paging.envelope(&oruk::taxonomy_terms(), |t| vec![t.clone()])
     }))
