@@ -47,12 +47,17 @@ test('TSML UI lists every meeting of our Meeting Guide feed, at its day and time
     await page.goto(site.origin + '/');
     const rows = page.locator('#tsml-ui tbody tr');
     await rows.first().waitFor();
-    // TSML UI lists 25 rows at a time and adds more as the reader scrolls to the end.
-    for (let seen = -1; seen !== await rows.count();) {
-      seen = await rows.count();
+    // TSML UI lists 25 rows at a time and adds more as the reader scrolls to the end. Scroll
+    // until a scroll adds no row within 5 s: a fixed half-second pause stopped at 50 of 173 on
+    // a loaded machine.
+    for (;;) {
+      const seen = await rows.count();
       await page.mouse.wheel(0, 100000);
       await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-      await page.waitForTimeout(500);
+      const grew = await page
+        .waitForFunction((n) => document.querySelectorAll('#tsml-ui tbody tr').length > n, seen, { timeout: 5000 })
+        .then(() => true, () => false);
+      if (!grew) break;
     }
 
     // Every meeting, none dropped by TSML UI's rules.
