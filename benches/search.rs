@@ -16,7 +16,6 @@ const MEETINGS: usize = 100_000;
 fn query_points(snapshot: &Snapshot) -> Vec<(f64, f64)> {
     snapshot
         .meetings()
-        .iter()
         .step_by(97)
         .filter_map(|m| m.location.as_ref().and_then(|l| l.point()))
         .take(1000)

@@ -192,10 +192,8 @@ pub async fn feeds(
     snapshot: &Snapshot,
 ) -> Result<Vec<Feed>, crate::store::StoreError> {
     let mut sources: BTreeMap<&str, &str> = BTreeMap::new();
-    for m in snapshot.meetings() {
-        for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
-            sources.entry(&s.id).or_insert(&s.name);
-        }
+    for (s, _) in snapshot.sources() {
+        sources.insert(&s.id, &s.name);
     }
     let mut feeds = Vec::new();
     for (id, name) in sources {

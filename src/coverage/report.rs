@@ -21,7 +21,7 @@ use crate::coverage::{
     in_question_area, Analysis, AreaLookup, AreaSummary, Level, PointCoverage, Summary, Threshold,
     NEAREST_SEARCH_KM,
 };
-use crate::domain::{Attendance, Fellowship, Status};
+use crate::domain::{Attendance, Fellowship};
 use crate::formats::html::escape;
 use crate::search::Snapshot;
 use crate::travel::Mode;
@@ -1168,10 +1168,16 @@ fn completeness(out: &mut String, input: &ReportInput, place: &str) {
     }
     // Sources of the in-person meetings, per fellowship.
     let mut sources: BTreeMap<(usize, String, String), u32> = BTreeMap::new();
-    for m in input.snapshot.meetings() {
-        if m.status == Status::Active && m.attendance != Attendance::Online && asked.contains(&m.fellowship) {
+    let snapshot = input.snapshot;
+    for i in 0..snapshot.len() as u32 {
+        let fellowship = snapshot.fellowship(i);
+        if snapshot.is_active(i)
+            && snapshot.attendance(i) != Attendance::Online
+            && asked.contains(&fellowship)
+        {
+            let source = snapshot.source(i);
             *sources
-                .entry((m.fellowship.index(), m.source.id.clone(), m.source.name.clone()))
+                .entry((fellowship.index(), source.id.clone(), source.name.clone()))
                 .or_insert(0) += 1;
         }
     }

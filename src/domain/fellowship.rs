@@ -99,6 +99,11 @@ impl Fellowship {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The fellowship at `index` in the vocabulary (see [`Fellowship::index`]).
+    pub fn from_index(index: usize) -> Option<Fellowship> {
+        (index < FELLOWSHIPS.len()).then_some(Fellowship(index as u8))
+    }
 }
 
 impl Serialize for Fellowship {

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use super::search_response::cached;
 use super::AppState;
+use crate::domain::Meeting;
 use crate::formats::bmlt_server::{self, changes_from_meetings, Answer, Params, Server};
 
 /// The parameters every switcher shares; each switcher's own are described on the operation.
@@ -44,7 +45,10 @@ fn respond(req: &HttpRequest, state: &AppState, jsonp: bool) -> HttpResponse {
     let switcher = query_value(req.query_string(), "switcher").unwrap_or_default();
     let callback = query_value(req.query_string(), "callback").unwrap_or_else(|| "callback".into());
     let now = jiff::Timestamp::now();
-    let meetings = snapshot.meetings();
+    // Parsed for each answer (the snapshot keeps meetings as JSON): BMLT's filters and fields
+    // are its own, over every meeting.
+    let meetings: Vec<Meeting> = snapshot.meetings().collect();
+    let meetings = meetings.as_slice();
     let changes = || changes_from_meetings(meetings);
     let server = Server {
         meetings,

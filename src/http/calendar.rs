@@ -78,7 +78,7 @@ pub async fn meeting_calendar(
         )));
     }
     Ok(respond(&req, &snapshot, &format!("meeting-{id}"), |links| {
-        calendar_with(&meeting.name, [meeting], links)
+        calendar_with(&meeting.name, [&meeting], links)
     }))
 }
 
@@ -112,7 +112,10 @@ pub async fn search_calendar(req: HttpRequest, state: web::Data<AppState>) -> Re
     Ok(respond(&req, &snapshot, "meetings", |links| {
         calendar_with(
             "Meetings (meetingmap)",
-            page.iter().map(|h| snapshot.meeting(h.index)),
+            page.iter()
+                .map(|h| snapshot.meeting(h.index))
+                .collect::<Vec<_>>()
+                .iter(),
             links,
         )
     }))

@@ -98,7 +98,7 @@ fn decode(cursor: &str) -> Option<(String, ChangePosition)> {
 
 fn item(change: MeetingChange) -> ChangeItem {
     let data = change.meeting.map(|meeting| MeetingDetail {
-        directions_url: directions_url(None, &meeting),
+        directions_url: directions_url(None, meeting.location.as_ref().and_then(|l| l.point())),
         meeting,
     });
     ChangeItem {

@@ -62,8 +62,7 @@ pub async fn meeting_guide_feed(
         params::parse_lenient::<FeedParams>(req.query_string())?;
     let search: SearchParams = search.every_attendance_unless_asked();
     if let Some(source) = &source {
-        if !state.sources.iter().any(|s| &s.id == source)
-            && !snapshot.meetings().iter().any(|m| &m.source.id == source)
+        if !state.sources.iter().any(|s| &s.id == source) && !snapshot.sources().any(|(s, _)| &s.id == source)
         {
             return Err(ApiError::InvalidParams(vec![InvalidParam::new(
                 "source",
@@ -75,8 +74,9 @@ pub async fn meeting_guide_feed(
     let (hits, _) = snapshot.search(&request.query, snapshot.len());
     let page = meeting_page(&req);
     Ok(cached_json(&req, &snapshot, "meeting-guide", || {
+        let meetings: Vec<_> = hits.iter().map(|h| snapshot.meeting(h.index)).collect();
         meeting_guide::write(
-            hits.iter().map(|h| snapshot.meeting(h.index)).filter(|m| {
+            meetings.iter().filter(|m| {
                 source
                     .as_ref()
                     .is_none_or(|s| &m.source.id == s || m.also_listed_by.iter().any(|a| &a.id == s))

@@ -14,7 +14,7 @@ use super::problem::responses::BadParams;
 use super::problem::{ApiError, InvalidParam};
 use super::search_response::page_offset;
 use super::{cache, AppState};
-use crate::domain::{helpline, round_km, Day, Fellowship, LocalTime, Status};
+use crate::domain::{helpline, round_km, Day, Fellowship, LocalTime, Meeting};
 use crate::formats::handout::{render, Freshness, GettingThere, Handout, Listed, Paper};
 use crate::formats::handout_form::{self as form, Prefill, FORM_CSP};
 use crate::formats::html::SELF_CONTAINED_CSP;
@@ -147,17 +147,16 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let (hits, more) = snapshot.search(&request.query, offset.saturating_add(request.limit));
     let page = hits.get(offset..).unwrap_or_default();
     // Temporarily closed meetings are left out, as the finder hides them; the page says how many.
-    let (closed, page): (Vec<&Hit>, Vec<&Hit>) = page
-        .iter()
-        .partition(|hit| snapshot.meeting(hit.index).status == Status::TemporarilyClosed);
+    let (closed, page): (Vec<&Hit>, Vec<&Hit>) = page.iter().partition(|hit| !snapshot.is_active(hit.index));
     let stops: Vec<(u32, Option<f64>)> = page.iter().map(|h| (h.index, h.distance_km)).collect();
     // Routed times for the asked mode when a router is configured (and the time limit checked
     // against them); the other modes are estimates.
     let routed = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
 
+    // Parsed once: the sources, the listing and the page links read them.
+    let parsed: Vec<Meeting> = page.iter().map(|h| snapshot.meeting(h.index)).collect();
     let mut sources: BTreeMap<String, Freshness> = BTreeMap::new();
-    for hit in &page {
-        let m = snapshot.meeting(hit.index);
+    for m in &parsed {
         for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
             sources.entry(s.id.clone()).or_insert_with(|| Freshness {
                 name: s.name.clone(),
@@ -181,9 +180,7 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let missing: Vec<Fellowship> = asked.iter().copied().filter(|&f| !snapshot.lists(f)).collect();
     // The asked fellowships' contacts, or those of the fellowships on the page.
     let mut shown: Vec<Fellowship> = if asked.is_empty() {
-        page.iter()
-            .map(|h| snapshot.meeting(h.index).fellowship)
-            .collect()
+        page.iter().map(|h| snapshot.fellowship(h.index)).collect()
     } else {
         asked.clone()
     };
@@ -198,10 +195,11 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     };
     let meetings = page
         .iter()
+        .zip(&parsed)
         .zip(&routed.times)
         .zip(&routed.keep)
         .filter(|(_, keep)| **keep)
-        .map(|((hit, time), _)| {
+        .map(|(((hit, meeting), time), _)| {
             let getting_there = hit.distance_km.map(|d| {
                 let estimated = GettingThere::estimate(d);
                 match time {
@@ -209,7 +207,6 @@ pub async fn handout(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
                     _ => estimated,
                 }
             });
-            let meeting = snapshot.meeting(hit.index);
             Listed {
                 // The page for people: a phone scanning the code opens it directly.
                 page_url: Some(format!("{base}{}", super::pages::meeting_path(&meeting.id))),

@@ -114,7 +114,10 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
         return Ok(super::calendar::respond(&req, &snapshot, "meetings", |links| {
             crate::formats::ical::calendar_with(
                 "Meetings (meetingmap)",
-                page.iter().map(|h| snapshot.meeting(h.index)),
+                page.iter()
+                    .map(|h| snapshot.meeting(h.index))
+                    .collect::<Vec<_>>()
+                    .iter(),
                 links,
             )
         }));
@@ -137,8 +140,8 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
             MeetingResult {
                 distance_km: hit.distance_km.map(round_km),
                 travel: *time,
-                directions_url: directions_url(Some(&request), meeting),
-                meeting: meeting.clone(),
+                directions_url: directions_url(Some(&request), snapshot.position(hit.index)),
+                meeting,
             }
         })
     };
@@ -178,7 +181,7 @@ pub async fn search_meetings(req: HttpRequest, state: web::Data<AppState>) -> Re
                 body.push_str("\"travel\":");
                 body.push_str(&serde_json::to_string(time).expect("travel serialises"));
                 body.push_str(",\"directions_url\":");
-                body.push_str(&directions_json(Some(&request), snapshot.meeting(hit.index)));
+                body.push_str(&directions_json(Some(&request), snapshot.position(hit.index)));
                 body.push(',');
                 body.push_str(&snapshot.meeting_json(hit.index)[1..]);
             }
@@ -227,8 +230,7 @@ pub async fn get_meeting(
     let snapshot = state.directory.snapshot();
     let index = meeting_index(&snapshot, &id)?;
     Ok(cached_json(&req, &snapshot, "", || {
-        let meeting = snapshot.meeting(index);
-        let link = directions_json(None, meeting);
+        let link = directions_json(None, snapshot.position(index));
         format!(
             "{{\"directions_url\":{link},{}",
             &snapshot.meeting_json(index)[1..]

@@ -3,6 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use super::cursor::in_years;
@@ -185,37 +186,28 @@ pub async fn search_occurrences(
     let hits = hits.get(offset..).unwrap_or_default();
     let stops: Vec<_> = hits.iter().map(|h| (h.index, h.distance_km)).collect();
     let travel = page_travel(&state.geo, request.travel, &request.query, &snapshot, &stops).await;
-    let page: Vec<OccurrenceView> = hits
+    // Each kept session with its local start and end and the travel to it. Dating it takes only
+    // the meeting's zone and length, which the snapshot keeps beside its entry.
+    let sessions: Vec<Session> = hits
         .iter()
         .zip(travel.times)
         .zip(travel.keep)
         .filter(|(_, keep)| *keep)
         .filter_map(|((hit, travel), _)| {
-            let m = snapshot.meeting(hit.index);
-            let schedule = m.schedule.as_ref()?;
-            let start = hit.start.to_zoned(schedule.timezone.tz().clone());
+            let (zone, minutes) = snapshot.session_zone(hit.index)?;
+            let start = hit.start.to_zoned(zone.tz().clone());
             let end = start
-                .checked_add(SignedDuration::from_mins(schedule.duration_minutes as i64))
+                .checked_add(SignedDuration::from_mins(i64::from(minutes)))
                 .ok()?;
-            Some(OccurrenceView {
-                meeting_id: m.id.clone(),
-                name: m.name.clone(),
-                fellowship: m.fellowship.id().to_string(),
+            Some(Session {
+                index: hit.index,
                 start: rfc3339(&start),
                 end: rfc3339(&end),
-                timezone: schedule.timezone.name().to_string(),
+                timezone: zone.name().to_string(),
                 in_progress: hit.start < from,
                 distance_km: hit.distance_km.map(round_km),
                 travel,
-                directions_url: directions_url(Some(&request), m),
-                access: m.access,
-                attendance: m.attendance,
-                types: m.types.clone(),
-                location: m.location.clone(),
-                online: m.online.clone(),
-                notes: m.notes.clone(),
-                source: m.source.clone(),
-                last_seen_at: m.last_seen_at,
+                directions_url: directions_url(Some(&request), snapshot.position(hit.index)),
             })
         })
         .collect();
@@ -223,34 +215,216 @@ pub async fn search_occurrences(
         "{from}{}",
         if travel.notice.is_some() { "-estimated" } else { "" }
     );
-    let body = OccurrencePage {
-        occurrences: page,
-        next,
-        resolved: request.resolved,
-        travel_notice: travel.notice,
+    let link_next = next.clone();
+    let resolved = request.resolved;
+    let notice = travel.notice;
+    // CSV and GeoJSON rows are the typed views, from each meeting parsed.
+    let views = || -> Vec<OccurrenceView> {
+        sessions
+            .iter()
+            .map(|session| session.view(snapshot.meeting(session.index)))
+            .collect()
     };
-    let link_next = body.next.clone();
     let mut response = cached(
         &req,
         &snapshot,
         &variant,
         format.content_type(),
         || match format {
-            Format::Csv => tables::csv(&body.occurrences, &tables::OCCURRENCE_COLUMNS),
+            Format::Csv => tables::csv(views(), &tables::OCCURRENCE_COLUMNS),
             Format::GeoJson => {
                 let foreign = serde_json::json!({
-                    "next": body.next,
-                    "resolved": body.resolved,
-                    "travel_notice": body.travel_notice,
+                    "next": next,
+                    "resolved": resolved,
+                    "travel_notice": notice,
                 });
                 let serde_json::Value::Object(foreign) = foreign else {
                     unreachable!("an object literal")
                 };
-                tables::geojson(&body.occurrences, foreign)
+                tables::geojson(views(), foreign)
             }
-            _ => serde_json::to_string(&body).expect("occurrences serialise"),
+            _ => occurrence_page_json(&snapshot, &sessions, &next, &resolved, &notice),
         },
     );
     export::add_next_link(&req, link_next.as_deref(), &mut response);
     Ok(response)
+}
+
+/// One dated session of a page, formatted: what [`OccurrenceView`] adds to its meeting.
+struct Session {
+    index: u32,
+    start: String,
+    end: String,
+    timezone: String,
+    in_progress: bool,
+    distance_km: Option<f64>,
+    travel: Option<Travel>,
+    directions_url: Option<String>,
+}
+
+impl Session {
+    fn view(&self, m: crate::domain::Meeting) -> OccurrenceView {
+        OccurrenceView {
+            meeting_id: m.id,
+            name: m.name,
+            fellowship: m.fellowship.id().to_string(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            timezone: self.timezone.clone(),
+            in_progress: self.in_progress,
+            distance_km: self.distance_km,
+            travel: self.travel,
+            directions_url: self.directions_url.clone(),
+            access: m.access,
+            attendance: m.attendance,
+            types: m.types,
+            location: m.location,
+            online: m.online,
+            notes: m.notes,
+            source: m.source,
+            last_seen_at: m.last_seen_at,
+        }
+    }
+}
+
+/// The fields of a meeting's JSON that an [`OccurrenceView`] repeats, as they are written there.
+#[derive(Deserialize)]
+struct MeetingFields<'a> {
+    #[serde(borrow)]
+    id: &'a RawValue,
+    #[serde(borrow)]
+    name: &'a RawValue,
+    #[serde(borrow)]
+    types: &'a RawValue,
+    #[serde(borrow)]
+    location: &'a RawValue,
+    #[serde(borrow)]
+    online: &'a RawValue,
+    #[serde(borrow)]
+    notes: &'a RawValue,
+    #[serde(borrow)]
+    source: &'a RawValue,
+    #[serde(borrow)]
+    last_seen_at: &'a RawValue,
+}
+
+/// The JSON [`OccurrencePage`], byte for byte what serialising it gives, with each meeting's
+/// fields copied from the JSON the snapshot keeps instead of parsed and written again (a page
+/// of 100 sessions parsed its meetings' locations, sources and types, cloned them and wrote
+/// them back out).
+fn occurrence_page_json(
+    snapshot: &crate::search::Snapshot,
+    sessions: &[Session],
+    next: &Option<String>,
+    resolved: &Option<Resolved>,
+    notice: &Option<String>,
+) -> String {
+    let mut body = String::with_capacity(
+        64 + sessions
+            .iter()
+            .map(|s| snapshot.meeting_json(s.index).len() + 400)
+            .sum::<usize>(),
+    );
+    body.push_str("{\"occurrences\":[");
+    for (n, session) in sessions.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        let i = session.index;
+        let m: MeetingFields =
+            serde_json::from_str(snapshot.meeting_json(i)).expect("a meeting's own JSON has its fields");
+        let fields: [(&str, &str); 18] = [
+            ("meeting_id", m.id.get()),
+            ("name", m.name.get()),
+            ("fellowship", &to_json(&snapshot.fellowship(i).id())),
+            ("start", &to_json(&session.start)),
+            ("end", &to_json(&session.end)),
+            ("timezone", &to_json(&session.timezone)),
+            ("in_progress", if session.in_progress { "true" } else { "false" }),
+            ("distance_km", &to_json(&session.distance_km)),
+            ("travel", &to_json(&session.travel)),
+            ("directions_url", &to_json(&session.directions_url)),
+            ("access", &to_json(&snapshot.access(i))),
+            ("attendance", &to_json(&snapshot.attendance(i))),
+            ("types", m.types.get()),
+            ("location", m.location.get()),
+            ("online", m.online.get()),
+            ("notes", m.notes.get()),
+            ("source", m.source.get()),
+            ("last_seen_at", m.last_seen_at.get()),
+        ];
+        for (k, (key, value)) in fields.iter().enumerate() {
+            body.push(if k == 0 { '{' } else { ',' });
+            body.push('"');
+            body.push_str(key);
+            body.push_str("\":");
+            body.push_str(value);
+        }
+        body.push('}');
+    }
+    body.push_str("],\"next\":");
+    body.push_str(&to_json(next));
+    body.push_str(",\"resolved\":");
+    body.push_str(&to_json(resolved));
+    body.push_str(",\"travel_notice\":");
+    body.push_str(&to_json(notice));
+    body.push('}');
+    body
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain values serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spliced_page_is_what_serialising_the_views_gives() {
+        // `occurrence_page_json` copies fields out of each meeting's kept JSON; the page it
+        // writes must be byte for byte the serialised `OccurrencePage` of the same sessions
+        // (every kind of meeting: online, hybrid, monthly, without notes...).
+        let now: Timestamp = "2027-01-04T09:00:00Z".parse().unwrap();
+        let meetings = crate::demo::generate(300, 5, now);
+        let snapshot = crate::search::Snapshot::build(meetings);
+        let query = crate::search::Query::default();
+        let until = now + SignedDuration::from_hours(24 * 7);
+        let (hits, _) = snapshot.occurrences(&query, now, until, 400);
+        assert!(hits.len() > 200, "{} sessions", hits.len());
+        let sessions: Vec<Session> = hits
+            .iter()
+            .enumerate()
+            .map(|(n, hit)| {
+                let (zone, minutes) = snapshot.session_zone(hit.index).unwrap();
+                let start = hit.start.to_zoned(zone.tz().clone());
+                let end = start
+                    .checked_add(SignedDuration::from_mins(i64::from(minutes)))
+                    .unwrap();
+                Session {
+                    index: hit.index,
+                    start: rfc3339(&start),
+                    end: rfc3339(&end),
+                    timezone: zone.name().to_string(),
+                    in_progress: n % 3 == 0,
+                    distance_km: (n % 2 == 0).then_some(n as f64 / 10.0),
+                    travel: None,
+                    directions_url: (n % 2 == 0).then(|| format!("https://example.org/d?{n}")),
+                }
+            })
+            .collect();
+        let next = Some("cursor \"quoted\"".to_string());
+        let notice = Some("estimates".to_string());
+        let page = OccurrencePage {
+            occurrences: sessions
+                .iter()
+                .map(|s| s.view(snapshot.meeting(s.index)))
+                .collect(),
+            next: next.clone(),
+            resolved: None,
+            travel_notice: notice.clone(),
+        };
+        let spliced = occurrence_page_json(&snapshot, &sessions, &next, &None, &notice);
+        assert_eq!(spliced, serde_json::to_string(&page).unwrap());
+    }
 }

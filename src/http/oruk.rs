@@ -293,10 +293,8 @@ fn matching(snapshot: &Snapshot, query: &Query, end: Option<LocalTime>, nothing:
         .filter(|&i| {
             end.is_none_or(|end| {
                 snapshot
-                    .meeting(i)
-                    .schedule
-                    .as_ref()
-                    .is_some_and(|s| s.end_time().minutes() <= end.minutes())
+                    .end_minute(i)
+                    .is_some_and(|minute| minute <= end.minutes())
             })
         })
         .collect()
@@ -335,12 +333,12 @@ fn service_index(snapshot: &Snapshot) -> Arc<HashMap<Uuid, u32>> {
     let index: Arc<HashMap<Uuid, u32>> = Arc::new(
         snapshot
             .meetings()
-            .iter()
             .enumerate()
             .flat_map(|(i, m)| {
                 std::iter::once(oruk::service_id(&m.id))
-                    .chain(oruk::service_at_location_ids(m))
+                    .chain(oruk::service_at_location_ids(&m))
                     .map(move |id| (id, i as u32))
+                    .collect::<Vec<_>>()
             })
             .collect(),
     );
@@ -403,7 +401,7 @@ pub async fn services(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     Ok(answer(&req, &snapshot, || {
         let found = matching(&snapshot, &search, wanted.end, wanted.nothing);
         paging.envelope(&found, |&i| {
-            vec![oruk::service_summary(snapshot.meeting(i), links)]
+            vec![oruk::service_summary(&snapshot.meeting(i), links)]
         })
     }))
 }
@@ -435,7 +433,7 @@ pub async fn service(
     }
     let base = base(&req);
     Ok(answer(&req, &snapshot, || {
-        oruk::service_full(snapshot.meeting(index), Links { base: &base })
+        oruk::service_full(&snapshot.meeting(index), Links { base: &base })
     }))
 }
 
@@ -524,7 +522,7 @@ pub async fn service_at_locations(
             })
             .collect();
         paging.envelope(&items, |&(i, k)| {
-            oruk::service_at_locations(snapshot.meeting(i), links, ways)
+            oruk::service_at_locations(&snapshot.meeting(i), links, ways)
                 .into_iter()
                 .skip(k)
                 .take(1)
@@ -688,7 +686,7 @@ pub async fn service_at_location(
     let uuid = id.trim().parse::<Uuid>().map_err(|_| not_found())?;
     let index = *service_index(&snapshot).get(&uuid).ok_or_else(not_found)?;
     let base = base(&req);
-    let found = oruk::service_at_location_full(snapshot.meeting(index), Links { base: &base }, uuid)
+    let found = oruk::service_at_location_full(&snapshot.meeting(index), Links { base: &base }, uuid)
         .ok_or_else(not_found)?;
     Ok(answer(&req, &snapshot, || found))
 }

@@ -174,7 +174,7 @@ pub async fn show_meeting(
         .as_ref()
         .map(|_| format!("/v1/meetings/{}.ics", path_segment(&m.id)));
     let body = meeting_page(&MeetingPage {
-        meeting: m,
+        meeting: &m,
         lang,
         now: Timestamp::now(),
         path: &path,
@@ -182,7 +182,7 @@ pub async fn show_meeting(
         calendar_path: calendar.as_deref(),
         sources,
         helpline: helpline(m.fellowship),
-        report: report_to(m, &state.sources),
+        report: report_to(&m, &state.sources),
     });
     Ok(page(actix_web::http::StatusCode::OK, lang, body))
 }
@@ -203,10 +203,8 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let lang = language(&req);
     let snapshot = state.directory.snapshot();
     let mut refs: BTreeMap<&str, &SourceRef> = BTreeMap::new();
-    for m in snapshot.meetings() {
-        for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
-            refs.entry(s.id.as_str()).or_insert(s);
-        }
+    for (s, _) in snapshot.sources() {
+        refs.insert(s.id.as_str(), s);
     }
     let refs: Vec<&SourceRef> = refs.into_values().collect();
     let sources = freshness(&state, &refs).await?;

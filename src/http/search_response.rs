@@ -7,7 +7,6 @@ use super::cache;
 use super::cursor::Cursor;
 use super::params::SearchRequest;
 use super::problem::ApiError;
-use crate::domain::Meeting;
 use crate::hash::fnv1a;
 use crate::search::Snapshot;
 use crate::travel;
@@ -100,15 +99,16 @@ pub fn conditional(req: &HttpRequest, etag: &str) -> (HttpResponseBuilder, bool)
 
 pub use crate::domain::round_km;
 
-/// The meeting's directions link, as JSON: from the search's point and by its travel mode when it
-/// had them; null for a meeting without a location.
-pub fn directions_json(request: Option<&SearchRequest>, meeting: &Meeting) -> String {
-    directions_url(request, meeting).map_or_else(|| "null".into(), |url| format!("\"{url}\""))
+/// The directions link to a meeting at `position` (see [`crate::search::Snapshot::position`]),
+/// as JSON: from the search's point and by its travel mode when it had them; null for a meeting
+/// without a position.
+pub fn directions_json(request: Option<&SearchRequest>, position: Option<(f64, f64)>) -> String {
+    directions_url(request, position).map_or_else(|| "null".into(), |url| format!("\"{url}\""))
 }
 
-/// The meeting's directions link (see [`directions_json`]).
-pub fn directions_url(request: Option<&SearchRequest>, meeting: &Meeting) -> Option<String> {
-    let point = meeting.location.as_ref()?.point()?;
+/// The directions link to a meeting at `position` (see [`directions_json`]).
+pub fn directions_url(request: Option<&SearchRequest>, position: Option<(f64, f64)>) -> Option<String> {
+    let point = position?;
     let from = request.and_then(|r| r.query.near).map(|n| (n.lat, n.lon));
     let mode = request.and_then(|r| r.travel).map(|t| t.mode);
     Some(travel::directions_url(point, from, mode))

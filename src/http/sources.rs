@@ -88,11 +88,9 @@ pub async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut names: std::collections::HashMap<&str, &crate::domain::SourceRef> =
         std::collections::HashMap::new();
-    for m in snapshot.meetings() {
-        for source in std::iter::once(&m.source).chain(&m.also_listed_by) {
-            *counts.entry(source.id.as_str()).or_default() += 1;
-            names.entry(source.id.as_str()).or_insert(source);
-        }
+    for (source, listed) in snapshot.sources() {
+        counts.insert(source.id.as_str(), listed);
+        names.insert(source.id.as_str(), source);
     }
     let mut seen: Vec<&str> = names
         .keys()

@@ -9,6 +9,12 @@
 //! Cartesian coordinates, so a radius query is an exact ball query with no lon/lat distortion or
 //! antimeridian case), one compact [`Entry`] per meeting that every filter is checked against, and
 //! each meeting's JSON rendered once so responses are assembled by copying bytes.
+//!
+//! The JSON is the only whole copy of each meeting a snapshot keeps: the parsed [`Meeting`]s are
+//! dropped once indexed, and [`Snapshot::meeting`] parses one back when a format needs its fields.
+//! Keeping both made a 100,000-meeting directory 300 MB resident (the structs and their ~15 small
+//! strings each were 150 MB of it); the paths that serve most requests (`/v1/meetings` JSON,
+//! `/v1/occurrences` JSON, coverage) read only the entries and the JSON.
 
 mod duplicates;
 mod query;
@@ -24,8 +30,8 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use crate::domain::{
-    Access, Attendance, Day, Location, Meeting, Status, TypeSet, WeekOfMonth, Zone, ZoneWindow,
-    EARTH_RADIUS_KM,
+    Access, Attendance, Day, Fellowship, Location, Meeting, SourceRef, Status, TypeSet, WeekOfMonth, Zone,
+    ZoneWindow, EARTH_RADIUS_KM,
 };
 
 pub use query::{fold_text, Filter, Near, Query, Sort};
@@ -45,8 +51,17 @@ struct Entry {
     types: TypeSet,
     /// Folded name, group name, venue and town for `q`.
     text: Box<str>,
+    /// The room's latitude and longitude (the R*-tree holds it in 3-D coordinates).
+    position: Option<(f64, f64)>,
+    /// Index into [`Snapshot::sources`] of the meeting's own source.
+    source: u32,
+}
+
+impl Entry {
     /// The room on the Earth's surface, in the R*-tree's coordinates.
-    point: Option<Point3>,
+    fn point(&self) -> Option<Point3> {
+        self.position.map(|(lat, lon)| to_cartesian(lat, lon))
+    }
 }
 
 /// The fields most filters need, small enough (16 bytes) to live in the R*-tree's leaves, so a
@@ -92,9 +107,17 @@ pub struct Snapshot {
     version: u64,
     /// When this process built it, for display (`/ready`); never part of a version.
     built_at: Timestamp,
-    meetings: Vec<Meeting>,
+    /// Each meeting's JSON, by index (empty for a snapshot built [`Snapshot::for_analysis`]).
     json: Vec<Box<str>>,
     entries: Vec<Entry>,
+    /// The schedules of meetings whose sessions are dated from the schedule itself (see
+    /// [`READ_SCHEDULE`]): the few that are not weekly in a numbered zone.
+    read_schedules: HashMap<u32, crate::domain::Schedule>,
+    /// The sources meetings are listed by (their own or as merged duplicates), each once, with
+    /// neither a record id nor raw values; [`Entry::source`] numbers them.
+    sources: Vec<SourceRef>,
+    /// Meetings each of `sources` lists, merged duplicates included.
+    listings: Vec<u32>,
     /// Position of each meeting in the canonical time order (day, start, name, id).
     rank: Vec<u32>,
     /// Meeting indexes in time order.
@@ -157,10 +180,17 @@ impl Snapshot {
         let (meetings, aliases) = duplicates::merge(meetings);
         let built_at = Timestamp::now();
         let mut zones: Vec<Zone> = Vec::new();
+        let mut sources = Sources::default();
         let entries: Vec<Entry> = meetings
             .iter()
             .enumerate()
-            .map(|(i, m)| Self::entry(i, m, &mut zones))
+            .map(|(i, m)| Self::entry(i, m, &mut zones, &mut sources))
+            .collect();
+        let read_schedules = entries
+            .iter()
+            .zip(&meetings)
+            .filter(|(e, _)| e.compact.zone == READ_SCHEDULE)
+            .filter_map(|(e, m)| Some((e.compact.index, m.schedule.clone()?)))
             .collect();
         let json = meetings
             .iter()
@@ -190,7 +220,7 @@ impl Snapshot {
         let rooms = RTree::bulk_load(
             entries
                 .iter()
-                .filter_map(|e| e.point.map(|p| Node::new(p, e.compact)))
+                .filter_map(|e| e.point().map(|p| Node::new(p, e.compact)))
                 .collect(),
         );
         let mut by_id: HashMap<String, u32> = meetings
@@ -207,12 +237,16 @@ impl Snapshot {
         for e in &entries {
             fellowships[e.compact.fellowship as usize] += 1;
         }
+        // Indexed and rendered: the parsed meetings go (see the module's comment).
+        drop(meetings);
         Snapshot {
             version,
             built_at,
-            meetings,
             json,
             entries,
+            read_schedules,
+            sources: sources.refs,
+            listings: sources.listings,
             rank,
             by_time,
             remote,
@@ -233,7 +267,11 @@ impl Snapshot {
         self.fellowships[fellowship.index()] as usize
     }
 
-    fn entry(index: usize, m: &Meeting, zones: &mut Vec<Zone>) -> Entry {
+    fn entry(index: usize, m: &Meeting, zones: &mut Vec<Zone>, sources: &mut Sources) -> Entry {
+        let source = sources.count(&m.source);
+        for other in &m.also_listed_by {
+            sources.count(other);
+        }
         let loc = m.location.as_ref();
         let text = [
             Some(m.name.as_str()),
@@ -270,9 +308,8 @@ impl Snapshot {
             },
             types: m.types.iter().copied().collect(),
             text: fold_text(&text.into_iter().flatten().collect::<Vec<_>>().join(" ")).into_boxed_str(),
-            point: loc
-                .and_then(Location::point)
-                .map(|(lat, lon)| to_cartesian(lat, lon)),
+            position: loc.and_then(Location::point),
+            source,
         }
     }
 
@@ -287,19 +324,75 @@ impl Snapshot {
     }
 
     pub fn len(&self) -> usize {
-        self.meetings.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.meetings.is_empty()
+        self.entries.is_empty()
     }
 
-    pub fn meeting(&self, index: u32) -> &Meeting {
-        &self.meetings[index as usize]
+    /// The meeting, parsed from its JSON (about 1.5 µs): for the formats that need its fields.
+    /// The hot paths read [`Snapshot::meeting_json`] and the accessors below instead. Panics on a
+    /// snapshot built [`Snapshot::for_analysis`], which keeps no JSON.
+    pub fn meeting(&self, index: u32) -> Meeting {
+        serde_json::from_str(&self.json[index as usize]).expect("a meeting's own JSON parses back")
     }
 
-    pub fn meetings(&self) -> &[Meeting] {
-        &self.meetings
+    /// Every meeting, parsed one by one as the iterator is read (see [`Snapshot::meeting`]).
+    pub fn meetings(&self) -> impl ExactSizeIterator<Item = Meeting> + '_ {
+        (0..self.len() as u32).map(|i| self.meeting(i))
+    }
+
+    /// The meeting's room position (latitude, longitude), when it has one.
+    pub fn position(&self, index: u32) -> Option<(f64, f64)> {
+        self.entries[index as usize].position
+    }
+
+    /// The time zone a meeting's sessions are dated in, and their length in minutes; `None` for a
+    /// meeting with no fixed time.
+    pub fn session_zone(&self, index: u32) -> Option<(&Zone, u16)> {
+        let c = &self.entries[index as usize].compact;
+        if c.zone != READ_SCHEDULE {
+            return Some((&self.zones[c.zone as usize], c.duration_minutes));
+        }
+        let schedule = self.read_schedules.get(&index)?;
+        Some((&schedule.timezone, schedule.duration_minutes))
+    }
+
+    pub fn access(&self, index: u32) -> Access {
+        self.entries[index as usize].compact.access
+    }
+
+    pub fn attendance(&self, index: u32) -> Attendance {
+        self.entries[index as usize].compact.attendance
+    }
+
+    pub fn fellowship(&self, index: u32) -> Fellowship {
+        Fellowship::from_index(self.entries[index as usize].compact.fellowship as usize)
+            .expect("an entry's fellowship is one of the vocabulary")
+    }
+
+    /// The local minute of the day the meeting ends (see [`crate::domain::Schedule::end_time`]);
+    /// `None` for a meeting with no fixed time.
+    pub fn end_minute(&self, index: u32) -> Option<u16> {
+        let c = &self.entries[index as usize].compact;
+        (c.start_minute != UNSCHEDULED_MINUTE).then(|| (c.start_minute + c.duration_minutes) % (24 * 60))
+    }
+
+    /// Whether the meeting is running (not temporarily closed).
+    pub fn is_active(&self, index: u32) -> bool {
+        self.entries[index as usize].compact.active
+    }
+
+    /// The meeting's own source: id, name and attribution (no record id or raw values).
+    pub fn source(&self, index: u32) -> &SourceRef {
+        &self.sources[self.entries[index as usize].source as usize]
+    }
+
+    /// The sources that list meetings here (their own or merged duplicates), each once in the
+    /// order first met, with how many meetings each lists.
+    pub fn sources(&self) -> impl Iterator<Item = (&SourceRef, usize)> + '_ {
+        self.sources.iter().zip(self.listings.iter().map(|&n| n as usize))
     }
 
     /// The meeting's JSON representation, rendered when the snapshot was built (panics on a
@@ -434,7 +527,7 @@ impl Snapshot {
         if c.zone != READ_SCHEDULE {
             return Some((zones.slot_of(c.zone), &[]));
         }
-        let schedule = self.meetings[c.index as usize].schedule.as_ref()?;
+        let schedule = self.read_schedules.get(&c.index)?;
         Some((zones.slot_for(&schedule.timezone), &schedule.weeks_of_month))
     }
 
@@ -443,9 +536,8 @@ impl Snapshot {
         if c.zone != READ_SCHEDULE {
             return &[];
         }
-        self.meetings[c.index as usize]
-            .schedule
-            .as_ref()
+        self.read_schedules
+            .get(&c.index)
             .map_or(&[], |s| &s.weeks_of_month)
     }
 
@@ -462,7 +554,7 @@ impl Snapshot {
     ) -> (Vec<OccurrenceHit>, bool) {
         let mut found = Vec::new();
         for candidate in self.matches(query, true, usize::MAX) {
-            let Some(schedule) = &self.meetings[candidate.index() as usize].schedule else {
+            let Some(schedule) = self.meeting(candidate.index()).schedule else {
                 continue;
             };
             let hit = candidate.hit();
@@ -513,7 +605,7 @@ impl Snapshot {
         let centre = to_cartesian(near.lat, near.lon);
         let chord2_to = |i: u32| {
             self.entries[i as usize]
-                .point
+                .point()
                 .map(|p| squared_distance(p, centre))
         };
         let limit = chord_km(near.radius_km).powi(2);
@@ -670,10 +762,34 @@ impl Snapshot {
             .iter()
             .filter(move |n| self.covers(filter, &n.data))
             .filter_map(|n| {
-                let m = &self.meetings[n.data.index as usize];
-                let (lat, lon) = m.location.as_ref().and_then(Location::point)?;
+                let (lat, lon) = self.entries[n.data.index as usize].position?;
                 Some((lat, lon, n.data.fellowship))
             })
+    }
+}
+
+/// The distinct sources of the meetings being indexed, numbered as met.
+#[derive(Default)]
+struct Sources {
+    refs: Vec<SourceRef>,
+    listings: Vec<u32>,
+    by_id: HashMap<String, u32>,
+}
+
+impl Sources {
+    /// Counts one listing by `source`, and returns its number.
+    fn count(&mut self, source: &SourceRef) -> u32 {
+        let number = *self.by_id.entry(source.id.clone()).or_insert_with(|| {
+            self.refs.push(SourceRef {
+                record_id: None,
+                raw: Default::default(),
+                ..source.clone()
+            });
+            self.listings.push(0);
+            (self.refs.len() - 1) as u32
+        });
+        self.listings[number as usize] += 1;
+        number
     }
 }
 

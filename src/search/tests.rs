@@ -52,11 +52,7 @@ fn a_snapshot_knows_which_fellowships_it_lists() {
     for fellowship in crate::domain::Fellowship::all() {
         let any = meetings.iter().any(|m| m.fellowship == fellowship);
         assert_eq!(snapshot.lists(fellowship), any, "{}", fellowship.id());
-        let count = snapshot
-            .meetings()
-            .iter()
-            .filter(|m| m.fellowship == fellowship)
-            .count();
+        let count = snapshot.meetings().filter(|m| m.fellowship == fellowship).count();
         assert_eq!(
             snapshot.fellowship_meetings(fellowship),
             count,
@@ -238,4 +234,72 @@ mod reach {
             prop_assert_eq!(reach, brute_force(&snapshot, &filter, mask, at, threshold_km, search_km));
         }
     }
+}
+
+#[test]
+fn meetings_kept_as_json_read_back_whole_and_the_accessors_agree() {
+    // The snapshot keeps each meeting only as its JSON (and a compact entry): what it parses
+    // back must be the meeting it was given, field for field, and what the hot paths read
+    // without parsing (position, fellowship, source, zone...) must agree with it.
+    let mut meetings = crate::demo::generate(400, 11, "2026-11-01T12:00:00Z".parse().unwrap());
+    let mut monthly = meetings[0].clone();
+    monthly.id = "monthly-one".into();
+    monthly.name = "A monthly meeting dated from its schedule".into();
+    if let Some(s) = monthly.schedule.as_mut() {
+        s.weeks_of_month = vec![-1, 1];
+        s.timezone = crate::domain::Zone::get("Europe/Dublin").unwrap();
+    }
+    let mut other = meetings[1].clone();
+    other.id = "other-source-one".into();
+    other.source.id = "elsewhere".into();
+    other.source.name = "Somewhere else".into();
+    other.source.record_id = Some("r-17".into());
+    meetings.extend([monthly, other]);
+    let snapshot = Snapshot::build(meetings.clone());
+    let mut compared = 0;
+    for m in &meetings {
+        let i = snapshot.find(&m.id).unwrap();
+        let back = snapshot.meeting(i);
+        // Merged duplicates read back as the meeting they were merged into.
+        if back.id != m.id || !back.also_listed_by.is_empty() {
+            continue;
+        }
+        compared += 1;
+        assert_eq!(&back, m);
+        assert_eq!(serde_json::to_string(m).unwrap(), snapshot.meeting_json(i));
+        assert_eq!(
+            snapshot.position(i),
+            m.location.as_ref().and_then(Location::point)
+        );
+        assert_eq!(snapshot.fellowship(i), m.fellowship);
+        assert_eq!(snapshot.access(i), m.access);
+        assert_eq!(snapshot.attendance(i), m.attendance);
+        assert_eq!(snapshot.is_active(i), m.status == Status::Active);
+        assert_eq!(snapshot.source(i).id, m.source.id);
+        assert_eq!(snapshot.source(i).name, m.source.name);
+        assert_eq!(snapshot.source(i).attribution, m.source.attribution);
+        let schedule = m.schedule.as_ref();
+        assert_eq!(snapshot.end_minute(i), schedule.map(|s| s.end_time().minutes()));
+        let zone = snapshot
+            .session_zone(i)
+            .map(|(z, minutes)| (z.name().to_string(), minutes));
+        assert_eq!(
+            zone,
+            schedule.map(|s| (s.timezone.name().to_string(), s.duration_minutes))
+        );
+    }
+    assert!(compared > 350, "{compared} compared");
+    // Each source once, with the meetings it lists (merged duplicates included).
+    let mut listed: HashMap<String, usize> = HashMap::new();
+    for m in snapshot.meetings() {
+        for s in std::iter::once(&m.source).chain(&m.also_listed_by) {
+            *listed.entry(s.id.clone()).or_default() += 1;
+        }
+    }
+    let sources: HashMap<String, usize> = snapshot.sources().map(|(s, n)| (s.id.clone(), n)).collect();
+    assert_eq!(sources, listed);
+    assert_eq!(sources["elsewhere"], 1);
+    assert!(snapshot
+        .sources()
+        .all(|(s, _)| s.record_id.is_none() && s.raw.is_empty()));
 }

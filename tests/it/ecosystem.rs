@@ -397,7 +397,7 @@ async fn the_meeting_guide_feed_reads_back_as_the_same_meetings() {
             run.reason
         );
     }
-    let imported: Vec<Meeting> = target.directory.snapshot().meetings().to_vec();
+    let imported: Vec<Meeting> = target.directory.snapshot().meetings().collect();
     let expected: Vec<Meeting> = meetings
         .into_iter()
         .map(|mut m| {
@@ -991,7 +991,7 @@ async fn bmlt_output_reads_back_as_the_same_meetings() {
             run.reason
         );
     }
-    let imported: Vec<Meeting> = target.directory.snapshot().meetings().to_vec();
+    let imported: Vec<Meeting> = target.directory.snapshot().meetings().collect();
     // BMLT has no way to say "by arrangement": meetings without a fixed time are not served.
     // Nor a group apart from the meeting's name.
     let expected: Vec<Meeting> = meetings

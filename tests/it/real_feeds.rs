@@ -117,7 +117,6 @@ async fn uk_recovery_meeting_finder_dump() {
     let snapshot = directory.snapshot();
     let from_notes: Vec<_> = snapshot
         .meetings()
-        .iter()
         .filter(|m| {
             m.online
                 .as_ref()
@@ -333,7 +332,6 @@ async fn uk_dump_in_tsml_ui_and_crouton() {
         .unwrap();
     let in_body = snapshot
         .meetings()
-        .iter()
         .filter(|m| m.fellowship == fellowship && m.schedule.is_some())
         .count();
     println!("{} service body: {in_body} meetings", fellowship.id());
