@@ -22,9 +22,12 @@ async fn main() -> std::process::ExitCode {
     // 100,000 meetings) are freed on threads that then go quiet, and stayed resident: 304 MB
     // after start instead of 184 MB (docs/benchmarks.md, issue 18). Search throughput was the
     // same with and without, side by side.
-    // SAFETY: sets one of mimalloc's documented options by its documented number; called before
-    // any other thread is started, as `mi_option_set`'s "not thread safe" asks.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    // An operator's own `MIMALLOC_PURGE_DELAY` (mimalloc reads its environment) is kept.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's documented options by its documented number; called
+        // before any other thread is started, as `mi_option_set`'s "not thread safe" asks.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()

@@ -5,6 +5,7 @@ mod bmlt;
 mod cache;
 mod calendar;
 mod changes;
+mod compress;
 mod cors;
 mod coverage;
 mod cursor;
@@ -271,6 +272,10 @@ pub fn serve(listener: TcpListener, state: AppState, http: HttpSettings) -> std:
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::param("path", e.to_string()).into()),
             )
+            // Brotli with a window fitted to each body (see compress.rs), innermost so that it
+            // sees the handlers' whole bodies (the logger's wraps them as a stream); what it
+            // leaves is `Compress`'s.
+            .wrap(from_fn(compress::fitted_brotli))
             // Paths and status only: query strings can hold someone's postcode, and client
             // addresses are never logged.
             .wrap(

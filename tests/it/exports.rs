@@ -1034,6 +1034,74 @@ async fn brotli_and_gzip_are_honoured_on_every_text_format() {
     }
 }
 
+/// Brotli answers decode to the same bytes as the plain answer, whatever their size (the fitted
+/// window of `http::compress`, and `Compress` for the rest), and the client's preferences are
+/// followed: a lower `q` for `br`, or `br;q=0`, gets gzip.
+#[tokio::test]
+async fn brotli_decodes_to_the_plain_answer_and_preferences_are_followed() {
+    let meetings = (0..300)
+        .map(|i| meeting(&format!("m{i}"), north_of(HOME, i as f64 * 0.01)))
+        .collect();
+    let server = TestApp::start(meetings).await;
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let lengths = std::sync::Mutex::new(Vec::new());
+    let get = |path: String, encoding: &'static str| {
+        let lengths = &lengths;
+        let request = client
+            .get(format!("{}{path}", server.base))
+            .header("accept-encoding", encoding);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{encoding}");
+            let length = response
+                .headers()
+                .get("content-length")
+                .map(|v| v.to_str().unwrap().parse::<usize>().unwrap());
+            lengths.lock().unwrap().push(length);
+            let coding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            (coding, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let near = format!("/v1/meetings?lat={}&lon={}&radius_km=50", HOME.0, HOME.1);
+    for path in [
+        format!("{near}&limit=2"),
+        format!("{near}&limit=300"),
+        format!("{near}&limit=300&format=csv"),
+        format!(
+            "/v1/occurrences?lat={}&lon={}&radius_km=50&limit=300&from=2027-01-04T09:00:00Z",
+            HOME.0, HOME.1
+        ),
+        "/embed.js".to_string(),
+    ] {
+        let (plain_coding, plain) = get(path.clone(), "identity").await;
+        assert_eq!(plain_coding, None, "{path}");
+        let (coding, encoded) = get(path.clone(), "gzip, deflate, br").await;
+        assert_eq!(coding.as_deref(), Some("br"), "{path}");
+        // Encoded whole (`http::compress`), so sent with its length rather than in chunks.
+        assert_eq!(
+            lengths.lock().unwrap().pop().flatten(),
+            Some(encoded.len()),
+            "{path}"
+        );
+        let mut decoded = Vec::new();
+        brotli::BrotliDecompress(&mut &encoded[..], &mut decoded).unwrap();
+        assert_eq!(decoded, plain, "{path}");
+        assert!(
+            encoded.len() < plain.len() / 2,
+            "{path}: {} of {}",
+            encoded.len(),
+            plain.len()
+        );
+        for preferring_gzip in ["gzip;q=1, br;q=0.5", "br;q=0, gzip"] {
+            let (coding, _) = get(path.clone(), preferring_gzip).await;
+            assert_eq!(coding.as_deref(), Some("gzip"), "{path} with {preferring_gzip}");
+        }
+    }
+}
+
 /// Subscription calendars carry RFC 7986's calendar properties and, per event, the meeting's page,
 /// how to join online, and what changed when; read back by the `icalendar` crate's parser.
 #[tokio::test]
