@@ -1,5 +1,5 @@
-//! Coverage over all of GB: 10,846 postcode sectors × 5 fellowships against the 100,000-meeting
-//! demo directory (issue 5 target: under 1 s on 2 cores); and the HTML report, analysis included,
+//! Coverage over all of GB: 10,846 postcode sectors, and 42,648 small areas, × 5 fellowships
+//! against the 100,000-meeting demo directory (issue 5 and 18 target: under 1 s on 2 cores); and the HTML report, analysis included,
 //! over the LAD boundaries when `../shared/data/uk-lad-2024-bgc.geojson` is there, with the
 //! unions of those outlines into upper-tier authorities and nations and the summary as GeoJSON.
 
@@ -48,6 +48,26 @@ fn coverage_gb(c: &mut Criterion) {
                     Level::Lad,
                 )
             })
+        });
+    }
+    group.finish();
+
+    // The same over the demand points reports use since issue 14: 42,648 small areas (3.9x
+    // the sectors), each weighted by its residents.
+    let small_areas = coverage::Demand::SmallAreas.points();
+    let mut group = c.benchmark_group("coverage_gb_small_areas_100k");
+    group.sample_size(10);
+    for (name, threshold) in [
+        ("5km", Threshold::Km(5.0)),
+        ("30min_transit", Threshold::Minutes(Mode::Transit, 30.0)),
+    ] {
+        let analysis = Analysis {
+            filter: Filter::default(),
+            fellowships: fellowships.clone(),
+            threshold,
+        };
+        group.bench_function(format!("analyse_{name}"), |b| {
+            b.iter(|| coverage::analyse(&snapshot, small_areas, &analysis))
         });
     }
     group.finish();
