@@ -40,7 +40,7 @@ const MAX_REJECTS_KEPT: usize = 1000;
 /// Longest record label or reject reason kept in the history.
 const MAX_MESSAGE_CHARS: usize = 300;
 
-/// The least time between two stored coverage summaries (see [`Importer::with_trends`]).
+/// The least time between two stored coverage summaries (see `coverage::trends::keep`).
 pub const TRENDS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Why an import could not record its outcome. A feed that cannot be used is not an error: it is
@@ -128,9 +128,11 @@ impl Importer {
         }
     }
 
-    /// Stores a coverage summary after imports that write meetings (see `coverage::trends`):
-    /// what the server and `meetingmap import` do. Off by default, as a summary costs an
-    /// analysis of Great Britain. At most one an hour ([`TRENDS_EVERY`]): trends are read by the
+    /// Stores a coverage summary after imports that write meetings (see `coverage::trends`),
+    /// for a library user that imports without serving. Off by default, as a summary costs an
+    /// analysis of Great Britain (and, in a process that serves nothing, a search index built
+    /// only for it): the server takes its trends from the snapshot it serves
+    /// (`coverage::trends::keep`), whoever wrote the data, and `meetingmap import` takes none. At most one an hour ([`TRENDS_EVERY`]): trends are read by the
     /// day ("change since 1 November"), while feeds may be imported every few minutes, and an
     /// analysis per import made each import several times slower and each busy server's CPU
     /// go to summaries nobody reads.
