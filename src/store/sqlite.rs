@@ -13,8 +13,8 @@ use sqlx::{ConnectOptions, Row, Sqlite, Transaction};
 use std::collections::HashMap;
 
 use super::{
-    fingerprint, meeting_etag, millis, outcome_text, parse_doc, plan_changes, read_change, report_matches,
-    to_doc, withdrawn, AuditFilter, ChangePage, DataVersion, Edit, EditOutcome, Guard, KnownChange, Loaded,
+    meeting_etag, millis, outcome_text, parse_doc, plan_changes, read_change, report_matches, to_doc,
+    withdrawn, AuditFilter, ChangePage, DataVersion, Edit, EditOutcome, Guard, KnownChange, Loaded,
     OverlayWrite, ReportFilter, Store, StoreError,
 };
 use crate::domain::{
@@ -62,7 +62,7 @@ impl SqliteStore {
     }
 
     /// Writes `meetings` (inserted or overwritten by id) and returns each one's id and
-    /// [`fingerprint`], for the change log.
+    /// [`super::fingerprint`], for the change log.
     async fn insert_all(
         tx: &mut Transaction<'_, Sqlite>,
         meetings: &[Meeting],
@@ -80,7 +80,7 @@ impl SqliteStore {
                     .push_bind(m.fellowship.id())
                     .push_bind(m.updated_at.to_string())
                     .push_bind(m.last_seen_at.to_string())
-                    .push_bind(doc.as_str());
+                    .push_bind(doc.0.as_str());
             });
             insert.push(
                 " ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id,
@@ -92,7 +92,7 @@ impl SqliteStore {
         Ok(meetings
             .iter()
             .zip(&docs)
-            .map(|(m, doc)| (m.id.clone(), fingerprint(doc)))
+            .map(|(m, (_, fp))| (m.id.clone(), *fp))
             .collect())
     }
 
