@@ -1047,3 +1047,34 @@ async fn a_server_takes_trends_of_what_another_process_wrote() {
     let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
     assert_eq!(wrexham.2, 1, "the summary counts the other process's meeting");
 }
+
+/// The server's own writes (its scheduled imports, edits) move the snapshot it serves on too,
+/// and are summarised the same way.
+#[tokio::test]
+async fn a_server_takes_trends_of_its_own_writes() {
+    let server = TestApp::builder()
+        .settings(|s| s.coverage.trends_check_ms = 20)
+        .start()
+        .await;
+    server
+        .directory
+        .put_meetings(&[meeting("wx-own", WREXHAM).normalise().unwrap()])
+        .await
+        .unwrap();
+    // Polled, with a bound far above what a summary takes (see the test above).
+    // (An empty directory gives no summary, so the one found is of the written meeting.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let doc = loop {
+        if let Some((_, doc)) = server.directory.coverage_summary(None).await.unwrap() {
+            break doc;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no coverage summary two minutes after the server wrote meetings"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
+    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
+    assert_eq!(wrexham.2, 1);
+}
