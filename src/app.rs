@@ -4,8 +4,9 @@
 //!
 //! [`App::build`] opens the store and loads the directory, the places and travel services, the
 //! source definitions and the coverage state; [`App::serve`] starts the background work (source
-//! refreshes, watching the database for other processes' writes) and the HTTP server. This is the
-//! one module outside `http/` that names it: it hands the HTTP layer what it serves.
+//! refreshes, watching the database for other processes' writes, keeping coverage trends) and the
+//! HTTP server. This is the one module outside `http/` that names it: it hands the HTTP layer
+//! what it serves.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -14,13 +15,14 @@ use actix_web::dev::Server;
 use anyhow::Context;
 
 use crate::coverage::boundaries::Boundaries;
+use crate::coverage::trends;
 use crate::coverage::CoverageState;
 use crate::directory::Directory;
 use crate::http::{self, AppState};
 use crate::import::fetch::Fetcher;
 use crate::import::schedule::{refresh_sources, FETCH_TIMEOUT};
 use crate::import::source::SourceDefinition;
-use crate::import::Importer;
+use crate::import::{Importer, TRENDS_EVERY};
 use crate::places::Geo;
 use crate::settings::Settings;
 
@@ -82,18 +84,15 @@ impl App {
     }
 
     /// Starts the background work (source refreshes, watching the database for other processes'
-    /// writes) and serves HTTP on an already-bound listener (port 0 in
+    /// writes, coverage trends of what is served) and serves HTTP on an already-bound listener (port 0 in
     /// tests). The returned server runs until it is stopped or dropped.
     pub fn serve(self, listener: TcpListener) -> std::io::Result<Server> {
         if !self.settings.import.no_refresh && self.sources.iter().any(|s| s.enabled) {
-            let importer = Arc::new(
-                Importer::new(
-                    self.directory.clone(),
-                    Fetcher::new(FETCH_TIMEOUT),
-                    self.geo.gazetteer.clone(),
-                )
-                .with_trends(),
-            );
+            let importer = Arc::new(Importer::new(
+                self.directory.clone(),
+                Fetcher::new(FETCH_TIMEOUT),
+                self.geo.gazetteer.clone(),
+            ));
             tokio::spawn(refresh_sources(
                 importer,
                 self.directory.clone(),
@@ -104,6 +103,12 @@ impl App {
             // Another process sharing the database (`meetingmap import`, another replica) is
             // seen within about one interval.
             self.directory.watch(interval);
+        }
+        if let Some(check) = self.settings.coverage.trends_check() {
+            // The one way a server takes coverage trends: from the snapshot it serves, whoever
+            // wrote the data (its scheduled imports, `meetingmap import`, another replica), so
+            // that no import builds a search index only to summarise it.
+            trends::keep(self.directory.clone(), TRENDS_EVERY, check);
         }
         http::serve(
             listener,

@@ -270,7 +270,7 @@ impl Directory {
                 .into_iter()
                 .map(|m| (m.id.clone(), m))
                 .collect();
-            for meeting in &mut meetings {
+            for meeting in meetings.to_mut() {
                 let Some(old) = stored.get(&meeting.id) else {
                     continue;
                 };
@@ -298,12 +298,12 @@ impl Directory {
     /// feed (or a load): the corrections to imported meetings, and the flag of open reports.
     /// Also returns the corrections whose `feed_changed` list moved (the feed changed a field an
     /// editor corrected), to be stored after the write.
-    async fn decorate(
+    async fn decorate<'m>(
         &self,
         source_id: Option<&str>,
-        meetings: &[Meeting],
+        meetings: &'m [Meeting],
         from_feed: bool,
-    ) -> Result<(Vec<Meeting>, Vec<Overlay>), StoreError> {
+    ) -> Result<(std::borrow::Cow<'m, [Meeting]>, Vec<Overlay>), StoreError> {
         let overlays: std::collections::HashMap<String, Overlay> = self
             .store
             .overlays(source_id)
@@ -320,7 +320,9 @@ impl Directory {
             })
             .await?;
         if overlays.is_empty() && open.is_empty() {
-            return Ok((meetings.to_vec(), Vec::new()));
+            // Nothing to lay over: the meetings as given, not a copy (at 100k meetings, cloning
+            // and then dropping them was 6 % of a CLI import).
+            return Ok((std::borrow::Cow::Borrowed(meetings), Vec::new()));
         }
         let mut reports: std::collections::HashMap<&str, Vec<&Report>> = std::collections::HashMap::new();
         for r in &open {
@@ -360,7 +362,7 @@ impl Directory {
                 .and_then(|rs| Reported::from_open(rs.iter().copied()));
             out.push(meeting);
         }
-        Ok((out, noted))
+        Ok((std::borrow::Cow::Owned(out), noted))
     }
 
     async fn has_overlays(&self, source_id: &str) -> Result<bool, StoreError> {

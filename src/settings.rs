@@ -33,6 +33,10 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 /// How long a coverage question waits for a free core before it is turned away (503).
 pub const DEFAULT_COVERAGE_WAIT_MS: u64 = 2000;
+/// How often a server looks whether the data it serves changed since its last coverage trend
+/// summary: a look is one comparison of versions (and one row read while a summary is due), and
+/// summaries are taken at most hourly anyway, so a minute is prompt enough.
+pub const DEFAULT_TRENDS_CHECK_MS: u64 = 60_000;
 
 /// The whole configuration of a running server.
 #[derive(Args, Debug, Clone)]
@@ -60,8 +64,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The defaults every flag has, over the database at `url`, with no background refresh:
-    /// what the tests start from.
+    /// The defaults every flag has, over the database at `url`, with no background refresh and
+    /// no coverage trends kept (each summary is an analysis of Great Britain, which a test
+    /// server that does not look at trends should not spend its cores on): what the tests
+    /// start from.
     pub fn new(url: &str) -> Settings {
         Settings {
             database: DatabaseSettings { url: url.to_string() },
@@ -80,7 +86,10 @@ impl Settings {
                 },
                 no_refresh: true,
             },
-            coverage: CoverageSettings::default(),
+            coverage: CoverageSettings {
+                trends_check_ms: 0,
+                ..CoverageSettings::default()
+            },
             admin: AdminSettings::default(),
             watch_ms: DEFAULT_WATCH_MS,
             ready_max_behind: DEFAULT_MAX_BEHIND,
@@ -250,6 +259,10 @@ pub struct CoverageSettings {
     /// How long a coverage question waits for a free analysis before a 503, in milliseconds.
     #[arg(long, env = "MEETINGMAP_COVERAGE_WAIT_MS", default_value_t = DEFAULT_COVERAGE_WAIT_MS)]
     pub coverage_wait_ms: u64,
+    /// How often to look whether the served data changed since the last coverage trend summary,
+    /// in milliseconds (a summary is then taken, at most one an hour); 0 takes none.
+    #[arg(long, env = "MEETINGMAP_TRENDS_CHECK_MS", default_value_t = DEFAULT_TRENDS_CHECK_MS)]
+    pub trends_check_ms: u64,
 }
 
 impl Default for CoverageSettings {
@@ -258,6 +271,7 @@ impl Default for CoverageSettings {
             outlines: OutlineSettings::default(),
             coverage_analyses: None,
             coverage_wait_ms: DEFAULT_COVERAGE_WAIT_MS,
+            trends_check_ms: DEFAULT_TRENDS_CHECK_MS,
         }
     }
 }
@@ -271,6 +285,11 @@ impl CoverageSettings {
 
     pub fn wait(&self) -> Duration {
         Duration::from_millis(self.coverage_wait_ms)
+    }
+
+    /// How often to look for data to summarise for trends, if at all.
+    pub fn trends_check(&self) -> Option<Duration> {
+        (self.trends_check_ms > 0).then(|| Duration::from_millis(self.trends_check_ms))
     }
 }
 

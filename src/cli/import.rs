@@ -171,8 +171,7 @@ async fn run_imports(
         directory,
         Fetcher::new(FETCH_TIMEOUT),
         Arc::new(Gazetteer::bundled()),
-    )
-    .with_trends();
+    );
     let mut runs = Vec::new();
     for source in &sources {
         let progress = ProgressBar::new(0).with_style(

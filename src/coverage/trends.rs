@@ -1,7 +1,8 @@
-//! Coverage over time: after each successful import, a compact summary per area and fellowship
-//! (meetings counted there, residents, and residents within [`TREND_KM`] of a meeting) is
-//! stored, so that a report can say what changed since a chosen date. The summary is made off
-//! the request path, once per import, over the bundled small areas.
+//! Coverage over time: a compact summary per area and fellowship (meetings counted there,
+//! residents, and residents within [`TREND_KM`] of a meeting) is stored after the data changes,
+//! at most once an hour, so that a report can say what changed since a chosen date. The serving
+//! process takes it ([`keep`]), from the snapshot it already serves, off the request path: an
+//! import, which serves nothing, never builds a search index only to summarise it.
 
 use std::sync::Arc;
 
@@ -164,26 +165,84 @@ pub fn with_upper_levels(districts: Vec<TrendRow>) -> Vec<TrendRow> {
     rows
 }
 
+/// Whether a summary was stored less than `every` ago (never, when `every` is zero). Reads only
+/// the newest summary's time (one row).
+pub async fn recent(directory: &Directory, every: std::time::Duration) -> Result<bool, StoreError> {
+    if every.is_zero() {
+        return Ok(false);
+    }
+    Ok(match directory.coverage_summary(None).await? {
+        Some((taken_at, _)) => {
+            let age = Timestamp::now().duration_since(taken_at);
+            age >= jiff::SignedDuration::ZERO && age.unsigned_abs() < every
+        }
+        None => false,
+    })
+}
+
 /// [`record`], unless a summary was stored less than `every` ago: returns 0 rows then. Reads
 /// only the newest summary's time (one row), so a skipped import pays nothing for trends.
 pub async fn record_unless_recent(
     directory: &Directory,
     every: std::time::Duration,
 ) -> anyhow::Result<usize> {
-    if !every.is_zero() {
-        if let Some((taken_at, _)) = directory.coverage_summary(None).await? {
-            let age = Timestamp::now().duration_since(taken_at);
-            if age >= jiff::SignedDuration::ZERO && age.unsigned_abs() < every {
-                return Ok(0);
-            }
-        }
+    if recent(directory, every).await? {
+        return Ok(0);
     }
     record(directory).await
 }
 
-/// Takes the compact summary of the directory as it now is and stores it: called by the import
-/// pipeline after each import that wrote meetings. A directory opened for writes alone serves
-/// no snapshot, so the stored meetings are read into one here. Returns the rows stored.
+/// Keeps the trends of a serving directory: every `check`, if the snapshot served is not the one
+/// last summarised (a scheduled import, an edit, or another process's write seen by
+/// [`Directory::watch`]), stores a summary of it, at most one per `every` ([`record_unless_recent`]).
+/// A change within the hour stays pending and is summarised once the hour is up, so the newest
+/// summary is never older than the data by much more than `every`. Runs until the returned task
+/// is aborted or the runtime stops; a failure is logged and the next change tried again.
+pub fn keep(
+    directory: Directory,
+    every: std::time::Duration,
+    check: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // The version last summarised (or found not worth a summary); none at start, so a server
+        // over data nobody summarised yet takes a first summary of it.
+        let mut looked: Option<u64> = None;
+        // The first look one interval after start, not during it: a starting server has its
+        // snapshot to load and its first requests to answer.
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + check, check);
+        // After a slow summary, look again one interval later rather than in a burst.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let version = directory.snapshot().version();
+            if looked == Some(version) {
+                continue;
+            }
+            match recent(&directory, every).await {
+                // Pending: looked at again at the next check, one row read.
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the newest coverage summary");
+                    looked = Some(version);
+                    continue;
+                }
+            }
+            // Marked first: a summary that fails is tried again at the next change, not at every
+            // check (a warning a second while a database is down helps nobody).
+            looked = Some(version);
+            match record(&directory).await {
+                Ok(rows) => tracing::debug!(rows, "coverage summary stored"),
+                Err(e) => tracing::warn!(error = %e, "cannot store the coverage summary"),
+            }
+        }
+    })
+}
+
+/// Takes the compact summary of the directory as it now is and stores it: called by [`keep`] in
+/// a server, and by an [`crate::import::Importer::with_trends`] when a library user asks for it.
+/// A directory opened for writes alone serves no snapshot, so the stored meetings are read into
+/// one here. Returns the rows stored.
 pub async fn record(directory: &Directory) -> anyhow::Result<usize> {
     let snapshot: Arc<Snapshot> = if directory.serves() {
         directory.snapshot()

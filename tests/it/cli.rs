@@ -179,6 +179,37 @@ fn import_a_file_prints_a_summary_and_fails_loudly() {
     assert!(meetingmap(&forced).contains("forced"));
 }
 
+/// A CLI import serves nothing, so it takes no coverage trend summary (that would mean reading
+/// the whole directory back and indexing it only to summarise it): the server sharing the
+/// database takes one from the snapshot it serves (`coverage::a_server_takes_trends_...`).
+#[tokio::test]
+async fn a_cli_import_stores_no_coverage_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let feed = feed_file(dir.path(), 12);
+    let out = meetingmap(&[
+        "import",
+        "--file",
+        feed.to_str().unwrap(),
+        "--format",
+        "meeting-guide",
+        "--fellowship",
+        "aa",
+        "--source-id",
+        "feed",
+        "--database",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.contains("succeeded"), "{out}");
+    let directory = meetingmap::directory::Directory::open_for_writes(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    // Meetings in Wrexham were written, of which a summary would have rows...
+    assert_eq!(directory.source_meetings("feed").await.unwrap().len(), 12);
+    // ...but none was taken.
+    assert_eq!(directory.coverage_summary(None).await.unwrap(), None);
+}
+
 /// Runs the binary expecting failure; answers its stderr.
 fn meetingmap_fails(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_meetingmap"))

@@ -916,7 +916,7 @@ async fn imports_store_a_summary_at_most_hourly_and_the_report_shows_the_change_
         )
         .with_trends_every(every)
     };
-    // As the server and the CLI take them: at most one summary an hour.
+    // As the server takes them: at most one summary an hour.
     let hourly = importer(meetingmap::import::TRENDS_EVERY);
     let importers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("importers");
     let source = SourceDefinition::parse(
@@ -1006,4 +1006,75 @@ async fn imports_store_a_summary_at_most_hourly_and_the_report_shows_the_change_
     let (status, body) = server.get("/v1/coverage?max_km=5&since=yesterday").await;
     assert_eq!(status, 400);
     assert_eq!(body["invalid_params"][0]["name"], "since");
+}
+
+/// The server takes coverage trends from the snapshot it serves, whoever wrote the data: here a
+/// writer's directory on the same database file, as `meetingmap import` writes it, seen through
+/// the server's watch of the database.
+#[tokio::test]
+async fn a_server_takes_trends_of_what_another_process_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let server = TestApp::builder()
+        .settings(|s| {
+            s.database.url = url.clone();
+            s.watch_ms = 20;
+            s.coverage.trends_check_ms = 20;
+        })
+        .start()
+        .await;
+    let writer = meetingmap::directory::Directory::open_for_writes(&url)
+        .await
+        .unwrap();
+    writer
+        .put_meetings(&[meeting("wx-one", WREXHAM).normalise().unwrap()])
+        .await
+        .unwrap();
+    // Polled: the watch and the summary run in the background. The bound is far above what
+    // they take (a few checks of 20 ms and one analysis), so that only their absence fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let doc = loop {
+        if let Some((_, doc)) = server.directory.coverage_summary(None).await.unwrap() {
+            break doc;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no coverage summary two minutes after another process wrote meetings"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
+    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
+    assert_eq!(wrexham.2, 1, "the summary counts the other process's meeting");
+}
+
+/// The server's own writes (its scheduled imports, edits) move the snapshot it serves on too,
+/// and are summarised the same way.
+#[tokio::test]
+async fn a_server_takes_trends_of_its_own_writes() {
+    let server = TestApp::builder()
+        .settings(|s| s.coverage.trends_check_ms = 20)
+        .start()
+        .await;
+    server
+        .directory
+        .put_meetings(&[meeting("wx-own", WREXHAM).normalise().unwrap()])
+        .await
+        .unwrap();
+    // Polled, with a bound far above what a summary takes (see the test above).
+    // (An empty directory gives no summary, so the one found is of the written meeting.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let doc = loop {
+        if let Some((_, doc)) = server.directory.coverage_summary(None).await.unwrap() {
+            break doc;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no coverage summary two minutes after the server wrote meetings"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
+    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
+    assert_eq!(wrexham.2, 1);
 }
