@@ -40,6 +40,12 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|_| StoreError::UnsupportedUrl(url.clone()))?
             .create_if_missing(true)
+            // 16 KiB pages for a new database (an existing one keeps its own: WAL mode cannot
+            // change it): a meeting's document is ~1.3 KB, so 4 KiB pages held three and a
+            // 100k-meeting import wrote 30,000 of them through the WAL twice. Measured on the
+            // same import, 4 KiB 1.84 / 1.94 s, 8 KiB 1.72 / 1.74 s, 16 KiB 1.63 / 1.64 s
+            // (docs/benchmarks.md, issue 18). sqlx sets it before the journal mode, as it must be.
+            .page_size(16 * 1024)
             .journal_mode(SqliteJournalMode::Wal)
             // WAL + NORMAL is durable against application crashes, which is what a directory
             // rebuilt from feeds needs, and keeps bulk imports fast.
