@@ -357,6 +357,27 @@ const LADDER: &[f64] = &[
     80.0, 90.0, 100.0, 150.0, 200.0,
 ];
 
+/// The point a `GetSearchResults` with these parameters searches around and the farthest (in
+/// [`bmlt_distance_km`]) any meeting in its answer can be: a meeting farther away, or with no
+/// position, is never in it, whatever the other parameters. `None` when the search is not around a
+/// point. Lets a caller hand [`Server`] only the meetings that can match.
+pub fn search_reach(p: &Params) -> Option<((f64, f64), f64)> {
+    let point = p.number("lat_val").zip(p.number("long_val"))?;
+    let (width, km_per_unit) = match (p.number("geo_width"), p.number("geo_width_km")) {
+        (Some(mi), _) => (mi, 1.0 / MILES_PER_KM),
+        (None, Some(km)) => (km, 1.0),
+        (None, None) => return None,
+    };
+    // "About the nearest N" settles on a rung of the ladder, at most its last (as
+    // `search_results` falls back to).
+    let units = if width < 0.0 {
+        LADDER[LADDER.len() - 1]
+    } else {
+        width
+    };
+    Some((point, units * km_per_unit))
+}
+
 /// Distance in km as BMLT computes it (spherical law of cosines, 111.111 km per degree).
 pub fn bmlt_distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (la, lb) = (a.0.to_radians(), b.0.to_radians());
