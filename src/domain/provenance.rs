@@ -99,6 +99,29 @@ pub struct ImportRun {
     pub content_hash: Option<String>,
 }
 
+impl ImportRun {
+    /// A run of `source_id` started (and, until it says otherwise, finished) `at`, with this
+    /// outcome and nothing else known yet: no counts, rejects, validators or hash.
+    pub fn begun(source_id: impl Into<String>, at: Timestamp, outcome: ImportOutcome) -> ImportRun {
+        ImportRun {
+            source_id: source_id.into(),
+            started_at: at,
+            finished_at: at,
+            outcome,
+            reason: None,
+            forced: false,
+            counts: ImportCounts::default(),
+            rejects: Vec::new(),
+            warnings: Vec::new(),
+            unknown_types: Vec::new(),
+            etag: None,
+            last_modified: None,
+            feed_date: None,
+            content_hash: None,
+        }
+    }
+}
+
 /// The feed's own date (see [`ImportRun::feed_date`]) from an HTTP `Last-Modified` value or,
 /// failing that, the first `YYYY-MM-DD` in a file name that is a real date.
 pub fn feed_date(last_modified: Option<&str>, file_name: Option<&str>) -> Option<jiff::civil::Date> {

@@ -37,7 +37,7 @@ pub fn parse_in(
     let mut records: Vec<&serde_json::value::RawValue> = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(body);
     let split = serde::de::DeserializeSeed::deserialize(
-        Split {
+        Feed {
             records: &mut records,
             envelope: true,
         },
@@ -105,12 +105,14 @@ fn parse_whole(body: &[u8], fellowship: Option<Fellowship>) -> Result<Parsed, Fe
     // instead of the whole feed into one tree first: a 100,000-record feed as one tree was
     // hundreds of megabytes of maps, a quarter of a CLI import's time spent allocating (and the
     // kernel zeroing) memory that each record's turn now reuses.
-    let mut parsed = Parsed::default();
+    let mut taken = Taken {
+        parsed: Parsed::default(),
+        fellowship,
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
     let shape = serde::de::DeserializeSeed::deserialize(
         Feed {
-            parsed: &mut parsed,
-            fellowship,
+            records: &mut taken,
             envelope: true,
         },
         &mut de,
@@ -118,72 +120,8 @@ fn parse_whole(body: &[u8], fellowship: Option<Fellowship>) -> Result<Parsed, Fe
     .and_then(|shape| de.end().map(|()| shape))
     .map_err(|e| super::json_error(body, "JSON", e))?;
     match shape {
-        Shape::Meetings => Ok(parsed),
+        Shape::Meetings => Ok(taken.parsed),
         Shape::Other => Err(FeedError::Shape("expected an array of meetings".into())),
-    }
-}
-
-/// The feed's records as text, found where [`Feed`] looks for them.
-struct Split<'r, 'de> {
-    records: &'r mut Vec<&'de serde_json::value::RawValue>,
-    envelope: bool,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Split<'_, 'de> {
-    type Value = Shape;
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Shape, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Split<'_, 'de> {
-    type Value = Shape;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an array of meetings")
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
-        while let Some(record) = seq.next_element::<&'de serde_json::value::RawValue>()? {
-            self.records.push(record);
-        }
-        Ok(Shape::Meetings)
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-        let mut shape = Shape::Other;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if !self.envelope || key != "meetings" {
-                map.next_value::<serde::de::IgnoredAny>()?;
-                continue;
-            }
-            // As in `Feed`: a repeated `meetings` key, the last one counts.
-            self.records.clear();
-            shape = map.next_value_seed(Split {
-                records: &mut *self.records,
-                envelope: false,
-            })?;
-        }
-        Ok(shape)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-    fn visit_unit<E>(self) -> Result<Shape, E> {
-        Ok(Shape::Other)
     }
 }
 
@@ -194,33 +132,71 @@ enum Shape {
     Other,
 }
 
-/// The feed: a bare array of records, or (`envelope`) an object with them under `meetings`.
-struct Feed<'p> {
-    parsed: &'p mut Parsed,
+/// What is done with the records of a feed, as [`Feed`] finds them.
+trait Records<'de> {
+    /// Reads the records of the array.
+    fn read<A: serde::de::SeqAccess<'de>>(&mut self, seq: A) -> Result<(), A::Error>;
+    /// Forgets what was read: of a repeated `meetings` key the last one counts, as it would in
+    /// a parsed object.
+    fn forget(&mut self);
+}
+
+/// The split: each record's text, borrowed from the feed.
+impl<'de> Records<'de> for Vec<&'de serde_json::value::RawValue> {
+    fn read<A: serde::de::SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(record) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+            self.push(record);
+        }
+        Ok(())
+    }
+    fn forget(&mut self) {
+        self.truncate(0);
+    }
+}
+
+/// The whole read: each record read into a JSON value and taken before the next is read.
+struct Taken {
+    parsed: Parsed,
     fellowship: Option<Fellowship>,
+}
+
+impl<'de> Records<'de> for Taken {
+    fn read<A: serde::de::SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(record) = seq.next_element::<Value>()? {
+            index += 1;
+            take(&mut self.parsed, index, record, self.fellowship);
+        }
+        Ok(())
+    }
+    fn forget(&mut self) {
+        self.parsed = Parsed::default();
+    }
+}
+
+/// The feed: a bare array of records, or (`envelope`) an object with them under `meetings`,
+/// handed to `records`.
+struct Feed<'r, R> {
+    records: &'r mut R,
     envelope: bool,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Feed<'_> {
+impl<'de, R: Records<'de>> serde::de::DeserializeSeed<'de> for Feed<'_, R> {
     type Value = Shape;
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Shape, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Feed<'_> {
+impl<'de, R: Records<'de>> serde::de::Visitor<'de> for Feed<'_, R> {
     type Value = Shape;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("an array of meetings")
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
-        let mut index = 0;
-        while let Some(record) = seq.next_element::<Value>()? {
-            index += 1;
-            take(self.parsed, index, record, self.fellowship);
-        }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
+        self.records.read(seq)?;
         Ok(Shape::Meetings)
     }
 
@@ -231,11 +207,9 @@ impl<'de> serde::de::Visitor<'de> for Feed<'_> {
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             }
-            // A repeated `meetings` key: the last one counts, as it would in a parsed object.
-            *self.parsed = Parsed::default();
+            self.records.forget();
             shape = map.next_value_seed(Feed {
-                parsed: &mut *self.parsed,
-                fellowship: self.fellowship,
+                records: &mut *self.records,
                 envelope: false,
             })?;
         }

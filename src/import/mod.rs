@@ -165,20 +165,8 @@ impl Importer {
         let directory = &self.directory;
         let last_good = directory.last_success(&source.id).await?;
         let mut run = ImportRun {
-            source_id: source.id.clone(),
-            started_at,
-            finished_at: started_at,
-            outcome: ImportOutcome::Failed,
-            reason: None,
             forced: options.force,
-            counts: ImportCounts::default(),
-            rejects: Vec::new(),
-            warnings: Vec::new(),
-            unknown_types: Vec::new(),
-            etag: None,
-            last_modified: None,
-            feed_date: None,
-            content_hash: None,
+            ..ImportRun::begun(&source.id, started_at, ImportOutcome::Failed)
         };
         let outcome = self.prepare(source, options, last_good.as_ref(), &mut run).await;
         run.finished_at = Timestamp::now();
@@ -610,22 +598,7 @@ mod tests {
         .unwrap();
         let parsed = meeting_guide::parse_in(body, source.fellowship, Some(read_parts)).unwrap();
         let at: Timestamp = "2026-06-01T12:00:00Z".parse().unwrap();
-        let mut run = ImportRun {
-            source_id: source.id.clone(),
-            started_at: at,
-            finished_at: at,
-            outcome: ImportOutcome::Succeeded,
-            reason: None,
-            forced: false,
-            counts: ImportCounts::default(),
-            rejects: Vec::new(),
-            warnings: Vec::new(),
-            unknown_types: Vec::new(),
-            etag: None,
-            last_modified: None,
-            feed_date: None,
-            content_hash: None,
-        };
+        let mut run = ImportRun::begun(&source.id, at, ImportOutcome::Succeeded);
         let meetings = build_meetings(
             &source,
             parsed,

@@ -782,7 +782,6 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ImportCounts;
     use jiff::Timestamp;
 
     const AT: &str = "2026-11-01T12:00:00Z";
@@ -793,22 +792,7 @@ mod tests {
 
     fn run(source_id: &str, minute: i64, outcome: ImportOutcome) -> ImportRun {
         let at = AT.parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_mins(minute);
-        ImportRun {
-            source_id: source_id.into(),
-            started_at: at,
-            finished_at: at,
-            outcome,
-            reason: None,
-            forced: false,
-            counts: ImportCounts::default(),
-            rejects: Vec::new(),
-            warnings: Vec::new(),
-            unknown_types: Vec::new(),
-            etag: None,
-            last_modified: None,
-            feed_date: None,
-            content_hash: None,
-        }
+        ImportRun::begun(source_id, at, outcome)
     }
 
     async fn open(path: &std::path::Path) -> SqliteStore {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use meetingmap::domain::{ImportCounts, ImportOutcome, ImportRun, Meeting};
+use meetingmap::domain::{ImportOutcome, ImportRun, Meeting};
 use serde_json::Value;
 
 use crate::common::{meeting, north_of, TestApp, HOME};
@@ -30,22 +30,7 @@ fn feed(ids: impl IntoIterator<Item = usize>, edition: usize) -> Vec<Meeting> {
 fn run(edition: usize) -> ImportRun {
     let at: jiff::Timestamp = "2026-11-01T12:00:00Z".parse().unwrap();
     let at = at + jiff::SignedDuration::from_hours(edition as i64);
-    ImportRun {
-        source_id: SOURCE.into(),
-        started_at: at,
-        finished_at: at,
-        outcome: ImportOutcome::Succeeded,
-        reason: None,
-        forced: false,
-        counts: ImportCounts::default(),
-        rejects: Vec::new(),
-        warnings: Vec::new(),
-        unknown_types: Vec::new(),
-        etag: None,
-        last_modified: None,
-        feed_date: None,
-        content_hash: None,
-    }
+    ImportRun::begun(SOURCE, at, ImportOutcome::Succeeded)
 }
 
 /// Which meetings edition `n` of the feed lists: a window that slides, so each import drops a few

@@ -1030,22 +1030,30 @@ async fn a_server_takes_trends_of_what_another_process_wrote() {
         .put_meetings(&[meeting("wx-one", WREXHAM).normalise().unwrap()])
         .await
         .unwrap();
-    // Polled: the watch and the summary run in the background. The bound is far above what
-    // they take (a few checks of 20 ms and one analysis), so that only their absence fails.
+    assert_eq!(
+        wrexham_aa_in_the_first_summary(&server.directory, "another process wrote meetings").await,
+        1,
+        "the summary counts the other process's meeting"
+    );
+}
+
+/// AA meetings in Wrexham in the first coverage summary stored, waited for. Polled: the watch
+/// and the summary run in the background. The bound is far above what they take (a few checks
+/// of 20 ms and one analysis), so that only their absence fails.
+async fn wrexham_aa_in_the_first_summary(directory: &meetingmap::directory::Directory, after: &str) -> u32 {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let doc = loop {
-        if let Some((_, doc)) = server.directory.coverage_summary(None).await.unwrap() {
+        if let Some((_, doc)) = directory.coverage_summary(None).await.unwrap() {
             break doc;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no coverage summary two minutes after another process wrote meetings"
+            "no coverage summary two minutes after {after}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
-    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
-    assert_eq!(wrexham.2, 1, "the summary counts the other process's meeting");
+    rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap().2
 }
 
 /// The server's own writes (its scheduled imports, edits) move the snapshot it serves on too,
@@ -1061,20 +1069,9 @@ async fn a_server_takes_trends_of_its_own_writes() {
         .put_meetings(&[meeting("wx-own", WREXHAM).normalise().unwrap()])
         .await
         .unwrap();
-    // Polled, with a bound far above what a summary takes (see the test above).
     // (An empty directory gives no summary, so the one found is of the written meeting.)
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let doc = loop {
-        if let Some((_, doc)) = server.directory.coverage_summary(None).await.unwrap() {
-            break doc;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no coverage summary two minutes after the server wrote meetings"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
-    let rows: Vec<(String, String, u32, f64, f64)> = serde_json::from_str(&doc).unwrap();
-    let wrexham = rows.iter().find(|r| r.0 == "W06000006" && r.1 == "aa").unwrap();
-    assert_eq!(wrexham.2, 1);
+    assert_eq!(
+        wrexham_aa_in_the_first_summary(&server.directory, "the server wrote meetings").await,
+        1
+    );
 }

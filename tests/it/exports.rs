@@ -640,20 +640,8 @@ async fn handout_escapes_feed_text_and_shows_freshness() {
     let first = monthly(meeting("monthly", HOME), Day::Sun, "10:30", vec![1, 3]);
     let server = TestApp::start(vec![meeting("plain", HOME), evil, first]).await;
     let run = |at: &str, outcome: ImportOutcome| ImportRun {
-        source_id: "test".into(),
-        started_at: at.parse().unwrap(),
         finished_at: at.parse::<Timestamp>().unwrap() + SignedDuration::from_secs(30),
-        outcome,
-        reason: None,
-        forced: false,
-        counts: ImportCounts::default(),
-        rejects: Vec::new(),
-        warnings: Vec::new(),
-        unknown_types: Vec::new(),
-        etag: None,
-        last_modified: None,
-        feed_date: None,
-        content_hash: None,
+        ..ImportRun::begun("test", at.parse().unwrap(), outcome)
     };
     let directory = &server.directory;
     directory

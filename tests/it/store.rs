@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use meetingmap::domain::{ImportCounts, ImportOutcome, ImportRun, Meeting};
+use meetingmap::domain::{ImportOutcome, ImportRun, Meeting};
 use meetingmap::store::{self, Store};
 use sqlx::Connection;
 
@@ -96,22 +96,7 @@ fn meetings(count: usize) -> Vec<Meeting> {
 
 fn run(source_id: &str, minute: i64, outcome: ImportOutcome) -> ImportRun {
     let at = AT.parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_mins(minute);
-    ImportRun {
-        source_id: source_id.into(),
-        started_at: at,
-        finished_at: at,
-        outcome,
-        reason: None,
-        forced: false,
-        counts: ImportCounts::default(),
-        rejects: Vec::new(),
-        warnings: Vec::new(),
-        unknown_types: Vec::new(),
-        etag: None,
-        last_modified: None,
-        feed_date: None,
-        content_hash: None,
-    }
+    ImportRun::begun(source_id, at, outcome)
 }
 
 async fn every_committed_write_of_meetings_moves_the_version_on_once(backend: Backend) {
