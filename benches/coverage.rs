@@ -17,60 +17,39 @@ const MEETINGS: usize = 100_000;
 fn coverage_gb(c: &mut Criterion) {
     let now: Timestamp = "2027-01-04T09:00:00Z".parse().unwrap();
     let snapshot = Snapshot::build(meetingmap::demo::generate(MEETINGS, 1, now));
-    let points = coverage::bundled_sectors();
     let lookup = AreaLookup::bundled();
     let fellowships: Vec<Fellowship> = Fellowship::all().take(5).collect();
 
-    let mut group = c.benchmark_group("coverage_gb_sectors_100k");
-    group.sample_size(10);
-    for (name, threshold) in [
-        ("5km", Threshold::Km(5.0)),
-        ("30min_transit", Threshold::Minutes(Mode::Transit, 30.0)),
+    // The postcode sectors, and the demand points reports use since issue 14: 42,648 small
+    // areas (3.9x the sectors), each weighted by its residents.
+    for (group, demand) in [
+        ("coverage_gb_sectors_100k", coverage::Demand::Sectors),
+        ("coverage_gb_small_areas_100k", coverage::Demand::SmallAreas),
     ] {
-        let analysis = Analysis {
-            filter: Filter::default(),
-            fellowships: fellowships.clone(),
-            threshold,
-        };
-        group.bench_function(format!("analyse_{name}"), |b| {
-            b.iter(|| coverage::analyse(&snapshot, &points, &analysis))
-        });
-        group.bench_function(format!("analyse_and_summarise_lad_{name}"), |b| {
-            b.iter(|| {
-                let result = coverage::analyse(&snapshot, &points, &analysis);
-                coverage::summarise(
-                    &snapshot,
-                    &points,
-                    &coverage::Demand::Sectors,
-                    &analysis,
-                    &result,
-                    None,
-                    Level::Lad,
-                )
-            })
-        });
+        let points = demand.points();
+        let mut group = c.benchmark_group(group);
+        group.sample_size(10);
+        for (name, threshold) in [
+            ("5km", Threshold::Km(5.0)),
+            ("30min_transit", Threshold::Minutes(Mode::Transit, 30.0)),
+        ] {
+            let analysis = Analysis {
+                filter: Filter::default(),
+                fellowships: fellowships.clone(),
+                threshold,
+            };
+            group.bench_function(format!("analyse_{name}"), |b| {
+                b.iter(|| coverage::analyse(&snapshot, points, &analysis))
+            });
+            group.bench_function(format!("analyse_and_summarise_lad_{name}"), |b| {
+                b.iter(|| {
+                    let result = coverage::analyse(&snapshot, points, &analysis);
+                    coverage::summarise(&snapshot, points, &demand, &analysis, &result, None, Level::Lad)
+                })
+            });
+        }
+        group.finish();
     }
-    group.finish();
-
-    // The same over the demand points reports use since issue 14: 42,648 small areas (3.9x
-    // the sectors), each weighted by its residents.
-    let small_areas = coverage::Demand::SmallAreas.points();
-    let mut group = c.benchmark_group("coverage_gb_small_areas_100k");
-    group.sample_size(10);
-    for (name, threshold) in [
-        ("5km", Threshold::Km(5.0)),
-        ("30min_transit", Threshold::Minutes(Mode::Transit, 30.0)),
-    ] {
-        let analysis = Analysis {
-            filter: Filter::default(),
-            fellowships: fellowships.clone(),
-            threshold,
-        };
-        group.bench_function(format!("analyse_{name}"), |b| {
-            b.iter(|| coverage::analyse(&snapshot, small_areas, &analysis))
-        });
-    }
-    group.finish();
 
     let file =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/uk-lad-2024-bgc.geojson");
