@@ -23,6 +23,7 @@ pub(crate) mod hash;
 pub(crate) mod http;
 pub mod i18n;
 pub mod import;
+pub mod parallel;
 pub mod places;
 pub mod search;
 pub mod settings;

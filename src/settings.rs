@@ -279,8 +279,7 @@ impl Default for CoverageSettings {
 impl CoverageSettings {
     /// At most this many analyses at once.
     pub fn analyses(&self) -> usize {
-        self.coverage_analyses
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        self.coverage_analyses.unwrap_or_else(crate::parallel::cores)
     }
 
     pub fn wait(&self) -> Duration {

@@ -533,8 +533,7 @@ impl CoverageState {
     /// As many analyses at once as there are cores (actix-web's number of workers), each
     /// question waiting up to [`ANALYSIS_WAIT`] for one.
     pub fn new(boundaries: Option<Boundaries>) -> CoverageState {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        CoverageState::with_limit(boundaries, cores, ANALYSIS_WAIT)
+        CoverageState::with_limit(boundaries, crate::parallel::cores(), ANALYSIS_WAIT)
     }
 
     /// At most `analyses` at once, each question waiting up to `wait` for one.

@@ -123,6 +123,18 @@ pub struct ReportInput<'a> {
     pub produced: Timestamp,
 }
 
+impl ReportInput<'_> {
+    /// The fellowships asked about: those analysed, then those without data.
+    fn asked(&self) -> Vec<Fellowship> {
+        self.analysis
+            .fellowships
+            .iter()
+            .chain(self.no_data)
+            .copied()
+            .collect()
+    }
+}
+
 /// `[min_lon, min_lat, max_lon, max_lat]`.
 type BBox = [f64; 4];
 
@@ -412,13 +424,7 @@ pub fn report(input: &ReportInput) -> String {
         .as_ref()
         .map_or_else(|| "Great Britain".to_string(), |a| a.name.clone());
     let names = |list: &[Fellowship]| list.iter().map(|f| f.info().name).collect::<Vec<_>>().join(", ");
-    let asked: Vec<Fellowship> = input
-        .analysis
-        .fellowships
-        .iter()
-        .chain(input.no_data)
-        .copied()
-        .collect();
+    let asked = input.asked();
     let title = format!(
         "Coverage in {place}: {} within {}",
         names(&asked),
@@ -1156,13 +1162,7 @@ fn row(out: &mut String, name: &str, t: &Totals, worst: Option<&str>) {
 /// Per fellowship: who lists it, how old the feeds are, meetings per nation, and a warning
 /// when the area reported on has far fewer per head than Great Britain.
 fn completeness(out: &mut String, input: &ReportInput, place: &str) {
-    let asked: Vec<Fellowship> = input
-        .analysis
-        .fellowships
-        .iter()
-        .chain(input.no_data)
-        .copied()
-        .collect();
+    let asked = input.asked();
     if asked.is_empty() {
         return;
     }

@@ -338,8 +338,8 @@ fn rural_and_urban_add_up_to_the_whole() {
     let coverage = analyse_where(&snapshot, points, &analysis, |p| {
         p.lad_code == "W06000023" || p.lad_code == "E07000148"
     });
-    for level in [Level::Lad, Level::Nation] {
-        let summary = summarise(
+    let summaries = [Level::Lad, Level::Nation].map(|level| {
+        summarise(
             &snapshot,
             points,
             &Demand::SmallAreas,
@@ -347,7 +347,9 @@ fn rural_and_urban_add_up_to_the_whole() {
             &coverage,
             None,
             level,
-        );
+        )
+    });
+    for summary in &summaries {
         assert!(!summary.areas.is_empty());
         for a in &summary.areas {
             let total = a.rural.weight_total + a.urban.weight_total;
@@ -364,16 +366,7 @@ fn rural_and_urban_add_up_to_the_whole() {
         }
     }
     // Powys has both.
-    let summary = summarise(
-        &snapshot,
-        points,
-        &Demand::SmallAreas,
-        &analysis,
-        &coverage,
-        None,
-        Level::Lad,
-    );
-    let powys = summary.areas.iter().find(|a| a.code == "W06000023").unwrap();
+    let powys = summaries[0].areas.iter().find(|a| a.code == "W06000023").unwrap();
     assert!(powys.rural.weight_total > 0.0 && powys.urban.weight_total > 0.0);
     assert!(powys.rural.share_within_reach.is_some() && powys.urban.share_within_reach.is_some());
 }

@@ -62,28 +62,18 @@ pub fn summarise(snapshot: &Snapshot) -> Vec<TrendRow> {
     let points = demand.points();
     // Both cores when there are two: an import waits for this summary (a CLI import at 100,000
     // meetings spent about a second of one core here), and each point's scan is independent.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let threads = crate::parallel::cores().min(4);
     let chunk = points.len().div_ceil(threads).max(1);
-    let coverage: Vec<_> = std::thread::scope(|scope| {
-        let parts: Vec<_> = points
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                let analysis = &analysis;
-                scope.spawn(move || {
-                    let mut part = super::analyse(snapshot, part, analysis);
-                    // Indexes into `points`, not into this part of them.
-                    let offset = (n * chunk) as u32;
-                    part.iter_mut().for_each(|c| c.point += offset);
-                    part
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().expect("a coverage analysis does not panic"))
-            .collect()
-    });
+    let coverage: Vec<_> = crate::parallel::map(points.chunks(chunk).enumerate().collect(), |(n, part)| {
+        let mut part = super::analyse(snapshot, part, &analysis);
+        // Indexes into `points`, not into this part of them.
+        let offset = (n * chunk) as u32;
+        part.iter_mut().for_each(|c| c.point += offset);
+        part
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let summary = super::summarise(snapshot, points, &demand, &analysis, &coverage, None, Level::Lad);
     summary
         .areas

@@ -51,26 +51,11 @@ pub fn parse_in(
         // message at the same line and column).
         Err(_) => return parse_whole(body, fellowship),
     }
-    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = parts
-        .unwrap_or_else(|| if records.len() >= SPLIT_FROM { cores() } else { 1 })
-        .clamp(1, records.len().max(1));
+    let parts = crate::parallel::parts(records.len(), parts, SPLIT_FROM);
     let size = records.len().div_ceil(parts).max(1);
-    let read: Vec<Option<Parsed>> = if parts == 1 {
-        vec![read_part(&records, 0, fellowship)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = records
-                .chunks(size)
-                .enumerate()
-                .map(|(n, part)| scope.spawn(move || read_part(part, n * size, fellowship)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("reading records does not panic"))
-                .collect()
-        })
-    };
+    let read = crate::parallel::map(records.chunks(size).enumerate().collect(), |(n, part)| {
+        read_part(part, n * size, fellowship)
+    });
     let mut parsed = Parsed::default();
     for part in read {
         // A record whose text the split passed but a JSON value refuses (a number out of

@@ -378,42 +378,20 @@ fn clean_and_build(
         let built = raw.build(ctx);
         (label, cleaned, built)
     };
-    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = parts
-        .unwrap_or_else(|| {
-            if records.len() >= BUILD_SPLIT_FROM {
-                cores()
-            } else {
-                1
-            }
-        })
-        .clamp(1, records.len().max(1));
-    if parts == 1 {
-        let built: Vec<_> = records.into_iter().map(one).collect();
-        progress.inc(built.len() as u64);
-        return built;
-    }
-    let size = records.len().div_ceil(parts);
+    let parts = crate::parallel::parts(records.len(), parts, BUILD_SPLIT_FROM);
+    let size = records.len().div_ceil(parts).max(1);
     let mut records = records.into_iter();
     let chunks: Vec<Vec<_>> = (0..parts)
         .map(|_| records.by_ref().take(size).collect())
         .collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let built: Vec<_> = chunk.into_iter().map(one).collect();
-                    progress.inc(built.len() as u64);
-                    built
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("building meetings does not panic"))
-            .collect()
+    crate::parallel::map(chunks, |chunk| {
+        let built: Vec<_> = chunk.into_iter().map(one).collect();
+        progress.inc(built.len() as u64);
+        built
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Builds meetings from parsed records, keeping ids and first-seen times stable against the

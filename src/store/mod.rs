@@ -307,21 +307,16 @@ fn documents(meetings: &[Meeting]) -> Vec<(String, i64)> {
         let fp = fingerprint(&doc);
         (doc, fp)
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if meetings.len() < DOCUMENTS_SPLIT_FROM || cores == 1 {
-        return meetings.iter().map(doc).collect();
-    }
-    let size = meetings.len().div_ceil(cores);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = meetings
-            .chunks(size)
-            .map(|part| scope.spawn(move || part.iter().map(doc).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("serialising meetings does not panic"))
-            .collect()
+    let size = meetings
+        .len()
+        .div_ceil(crate::parallel::parts(meetings.len(), None, DOCUMENTS_SPLIT_FROM))
+        .max(1);
+    crate::parallel::map(meetings.chunks(size).collect(), |part| {
+        part.iter().map(doc).collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn to_doc<T: serde::Serialize>(value: &T) -> String {
