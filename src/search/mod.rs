@@ -779,15 +779,21 @@ struct Sources {
 impl Sources {
     /// Counts one listing by `source`, and returns its number.
     fn count(&mut self, source: &SourceRef) -> u32 {
-        let number = *self.by_id.entry(source.id.clone()).or_insert_with(|| {
-            self.refs.push(SourceRef {
-                record_id: None,
-                raw: Default::default(),
-                ..source.clone()
-            });
-            self.listings.push(0);
-            (self.refs.len() - 1) as u32
-        });
+        // Looked up before inserting: an `entry` would copy the id of every meeting's source.
+        let number = match self.by_id.get(&source.id) {
+            Some(&number) => number,
+            None => {
+                let number = self.refs.len() as u32;
+                self.by_id.insert(source.id.clone(), number);
+                self.refs.push(SourceRef {
+                    record_id: None,
+                    raw: Default::default(),
+                    ..source.clone()
+                });
+                self.listings.push(0);
+                number
+            }
+        };
         self.listings[number as usize] += 1;
         number
     }
